@@ -1,0 +1,5 @@
+"""ctflow: manage a CleverTap account as code."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
