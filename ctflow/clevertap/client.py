@@ -1,0 +1,416 @@
+"""``CleverTap``: one async method per API call, all through one request path.
+
+family → semaphore slot → retry (stamina) → transport → error mapping → typed parse. Knows HTTP
+and CleverTap's API, nothing of campaigns-as-code; never imports httpx (``_http`` does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import date
+from importlib import metadata
+from typing import Any, Literal, get_args
+
+from ctflow.clevertap import checks, polling
+from ctflow.clevertap._http import ASGIApp, AsyncTransport, QueryParams, Transport, asgi_transport
+from ctflow.clevertap.credentials import Credentials
+from ctflow.clevertap.errors import (
+    AmbiguousOutcomeError,
+    CleverTapError,
+    InvalidRequest,
+    MethodNotAllowedError,
+    NotFoundError,
+    ServerError,
+    UnexpectedResponseError,
+    ValidationError,
+    check_response,
+)
+from ctflow.clevertap.limits import Clock, Family, Gate, Limits, Sleep
+from ctflow.clevertap.models import (
+    CampaignReport,
+    CampaignSummary,
+    CreatedCampaign,
+    Estimates,
+    MessageReportRow,
+    Profile,
+    RealtimeCounts,
+    Schema,
+    SendAck,
+    UploadResult,
+    as_int,
+    yyyymmdd,
+)
+from ctflow.clevertap.polling import MAX_EXPORT_BATCH, Pacing
+from ctflow.clevertap.regions import REGIONS, base_url_for
+from ctflow.clevertap.retry import GATEWAY_STATUSES, RetryPolicy, call_with_retry
+
+logger = logging.getLogger("ctflow.clevertap")
+
+Channel = Literal["push", "email", "sms", "webpush", "whatsapp"]
+SEND_CHANNELS: tuple[str, ...] = get_args(Channel)
+SANDBOX_BASE_URL = "http://sandbox.ctflow.invalid"
+DEFAULT_LIMITS = Limits()
+DEFAULT_RETRY = RetryPolicy()
+_NOT_FOUND_WORDS = ("not found", "no such", "does not exist", "doesn't exist", "no profile")
+
+
+class CleverTap:
+    """Async client of one CleverTap account; use as ``async with CleverTap(...) as ct:``."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        region: str | None = None,
+        base_url: str | None = None,
+        transport: AsyncTransport | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        timeout: float = 30.0,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        """``base_url`` wins over ``region``; with neither, CleverTap's default region eu1.
+
+        ``clock``/``sleep`` pace polling and the create rate; tests inject fakes.
+        """
+        self._credentials = credentials
+        self.base_url = base_url or (base_url_for(region) if region else REGIONS["eu1"])
+        self._transport = Transport(
+            self.base_url,
+            headers={**credentials.headers(), "User-Agent": _user_agent()},
+            transport=transport,
+            timeout=timeout,
+        )
+        self._gate = Gate(limits, clock=clock, sleep=sleep)
+        self._retry = retry
+        self._clock = clock
+        self._sleep = sleep
+
+    @classmethod
+    def in_process(cls, app: ASGIApp, credentials: Credentials, **kw: Any) -> CleverTap:
+        """A client whose requests are handled by ``app`` in this process (the sandbox)."""
+        kw.setdefault("base_url", SANDBOX_BASE_URL)
+        return cls(credentials, transport=asgi_transport(app), **kw)
+
+    def __repr__(self) -> str:
+        return f"CleverTap(account_id={self._credentials.account_id!r}, base_url={self.base_url!r})"
+
+    async def __aenter__(self) -> CleverTap:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()
+
+    # --- the one request path ---------------------------------------------------------------
+
+    async def _call(
+        self,
+        family: Family,
+        method: str,
+        path: str,
+        *,
+        params: QueryParams | None = None,
+        json: Any = None,
+        raw_query: str | None = None,
+        idempotent: bool = True,
+    ) -> dict[str, Any]:
+        endpoint = f"{method} {path}"
+
+        async def attempt() -> dict[str, Any]:
+            try:
+                async with self._gate.slot(family):
+                    started = time.perf_counter()
+                    raw = await self._transport.request(
+                        method, path, params=params, json=json, raw_query=raw_query
+                    )
+                elapsed = time.perf_counter() - started
+                logger.debug("%s -> %d in %.3fs", endpoint, raw.status, elapsed)
+                try:
+                    return check_response(raw.status, raw.body, endpoint=endpoint)
+                except ServerError as exc:
+                    if idempotent or exc.status not in GATEWAY_STATUSES:
+                        raise
+                    raise AmbiguousOutcomeError(
+                        f"{exc.message}; a gateway error on a non-idempotent call: "
+                        "the request may have been processed",
+                        endpoint=endpoint,
+                        status=exc.status,
+                        code=exc.code,
+                        detail=exc.detail,
+                    ) from None
+            except CleverTapError as exc:
+                exc.redact(self._credentials.passcode)
+                logger.debug("%s failed: %s", endpoint, type(exc).__name__)
+                raise
+
+        return await call_with_retry(self._retry, attempt, idempotent=idempotent)
+
+    # --- upload and profile mutation --------------------------------------------------------
+
+    async def upload(
+        self, records: Sequence[Mapping[str, Any]], *, dry_run: bool = False
+    ) -> UploadResult:
+        """Upload 1..1000 records (≤100 tokens); retried only when provably not processed."""
+        batch = checks.upload_batch("upload", records)
+        doc = await self._call(
+            "upload",
+            "POST",
+            "/1/upload",
+            params={"dryRun": 1} if dry_run else None,
+            json={"d": batch},
+            idempotent=False,
+        )
+        return UploadResult.from_api(doc)
+
+    async def upload_events(
+        self, records: Sequence[Mapping[str, Any]], *, dry_run: bool = False
+    ) -> UploadResult:
+        return await self.upload(checks.typed("upload_events", records, "event"), dry_run=dry_run)
+
+    async def upload_profiles(
+        self, records: Sequence[Mapping[str, Any]], *, dry_run: bool = False
+    ) -> UploadResult:
+        return await self.upload(
+            checks.typed("upload_profiles", records, "profile"), dry_run=dry_run
+        )
+
+    async def upload_tokens(
+        self, records: Sequence[Mapping[str, Any]], *, dry_run: bool = False
+    ) -> UploadResult:
+        return await self.upload(checks.typed("upload_tokens", records, "token"), dry_run=dry_run)
+
+    async def delete_profiles(
+        self, *, identities: Sequence[str] = (), guids: Sequence[str] = ()
+    ) -> None:
+        """Delete profiles by identity and/or GUID, 100 values per call."""
+        batches = [
+            *({"identity": c} for c in checks.chunks("delete_profiles", "identities", identities)),
+            *({"guid": c} for c in checks.chunks("delete_profiles", "guids", guids)),
+        ]
+        if not batches:
+            raise InvalidRequest("delete_profiles: give identities or guids")
+        for body in batches:
+            await self._call("delete", "POST", "/1/delete/profiles.json", json=body)
+
+    # --- campaigns --------------------------------------------------------------------------
+
+    async def create_campaign(self, payload: Mapping[str, Any]) -> CreatedCampaign:
+        """Create a campaign. Never retried once it may have been processed: on
+        ``AmbiguousOutcomeError`` the caller lists campaigns to find out."""
+        if payload.get("estimate_only"):
+            raise InvalidRequest("create_campaign: use estimate_campaign for estimate_only")
+        endpoint = "POST /1/targets/create.json"
+        doc = await self._call(
+            "create", "POST", "/1/targets/create.json", json=dict(payload), idempotent=False
+        )
+        campaign_id = as_int(doc.get("id"))
+        if campaign_id is None:
+            raise UnexpectedResponseError(
+                f"{endpoint}: success without a campaign id; the campaign may exist",
+                endpoint=endpoint,
+            )
+        return CreatedCampaign(id=campaign_id, estimates=Estimates.from_api(doc.get("estimates")))
+
+    async def estimate_campaign(self, payload: Mapping[str, Any]) -> Estimates:
+        """Reach per device; ``create.json`` with ``estimate_only`` (creates nothing)."""
+        doc = await self._call(
+            "create", "POST", "/1/targets/create.json", json={**payload, "estimate_only": True}
+        )
+        return Estimates.from_api(doc.get("estimates"))
+
+    async def list_campaigns(self, from_date: date, to_date: date) -> list[CampaignSummary]:
+        """API-created campaigns scheduled in ``[from_date, to_date]``."""
+        checks.date_range("list_campaigns", from_date, to_date)
+        doc = await self._call(
+            "list",
+            "POST",
+            "/1/targets/list.json",
+            json={"from": yyyymmdd(from_date), "to": yyyymmdd(to_date)},
+        )
+        summaries = []
+        for item in _list(doc.get("targets")):
+            summary = CampaignSummary.from_api(item) if isinstance(item, Mapping) else None
+            if summary is None:
+                logger.warning("/1/targets/list.json: skipped an entry without an id: %r", item)
+            else:
+                summaries.append(summary)
+        return summaries
+
+    async def stop_campaign(self, campaign_id: int) -> None:
+        """Stop a scheduled or running campaign; stopping a stopped one succeeds."""
+        await self._call("stop", "POST", "/1/targets/stop.json", json={"id": campaign_id})
+
+    async def campaign_report(self, campaign_id: int) -> CampaignReport:
+        """Metrics of a finished campaign; ``CampaignNotCompleted`` while it is not."""
+        doc = await self._call("report", "POST", "/1/targets/result.json", json={"id": campaign_id})
+        return CampaignReport.from_api(campaign_id, doc)
+
+    async def message_report(
+        self,
+        from_date: date,
+        to_date: date,
+        *,
+        status: str | Sequence[str] | None = None,
+        channel: str | Sequence[str] | None = None,
+        label: str | Sequence[str] | None = None,
+    ) -> list[MessageReportRow]:
+        """All campaigns (dashboard-built too) started in the range; filters are sent as arrays."""
+        checks.date_range("message_report", from_date, to_date)
+        body: dict[str, Any] = {"from": f"{yyyymmdd(from_date)}", "to": f"{yyyymmdd(to_date)}"}
+        for key, value in (("status", status), ("channel", channel), ("label", label)):
+            if value is not None:
+                body[key] = [value] if isinstance(value, str) else list(value)
+        doc = await self._call("message_report", "POST", "/1/message/report.json", json=body)
+        return [MessageReportRow.from_api(m) for m in _list(doc.get("messages")) if _is_map(m)]
+
+    # --- sends ------------------------------------------------------------------------------
+
+    async def send(
+        self,
+        channel: Channel,
+        to: Mapping[str, Sequence[str]],
+        content: Mapping[str, Any],
+        **extra: Any,
+    ) -> SendAck:
+        """Queue a message to ≤1000 identities; never deduplicated, never retried if ambiguous."""
+        if channel not in SEND_CHANNELS:
+            raise InvalidRequest(f"send: channel {channel!r} is not one of {SEND_CHANNELS}")
+        body = {"to": checks.recipients("send", to), "content": dict(content), **extra}
+        path = f"/1/send/{channel}.json"
+        doc = await self._call("send", "POST", path, json=body, idempotent=False)
+        return SendAck.from_api(doc)
+
+    async def external_trigger(
+        self, campaign_id: int | str, to: Mapping[str, Sequence[str]], data: Mapping[str, Any]
+    ) -> SendAck:
+        """Fire a dashboard-built external-trigger campaign with ``data`` as ExternalTrigger."""
+        body = {
+            "to": checks.recipients("external_trigger", to),
+            "campaign_id": campaign_id,
+            "ExternalTrigger": dict(data),
+        }
+        doc = await self._call(
+            "external_trigger", "POST", "/1/send/externaltrigger.json", json=body, idempotent=False
+        )
+        return SendAck.from_api(doc)
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def export_events(
+        self,
+        query: Mapping[str, Any],
+        *,
+        batch_size: int = MAX_EXPORT_BATCH,
+        budget_seconds: float = 120.0,
+        poll_interval: float = 2.0,
+        **flags: bool,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every event record matching ``query``, page by page (flags: app, events, profile).
+
+        A page still in progress is asked again every ``poll_interval`` for ``budget_seconds``.
+        """
+        pacing = Pacing(self._clock, self._sleep, budget_seconds, poll_interval)
+        return polling.export(
+            self._call,
+            "events_export",
+            "/1/events.json",
+            query,
+            batch_size=batch_size,
+            flags=flags,
+            pacing=pacing,
+        )
+
+    def export_profiles(
+        self,
+        query: Mapping[str, Any],
+        *,
+        batch_size: int = MAX_EXPORT_BATCH,
+        budget_seconds: float = 120.0,
+        poll_interval: float = 2.0,
+        **flags: bool,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every profile matching ``query``, page by page."""
+        pacing = Pacing(self._clock, self._sleep, budget_seconds, poll_interval)
+        return polling.export(
+            self._call,
+            "profiles_export",
+            "/1/profiles.json",
+            query,
+            batch_size=batch_size,
+            flags=flags,
+            pacing=pacing,
+        )
+
+    async def get_profile(
+        self,
+        *,
+        identity: str | None = None,
+        email: str | None = None,
+        object_id: str | None = None,
+    ) -> Profile | None:
+        """One profile by exactly one key; ``None`` when CleverTap has no such profile."""
+        keys = {"identity": identity, "email": email, "objectId": object_id}
+        given = {k: v for k, v in keys.items() if v is not None}
+        if len(given) != 1:
+            raise InvalidRequest("get_profile: give exactly one of identity, email, object_id")
+        try:
+            doc = await self._call("profile", "GET", "/1/profile.json", params=given)
+        except NotFoundError:
+            return None
+        except ValidationError as exc:
+            if any(word in (exc.detail or "").lower() for word in _NOT_FOUND_WORDS):
+                return None
+            raise
+        record = doc.get("record")
+        return Profile.from_api(record) if isinstance(record, Mapping) and record else None
+
+    async def count_events(
+        self, query: Mapping[str, Any], *, budget_seconds: float = 60.0, poll_interval: float = 1.0
+    ) -> int:
+        """Events matching ``query``; polls while CleverTap answers ``partial``."""
+        pacing = Pacing(self._clock, self._sleep, budget_seconds, poll_interval)
+        path = "/1/counts/events.json"
+        return await polling.count(self._call, "count_events", path, query, pacing=pacing)
+
+    async def count_profiles(
+        self, query: Mapping[str, Any], *, budget_seconds: float = 60.0, poll_interval: float = 1.0
+    ) -> int:
+        """Profiles matching ``query``; polls while CleverTap answers ``partial``."""
+        pacing = Pacing(self._clock, self._sleep, budget_seconds, poll_interval)
+        path = "/1/counts/profiles.json"
+        return await polling.count(self._call, "count_profiles", path, query, pacing=pacing)
+
+    async def now(self, **flags: bool) -> RealtimeCounts:
+        """Users active right now; each true flag (user_type, os, …) adds a breakdown."""
+        body = {k: bool(v) for k, v in flags.items()}
+        return RealtimeCounts.from_api(await self._call("now", "POST", "/1/now.json", json=body))
+
+    async def get_schema(self, type: str = "events") -> Schema:
+        """``/getSchema?type=…`` at the host root; GET, or POST if GET answers 405."""
+        try:
+            doc = await self._call("schema", "GET", "/getSchema", params={"type": type})
+        except MethodNotAllowedError:
+            doc = await self._call("schema", "POST", "/getSchema", params={"type": type}, json={})
+        return Schema(raw=doc)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _is_map(value: Any) -> bool:
+    return isinstance(value, Mapping)
+
+
+def _user_agent() -> str:
+    try:
+        return f"ctflow/{metadata.version('ctflow')}"
+    except metadata.PackageNotFoundError:
+        return "ctflow"

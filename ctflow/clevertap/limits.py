@@ -1,0 +1,96 @@
+"""Client-side concurrency: one semaphore per endpoint family, and a start-rate limit on creates.
+
+CleverTap counts concurrent requests per account and API (15 upload, 3 everything else) and
+rejects excess with 429; staying under the ceiling here keeps 429s (and retries) rare.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Literal, TypeAlias, get_args
+
+Family: TypeAlias = Literal[
+    "upload",
+    "create",
+    "stop",
+    "list",
+    "report",
+    "message_report",
+    "send",
+    "external_trigger",
+    "events_export",
+    "profiles_export",
+    "count_events",
+    "count_profiles",
+    "now",
+    "profile",
+    "delete",
+    "schema",
+]
+FAMILIES: tuple[Family, ...] = get_args(Family)
+
+Clock: TypeAlias = Callable[[], float]
+Sleep: TypeAlias = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Concurrent requests per family: ``upload`` for /1/upload, ``other`` for each other one."""
+
+    upload: int = 15
+    other: int = 3
+    create_per_second: int = 3
+
+    def __post_init__(self) -> None:
+        if min(self.upload, self.other, self.create_per_second) < 1:
+            raise ValueError(f"limits must be at least 1: {self}")
+
+    def concurrency(self, family: Family) -> int:
+        return self.upload if family == "upload" else self.other
+
+
+class StartRateLimiter:
+    """Lets at most ``per_second`` requests start in any one-second window."""
+
+    def __init__(self, per_second: int, *, clock: Clock, sleep: Sleep) -> None:
+        self._per_second = per_second
+        self._clock = clock
+        self._sleep = sleep
+        self._starts: deque[float] = deque()
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            if len(self._starts) >= self._per_second:
+                delay = self._starts[0] + 1.0 - self._clock()
+                if delay > 0:
+                    await self._sleep(delay)
+                self._starts.popleft()
+            self._starts.append(self._clock())
+
+
+class Gate:
+    """Hands out request slots per family; creates also pass the start-rate limiter."""
+
+    def __init__(
+        self,
+        limits: Limits,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.limits = limits
+        self._semaphores = {f: asyncio.Semaphore(limits.concurrency(f)) for f in FAMILIES}
+        self._create_rate = StartRateLimiter(limits.create_per_second, clock=clock, sleep=sleep)
+
+    @asynccontextmanager
+    async def slot(self, family: Family) -> AsyncIterator[None]:
+        async with self._semaphores[family]:
+            if family == "create":
+                await self._create_rate.wait()
+            yield
