@@ -1,0 +1,181 @@
+"""The Starlette app: the CleverTap routes, their JSON plumbing, and the 404/405/400 fail bodies.
+
+Imports only the standard library, starlette and sandbox modules.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ctflow.sandbox import campaigns, exports, reads, reports, sends, upload
+from ctflow.sandbox.control import control_routes
+from ctflow.sandbox.limits import GateMiddleware
+from ctflow.sandbox.replies import ApiError, Json, fail_body, malformed
+
+if TYPE_CHECKING:
+    from ctflow.sandbox.core import Sandbox
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+async def read_json(request: Request) -> Any:
+    raw = await request.body()
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise malformed() from None
+
+
+def raw_query_value(request: Request, name: str) -> str | None:
+    """A query parameter exactly as sent, still percent-encoded (cursors must be verbatim, §8.1)."""
+    for part in request.scope["query_string"].decode("latin-1").split("&"):
+        key, _, value = part.partition("=")
+        if key == name:
+            return str(value)
+    return None
+
+
+async def on_api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return JSONResponse(exc.body, status_code=exc.status)
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    # §1.3: {"status":"fail","error":"Method Not Allowed","code":405}; 404 in the same shape.
+    return JSONResponse(fail_body(exc.detail, exc.status_code), status_code=exc.status_code)
+
+
+def api_routes(sb: Sandbox) -> list[Route]:
+    def now() -> float:
+        return sb.clock.timestamp()
+
+    async def upload_records(request: Request) -> Response:
+        body = await read_json(request)
+        dry_run = request.query_params.get("dryRun") in ("1", "true")
+        reply = upload.upload(sb.store, body, int(now()), dry_run, sb.config.discarded_events)
+        return JSONResponse(reply)  # §2.2: HTTP 200 even when every record fails
+
+    def post(handler: Callable[[Any], Json]) -> Endpoint:
+        async def endpoint(request: Request) -> Response:
+            return JSONResponse(handler(await read_json(request)))
+
+        return endpoint
+
+    def send(channel: str) -> Endpoint:
+        async def endpoint(request: Request) -> Response:
+            body = await read_json(request)
+            path = request.url.path
+            return JSONResponse(
+                sends.identity_send(sb.store, channel, body, sb.config, now(), path)
+            )
+
+        return endpoint
+
+    def export(kind: str) -> Endpoint:
+        async def endpoint(request: Request) -> Response:
+            size = request.query_params.get("batch_size")
+            if request.method == "POST":
+                body = await read_json(request)
+            elif "query" in request.query_params:  # §8.1 legacy: GET ?batch_size=&query=<json>
+                try:
+                    body = json.loads(request.query_params["query"])
+                except ValueError:
+                    raise malformed() from None
+            else:
+                cursor = raw_query_value(request, "cursor")
+                return JSONResponse(exports.page(sb.store, kind, cursor, sb.config))
+            return JSONResponse(exports.start_export(sb.store, kind, body, size, sb.config, now()))
+
+        return endpoint
+
+    def count(kind: str) -> Endpoint:
+        async def endpoint(request: Request) -> Response:
+            req_id = request.query_params.get("req_id")
+            if req_id is not None or request.method == "GET":
+                return JSONResponse(exports.poll_count(sb.store, kind, req_id or ""))
+            body = await read_json(request)
+            return JSONResponse(exports.start_count(sb.store, kind, body, sb.config, now()))
+
+        return endpoint
+
+    async def profile(request: Request) -> Response:
+        return JSONResponse(reads.profile(sb.store, dict(request.query_params)))
+
+    async def now_counts(request: Request) -> Response:
+        raw = await request.body()
+        body = await read_json(request) if raw.strip() else {}
+        return JSONResponse(reads.now_counts(sb.store, body, now()))
+
+    async def schema(request: Request) -> Response:
+        # §9: documented as GET, the docs' own curl uses POST; both are accepted [?].
+        return JSONResponse(reads.schema(sb.store, request.query_params.get("type")))
+
+    routes = [
+        Route("/1/upload", upload_records, methods=["POST"]),
+        Route(
+            "/1/delete/profiles.json",
+            post(lambda b: reads.delete_profiles(sb.store, b)),
+            methods=["POST"],
+        ),
+        Route(
+            "/1/targets/create.json",
+            post(lambda b: campaigns.create(sb.store, b, sb.config, now())),
+            methods=["POST"],
+        ),
+        Route(
+            "/1/targets/list.json",
+            post(lambda b: reports.list_targets(sb.store, b, sb.config, now())),
+            methods=["POST"],
+        ),
+        Route(
+            "/1/targets/stop.json",
+            post(lambda b: reports.stop(sb.store, b, sb.config, now())),
+            methods=["POST"],
+        ),
+        Route(
+            "/1/targets/result.json",
+            post(lambda b: reports.result(sb.store, b, sb.config, now())),
+            methods=["POST"],
+        ),
+        Route(
+            "/1/message/report.json",
+            post(lambda b: reports.message_report(sb.store, b, sb.config, now())),
+            methods=["POST"],
+        ),
+        Route(
+            "/1/send/externaltrigger.json",
+            post(
+                lambda b: sends.external_trigger(
+                    sb.store, b, sb.config, now(), "/1/send/externaltrigger.json"
+                )
+            ),
+            methods=["POST"],
+        ),
+        *(Route(f"/1/send/{c}.json", send(c), methods=["POST"]) for c in sends.SEND_CHANNELS),
+        Route("/1/events.json", export("events"), methods=["GET", "POST"]),
+        Route("/1/profiles.json", export("profiles"), methods=["GET", "POST"]),
+        Route("/1/counts/events.json", count("events"), methods=["GET", "POST"]),
+        Route("/1/counts/profiles.json", count("profiles"), methods=["GET", "POST"]),
+        Route("/1/now.json", now_counts, methods=["POST"]),
+        Route("/1/profile.json", profile, methods=["GET"]),
+        Route("/getSchema", schema, methods=["GET", "POST"]),
+    ]
+    return routes
+
+
+def build_app(sb: Sandbox) -> Starlette:
+    return Starlette(
+        routes=[*api_routes(sb), *control_routes(sb)],
+        middleware=[Middleware(GateMiddleware, sandbox=sb)],
+        exception_handlers={ApiError: on_api_error, HTTPException: on_http_error},
+    )

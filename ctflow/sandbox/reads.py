@@ -1,0 +1,126 @@
+"""Single-profile read (§8.3), profile delete (§3), real-time counts (§8.5) and the event schema
+(§9). Imports only the standard library and sandbox modules.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from ctflow.sandbox.replies import ApiError, Json, fail, fail_body, malformed
+from ctflow.sandbox.store import Store
+from ctflow.sandbox.upload import RESTRICTED_EVENTS
+
+ACTIVE_SECONDS = 300  # §8.5: active in the last 5 minutes
+MAX_DELETE = 100  # §1.5
+SYSTEM_EVENTS = RESTRICTED_EVENTS | {"Charged"}
+
+
+def profile(store: Store, params: dict[str, str]) -> Json:
+    for param, key in (("identity", "identity"), ("email", "email"), ("objectId", "objectId")):
+        if params.get(param):
+            found = store.find_profile(key, params[param])
+            break
+    else:
+        raise fail("One of identity, email or objectId is required")  # [?] text
+    if found is None:
+        # §8.3: the not-found response was not retrieved; HTTP 404 with a fail body [?].
+        raise ApiError(404, fail_body("Profile not found", 404))
+    summary: dict[str, dict[str, int]] = {}
+    for event in store.events(profile_id=found.id):
+        entry = summary.setdefault(event.name, {"count": 0, "first_seen": event.ts, "last_seen": 0})
+        entry["count"] += 1
+        entry["first_seen"] = min(entry["first_seen"], event.ts)
+        entry["last_seen"] = max(entry["last_seen"], event.ts)
+    record: Json = {
+        "identity": found.identity,
+        "objectId": found.guid,
+        "profileData": found.data,
+        "events": summary,
+        "platformInfo": found.platform,
+    }
+    if found.email:
+        record["email"] = found.email
+    return {"status": "success", "record": record}
+
+
+def delete_profiles(store: Store, body: object) -> Json:
+    if not isinstance(body, dict):
+        raise malformed()
+    keys = [k for k in ("identity", "guid") if k in body]
+    if len(keys) != 1:
+        raise fail("Exactly one of identity or guid is required")  # [?] text
+    raw = body[keys[0]]
+    values = raw if isinstance(raw, list) else [raw]
+    if not values or not all(isinstance(v, str) and v for v in values):
+        raise fail(f"Field {keys[0]} must be a non-empty string or list of strings")  # [?]
+    if len(values) > MAX_DELETE:
+        raise fail(f"Too many values in {keys[0]}: {len(values)}, at most {MAX_DELETE}")  # [?]
+    store.delete_profiles("identity" if keys[0] == "identity" else "objectId", values)
+    return {"status": "success"}
+
+
+def now_counts(store: Store, body: object, now: float) -> Json:
+    """§8.5: users with an event in the last 5 minutes, plus the requested breakdowns."""
+    flags = body if isinstance(body, dict) else {}
+    recent = store.events(start=int(now) - ACTIVE_SECONDS, end=int(now))
+    active = {e.profile_id for e in recent}
+    people = store.profiles_by_id(active)
+    reply: Json = {"status": "success", "count": len(active), "last_processed_ts": int(now)}
+    first_seen = {pid: min(e.ts for e in store.events(profile_id=pid)) for pid in active}
+    new = sum(1 for pid in active if first_seen[pid] >= now - ACTIVE_SECONDS)
+    os_counts: Counter[str] = Counter(
+        str(p.platform[0].get("platform", "Web")) if p.platform else "Web" for p in people.values()
+    )
+    breakdowns: dict[str, Any] = {
+        "user_type": {
+            "new": new,
+            "repeat": len(active) - new,
+            "addressable": sum(1 for p in people.values() if p.platform or p.email),
+            "customer": len({e.profile_id for e in store.events(name="Charged")} & active),
+        },
+        "session_source": {"direct": len(active)},
+        "browser": {},
+        "os": dict(os_counts),
+        "device": {
+            "Mobile": sum(v for k, v in os_counts.items() if k != "Web"),
+            "Desktop": os_counts.get("Web", 0),
+        },
+        "new": {"new": new, "repeat": len(active) - new},  # §8.5 nests more; flattened [?]
+    }
+    for flag, value in breakdowns.items():
+        if flags.get(flag):
+            reply[flag] = value
+    return reply
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str) and value.startswith("$D_"):
+        return "date"
+    if isinstance(value, list):
+        return "list"
+    return "string"
+
+
+def schema(store: Store, event_type: str | None) -> Json:
+    """§9: the response shape was not retrieved; this one is our choice [?]."""
+    if event_type != "events":
+        raise fail("Invalid type: only type=events is supported")  # [?]
+    props: dict[str, dict[str, str]] = {}
+    for event in store.events():
+        seen = props.setdefault(event.name, {})
+        for key, value in event.props.items():
+            seen.setdefault(key, _kind(value))
+    events = [
+        {
+            "name": name,
+            "type": "system" if name in SYSTEM_EVENTS else "custom",
+            "properties": [{"name": k, "type": t} for k, t in sorted(found.items())],
+        }
+        for name, found in sorted(props.items())
+    ]
+    return {"status": "success", "events": events}

@@ -1,0 +1,359 @@
+"""Store: the sandbox's SQLite schema and every query against it (profiles, events, campaigns, …).
+
+Imports only the standard library.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS profiles (
+    id INTEGER PRIMARY KEY, guid TEXT NOT NULL UNIQUE, identity TEXT UNIQUE,
+    fbid TEXT UNIQUE, gpid TEXT UNIQUE, email TEXT,
+    data TEXT NOT NULL, platform TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS profiles_email ON profiles(email);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY, profile_id INTEGER NOT NULL, name TEXT NOT NULL,
+    ts INTEGER NOT NULL, props TEXT NOT NULL, session TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_name_ts ON events(name, ts);
+CREATE INDEX IF NOT EXISTS events_profile ON events(profile_id);
+CREATE TABLE IF NOT EXISTS campaigns (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, target_mode TEXT NOT NULL,
+    payload TEXT NOT NULL, estimates TEXT NOT NULL, labels TEXT NOT NULL,
+    created_at REAL NOT NULL, scheduled_at REAL NOT NULL, recurring INTEGER NOT NULL,
+    stopped_at REAL);
+CREATE TABLE IF NOT EXISTS sends (
+    id INTEGER PRIMARY KEY, endpoint TEXT NOT NULL, body TEXT NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS kv (
+    kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, key));
+"""
+
+TABLES = ("profiles", "events", "campaigns", "sends", "kv")
+IDENTIFIER_COLUMNS = {"identity": "identity", "objectId": "guid", "FBID": "fbid", "GPID": "gpid"}
+
+
+@dataclass
+class Profile:
+    id: int
+    guid: str
+    identity: str | None
+    fbid: str | None
+    gpid: str | None
+    email: str | None
+    data: dict[str, Any]
+    platform: list[dict[str, Any]]
+    created_at: int
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    profile_id: int
+    name: str
+    ts: int
+    props: dict[str, Any]
+    session: dict[str, Any]
+
+
+@dataclass
+class CampaignRow:
+    id: int
+    name: str
+    target_mode: str
+    payload: dict[str, Any]
+    estimates: dict[str, int]
+    labels: list[str]
+    created_at: float
+    scheduled_at: float
+    recurring: bool
+    stopped_at: float | None
+
+
+def guid_for(key: str, value: str) -> str:
+    """A stable CleverTap-looking GUID for a profile created from another identifier."""
+    return "__" + hashlib.sha256(f"{key}:{value}".encode()).hexdigest()[:32]
+
+
+def _profile(row: sqlite3.Row) -> Profile:
+    return Profile(
+        id=row["id"],
+        guid=row["guid"],
+        identity=row["identity"],
+        fbid=row["fbid"],
+        gpid=row["gpid"],
+        email=row["email"],
+        data=json.loads(row["data"]),
+        platform=json.loads(row["platform"]),
+        created_at=row["created_at"],
+    )
+
+
+def _event(row: sqlite3.Row) -> Event:
+    return Event(
+        id=row["id"],
+        profile_id=row["profile_id"],
+        name=row["name"],
+        ts=row["ts"],
+        props=json.loads(row["props"]),
+        session=json.loads(row["session"]),
+    )
+
+
+def _campaign(row: sqlite3.Row) -> CampaignRow:
+    return CampaignRow(
+        id=row["id"],
+        name=row["name"],
+        target_mode=row["target_mode"],
+        payload=json.loads(row["payload"]),
+        estimates=json.loads(row["estimates"]),
+        labels=json.loads(row["labels"]),
+        created_at=row["created_at"],
+        scheduled_at=row["scheduled_at"],
+        recurring=bool(row["recurring"]),
+        stopped_at=row["stopped_at"],
+    )
+
+
+def _email_of(data: dict[str, Any]) -> str | None:
+    email = data.get("Email")
+    return email if isinstance(email, str) else None
+
+
+class Store:
+    """One SQLite connection shared by the event loop and the owner's thread, behind a lock."""
+
+    def __init__(self, db: str) -> None:
+        self.lock = threading.RLock()
+        self._depth = 0
+        self.conn = sqlite3.connect(db, check_same_thread=False, isolation_level=None)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.executescript(SCHEMA)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.lock:
+            outer = self._depth == 0
+            if outer:
+                self.conn.execute("BEGIN")
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                if outer:
+                    self.conn.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            if outer:
+                self.conn.execute("COMMIT")
+
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self.lock:
+            return self.conn.execute(sql, params).fetchall()
+
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        with self.lock:
+            return self.conn.execute(sql, params)
+
+    def reset(self) -> None:
+        with self.transaction():
+            for table in TABLES:
+                self.conn.execute(f"DELETE FROM {table}")
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+    def counts(self) -> dict[str, int]:
+        return {
+            table: self._all(f"SELECT COUNT(*) FROM {table}")[0][0]
+            for table in ("profiles", "events", "campaigns", "sends")
+        }
+
+    # -- profiles -----------------------------------------------------------------------
+    def find_profile(self, key: str, value: str) -> Profile | None:
+        column = "email" if key == "email" else IDENTIFIER_COLUMNS[key]
+        rows = self._all(f"SELECT * FROM profiles WHERE {column} = ? ORDER BY id LIMIT 1", [value])
+        return _profile(rows[0]) if rows else None
+
+    def create_profile(self, key: str, value: str, now: int) -> Profile:
+        column = IDENTIFIER_COLUMNS[key]
+        guid = value if column == "guid" else guid_for(key, value)
+        columns, params = (
+            ("guid", [guid, now]) if column == "guid" else (f"guid, {column}", [guid, value, now])
+        )
+        marks = "?, " * (len(params) - 1)
+        cursor = self._run(
+            f"INSERT INTO profiles ({columns}, data, platform, created_at) "
+            f"VALUES ({marks}'{{}}', '[]', ?)",
+            params,
+        )
+        profile_id = cursor.lastrowid
+        assert profile_id is not None
+        return Profile(
+            id=profile_id,
+            guid=guid,
+            identity=value if key == "identity" else None,
+            fbid=value if key == "FBID" else None,
+            gpid=value if key == "GPID" else None,
+            email=None,
+            data={},
+            platform=[],
+            created_at=now,
+        )
+
+    def save_profile(self, profile: Profile) -> None:
+        profile.email = _email_of(profile.data)
+        self._run(
+            "UPDATE profiles SET data = ?, platform = ?, email = ? WHERE id = ?",
+            [json.dumps(profile.data), json.dumps(profile.platform), profile.email, profile.id],
+        )
+
+    def profiles(self, after_id: int = 0, max_id: int | None = None) -> list[Profile]:
+        ceiling = max_id if max_id is not None else 2**62
+        rows = self._all(
+            "SELECT * FROM profiles WHERE id > ? AND id <= ? ORDER BY id", [after_id, ceiling]
+        )
+        return [_profile(row) for row in rows]
+
+    def profiles_by_id(self, ids: Iterable[int]) -> dict[int, Profile]:
+        wanted = sorted(set(ids))
+        found: dict[int, Profile] = {}
+        for at in range(0, len(wanted), 500):
+            chunk = wanted[at : at + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self._all(f"SELECT * FROM profiles WHERE id IN ({marks})", chunk):
+                found[row["id"]] = _profile(row)
+        return found
+
+    def max_id(self, table: str) -> int:
+        return int(self._all(f"SELECT COALESCE(MAX(id), 0) FROM {table}")[0][0])
+
+    def delete_profiles(self, key: str, values: Sequence[str]) -> int:
+        column = IDENTIFIER_COLUMNS[key]
+        marks = ",".join("?" * len(values))
+        with self.transaction():
+            ids = [
+                r[0]
+                for r in self._all(f"SELECT id FROM profiles WHERE {column} IN ({marks})", values)
+            ]
+            id_marks = ",".join("?" * len(ids))
+            self._run(f"DELETE FROM events WHERE profile_id IN ({id_marks})", ids)
+            self._run(f"DELETE FROM profiles WHERE id IN ({id_marks})", ids)
+        return len(ids)
+
+    def bulk_profiles(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Rows of (id, guid, identity, email, data json, platform json, created_at)."""
+        self.conn.executemany(
+            "INSERT INTO profiles (id, guid, identity, email, data, platform, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def clear_people(self) -> None:
+        self._run("DELETE FROM events")
+        self._run("DELETE FROM profiles")
+
+    # -- events -------------------------------------------------------------------------
+    def add_event(
+        self, profile_id: int, name: str, ts: int, props: dict[str, Any], session: dict[str, Any]
+    ) -> None:
+        self._run(
+            "INSERT INTO events (profile_id, name, ts, props, session) VALUES (?, ?, ?, ?, ?)",
+            [profile_id, name, ts, json.dumps(props), json.dumps(session)],
+        )
+
+    def bulk_events(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Rows of (profile_id, name, ts, props json, session json)."""
+        self.conn.executemany(
+            "INSERT INTO events (profile_id, name, ts, props, session) VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def events(
+        self,
+        name: str | None = None,
+        start: int | None = None,
+        end: int | None = None,
+        after_id: int = 0,
+        max_id: int | None = None,
+        profile_id: int | None = None,
+    ) -> list[Event]:
+        sql = "SELECT * FROM events WHERE id > ?"
+        params: list[Any] = [after_id]
+        for clause, value in (
+            ("name = ?", name),
+            ("ts >= ?", start),
+            ("ts <= ?", end),
+            ("id <= ?", max_id),
+            ("profile_id = ?", profile_id),
+        ):
+            if value is not None:
+                sql += f" AND {clause}"
+                params.append(value)
+        return [_event(row) for row in self._all(sql + " ORDER BY id", params)]
+
+    def last_event_ts(self) -> int | None:
+        value = self._all("SELECT MAX(ts) FROM events")[0][0]
+        return None if value is None else int(value)
+
+    # -- campaigns ----------------------------------------------------------------------
+    def add_campaign(self, row: CampaignRow) -> None:
+        self._run(
+            "INSERT INTO campaigns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                row.id,
+                row.name,
+                row.target_mode,
+                json.dumps(row.payload),
+                json.dumps(row.estimates),
+                json.dumps(row.labels),
+                row.created_at,
+                row.scheduled_at,
+                int(row.recurring),
+                row.stopped_at,
+            ],
+        )
+
+    def campaign(self, campaign_id: int) -> CampaignRow | None:
+        rows = self._all("SELECT * FROM campaigns WHERE id = ?", [campaign_id])
+        return _campaign(rows[0]) if rows else None
+
+    def campaigns(self) -> list[CampaignRow]:
+        return [_campaign(row) for row in self._all("SELECT * FROM campaigns ORDER BY id")]
+
+    def stop_campaign(self, campaign_id: int, at: float) -> None:
+        self._run("UPDATE campaigns SET stopped_at = ? WHERE id = ?", [at, campaign_id])
+
+    # -- sends --------------------------------------------------------------------------
+    def add_send(self, endpoint: str, body: dict[str, Any], at: float) -> None:
+        self._run(
+            "INSERT INTO sends (endpoint, body, at) VALUES (?, ?, ?)",
+            [endpoint, json.dumps(body), at],
+        )
+
+    def sends(self) -> list[tuple[str, dict[str, Any], float]]:
+        rows = self._all("SELECT endpoint, body, at FROM sends ORDER BY id")
+        return [(row["endpoint"], json.loads(row["body"]), row["at"]) for row in rows]
+
+    # -- small keyed state (cursors, count requests) ------------------------------------
+    def put_state(self, kind: str, key: str, value: dict[str, Any]) -> None:
+        self._run(
+            "INSERT OR REPLACE INTO kv (kind, key, value) VALUES (?, ?, ?)",
+            [kind, key, json.dumps(value)],
+        )
+
+    def get_state(self, kind: str, key: str) -> dict[str, Any] | None:
+        rows = self._all("SELECT value FROM kv WHERE kind = ? AND key = ?", [kind, key])
+        if not rows:
+            return None
+        value: dict[str, Any] = json.loads(rows[0][0])
+        return value

@@ -1,0 +1,289 @@
+"""`POST /1/upload`: per-record validation with CleverTap's codes (§2.4) and applying the records.
+
+Imports only the standard library and sandbox modules.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ctflow.sandbox.replies import Json, fail, malformed
+from ctflow.sandbox.store import Profile, Store
+
+MAX_RECORDS = 1000  # §1.5
+MAX_TOKENS = 100  # §1.5, device tokens per call
+MAX_EVENT_PROPS = 256  # §1.5 (older page; the 2026 page says configurable)
+MAX_PROFILE_KEYS = 256  # §1.5
+MAX_KEY_CHARS = 120
+MAX_VALUE_BYTES = 512
+MAX_LIST_ITEMS = 100  # §1.5 multi-value: FIFO eviction past 100
+IDENTIFIERS = ("identity", "objectId", "FBID", "GPID")
+OPERATIONS = frozenset({"$add", "$remove", "$incr", "$decr", "$delete"})
+TOKEN_PLATFORMS = {
+    "fcm": "Android",
+    "gcm": "Android",
+    "apns": "iOS",
+    "wns": "Windows",
+    "mpns": "Windows",
+    "chrome": "Web",
+}
+# §2.4 code 513: system events only the SDKs may raise ("Charged" is uploadable).
+RESTRICTED_EVENTS = frozenset(
+    {
+        "App Launched",
+        "App Installed",
+        "App Uninstalled",
+        "App Version Changed",
+        "Notification Sent",
+        "Notification Viewed",
+        "Notification Clicked",
+        "Push Impressions",
+        "Session Concluded",
+        "Stayed",
+        "UTM Visited",
+        "Reply Received",
+        "Geocluster Entered",
+        "Geocluster Exited",
+        "Channel Unsubscribed",
+        "State Transitioned",
+    }
+)
+OBJECT_ID = re.compile(r"^[A-Za-z0-9_\-:.]{1,119}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE = re.compile(r"^\+\d{7,15}$")
+# §2.4: the real texts; the profile ones run straight into "Skipped record number".
+IDENTITY_TEXT = (
+    "'identity' or 'fbId' or 'gpId' or 'objectId' is necessary under 120 chars "
+    "to identify the user. "
+)
+RESERVED: dict[str, tuple[int, str]] = {
+    "Gender": (514, "Profile data is incorrect. Gender needs to be M/F."),
+    "Email": (515, "Profile data is incorrect. Email is not valid."),
+    "Phone": (516, "Profile data is incorrect. Phone number is not valid."),
+    "Employed": (517, "Profile data is incorrect. Employed needs to be Y/N."),
+    "Education": (
+        518,
+        "Profile data is incorrect. Education needs to be School/College/Graduate..",
+    ),
+    "Married": (519, "Profile data is incorrect. Married needs to be Y/N."),
+    "Age": (520, "Profile data is incorrect. Age is invalid."),
+}
+
+
+# Texts for codes without a recorded message (509, 512, 513, 522, 524, 526, 528, 530–535) and for
+# the call-level 0 / >1000 / >100-token rejections are our wording, in the same style [?].
+class RecordError(Exception):
+    def __init__(self, code: int, text: str) -> None:
+        super().__init__(text)
+        self.code = code
+        self.text = text
+
+
+def _reserved_ok(key: str, value: object) -> bool:
+    if key == "Gender":
+        return value in ("M", "F")
+    if key == "Email":
+        return isinstance(value, str) and bool(EMAIL.match(value))
+    if key == "Phone":
+        return isinstance(value, str) and bool(PHONE.match(value))
+    if key in ("Employed", "Married"):
+        return value in ("Y", "N")
+    if key == "Education":
+        return value in ("School", "College", "Graduate")
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 150
+
+
+def _check_sizes(data: dict[str, Any], what: str) -> None:
+    for key, value in data.items():
+        if len(key) > MAX_KEY_CHARS:
+            raise RecordError(512, f"{what} key exceeds {MAX_KEY_CHARS} characters: {key[:40]}. ")
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, str) and len(item.encode()) > MAX_VALUE_BYTES:
+                raise RecordError(
+                    512, f"{what} value exceeds {MAX_VALUE_BYTES} bytes for key {key}. "
+                )
+
+
+def _identifier(record: dict[str, Any]) -> tuple[str, str]:
+    present = [key for key in IDENTIFIERS if key in record]
+    if len(present) != 1:
+        raise RecordError(523, IDENTITY_TEXT)
+    key = present[0]
+    raw = record[key]
+    value = str(raw) if isinstance(raw, int | str) and not isinstance(raw, bool) else ""
+    if not value.strip() or len(value) >= 120:
+        raise RecordError(523, IDENTITY_TEXT)
+    if key == "objectId" and not OBJECT_ID.match(value):
+        raise RecordError(526, "objectId is invalid. ")
+    return key, value
+
+
+def _check_ts(record: dict[str, Any]) -> None:
+    if "ts" not in record:
+        return
+    ts = record["ts"]
+    # A 13-digit (milliseconds) ts is refused too: the API wants epoch seconds (§1.6) [?].
+    if isinstance(ts, bool) or not isinstance(ts, int) or not 0 < ts < 10**10:
+        raise RecordError(525, "Timestamp should be present in the Unix Epoch format. ")
+
+
+def _check_event(record: dict[str, Any], discarded: set[str]) -> None:
+    name = record.get("evtName")
+    if not isinstance(name, str) or not name.strip():
+        raise RecordError(509, "Event name is mandatory. ")
+    if len(name) > MAX_KEY_CHARS:
+        raise RecordError(512, f"Event name exceeds {MAX_KEY_CHARS} characters. ")
+    if name in RESTRICTED_EVENTS:
+        raise RecordError(513, f"Raised a restricted system event : {name}. ")
+    if name in discarded:
+        raise RecordError(528, f"Event {name} has been discarded. ")
+    data = record.get("evtData", {})
+    if not isinstance(data, dict):
+        raise RecordError(512, "Invalid event structure: evtData must be an object. ")
+    if len(data) > MAX_EVENT_PROPS:
+        raise RecordError(
+            522, f"Event properties limit exceeded: {len(data)} > {MAX_EVENT_PROPS}. "
+        )
+    _check_sizes(data, "Event property")
+
+
+def _check_profile(record: dict[str, Any]) -> None:
+    data = record.get("profileData", {})
+    if not isinstance(data, dict):
+        raise RecordError(512, "Invalid profile structure: profileData must be an object. ")
+    if len(data) > MAX_PROFILE_KEYS:
+        raise RecordError(512, f"Profile property limit exceeded: {len(data)} > 256. ")
+    _check_sizes(data, "Profile property")
+    for key, value in data.items():
+        if isinstance(value, dict):
+            if len(value) != 1 or next(iter(value)) not in OPERATIONS:
+                raise RecordError(512, f"Invalid operation on profile property {key}. ")
+            continue
+        if key in RESERVED and value is not None and not _reserved_ok(key, value):
+            code, text = RESERVED[key]
+            raise RecordError(code, text)
+
+
+def _check_token(record: dict[str, Any], store: Store) -> None:
+    object_id = record.get("objectId")
+    if not isinstance(object_id, str) or not OBJECT_ID.match(object_id):
+        raise RecordError(530, "Token upload failed. objectId is invalid. ")
+    data = record.get("tokenData")
+    if not isinstance(data, dict):
+        raise RecordError(531, "Token upload failed. tokenData is invalid. ")
+    if not isinstance(data.get("id"), str) or not data["id"]:
+        raise RecordError(532, "Token upload failed. Token id is missing. ")
+    if not isinstance(data.get("type"), str) or not data["type"]:
+        raise RecordError(533, "Token upload failed. Token type is missing. ")
+    if data["type"] not in TOKEN_PLATFORMS:
+        raise RecordError(534, f"Token upload failed. Token type {data['type']} is not valid. ")
+    keys = data.get("keys")
+    if data["type"] == "chrome" and not (
+        isinstance(keys, dict) and keys.get("p256dh") and keys.get("auth")
+    ):
+        raise RecordError(535, "Token upload failed. Token data is invalid. ")
+    # §2.1: "Only tokens of users already live on the app can be uploaded".
+    if store.find_profile("objectId", object_id) is None:
+        raise RecordError(530, "Token upload failed. objectId is invalid. ")
+
+
+def check_record(record: object, store: Store, discarded: set[str]) -> None:
+    if not isinstance(record, dict):
+        raise RecordError(512, "Invalid record structure. ")
+    kind = record.get("type")
+    if kind not in ("event", "profile", "token"):
+        raise RecordError(524, "Data is neither event nor profile. ")
+    _check_ts(record)
+    if kind == "token":
+        _check_token(record, store)
+        return
+    _identifier(record)
+    if kind == "event":
+        _check_event(record, discarded)
+    else:
+        _check_profile(record)
+
+
+def _merge(data: dict[str, Any], key: str, value: Any) -> None:
+    if not isinstance(value, dict):
+        data[key] = value[-MAX_LIST_ITEMS:] if isinstance(value, list) else value
+        return
+    op, arg = next(iter(value.items()))
+    current = data.get(key)
+    if op == "$delete":
+        data.pop(key, None)
+    elif op in ("$incr", "$decr"):
+        base = current if isinstance(current, int | float) and not isinstance(current, bool) else 0
+        step = arg if isinstance(arg, int | float) and not isinstance(arg, bool) else 0
+        data[key] = base + step if op == "$incr" else base - step
+    else:
+        items = current if isinstance(current, list) else [] if current is None else [current]
+        changes = arg if isinstance(arg, list) else [arg]
+        kept = [item for item in items if item not in changes]
+        data[key] = (kept + changes)[-MAX_LIST_ITEMS:] if op == "$add" else kept
+
+
+def _profile_for(store: Store, record: dict[str, Any], now: int) -> Profile:
+    key, value = _identifier(record)
+    return store.find_profile(key, value) or store.create_profile(key, value, now)
+
+
+def apply_record(record: dict[str, Any], store: Store, now: int) -> None:
+    ts = int(record.get("ts", now))
+    if record["type"] == "token":
+        profile = store.find_profile("objectId", record["objectId"])
+        assert profile is not None
+        data = record["tokenData"]
+        entry = {
+            "platform": TOKEN_PLATFORMS[data["type"]],
+            "push_token": data["id"],
+            "token_type": data["type"],
+            "objectId": profile.guid,
+        }
+        if "keys" in data:
+            entry["keys"] = data["keys"]
+        profile.platform = [e for e in profile.platform if e.get("push_token") != data["id"]]
+        profile.platform.append(entry)
+        store.save_profile(profile)
+        return
+    profile = _profile_for(store, record, ts)
+    if record["type"] == "event":
+        store.add_event(profile.id, record["evtName"], ts, record.get("evtData", {}), {})
+        return
+    for key, value in record.get("profileData", {}).items():
+        _merge(profile.data, key, value)
+    store.save_profile(profile)
+
+
+def upload(store: Store, body: object, now: int, dry_run: bool, discarded: set[str]) -> Json:
+    if not isinstance(body, dict) or not isinstance(body.get("d"), list):
+        raise malformed()
+    records: list[Any] = body["d"]
+    if not records:
+        raise fail("No records to process: 'd' must hold 1 to 1000 records")
+    if len(records) > MAX_RECORDS:
+        raise fail(f"Too many records: {len(records)} in 'd', at most {MAX_RECORDS} per request")
+    tokens = sum(1 for r in records if isinstance(r, dict) and r.get("type") == "token")
+    if tokens > MAX_TOKENS:
+        raise fail(f"Too many token records: {tokens} in 'd', at most {MAX_TOKENS} per request")
+    unprocessed: list[Json] = []
+    with store.transaction():
+        for number, record in enumerate(records, start=1):
+            try:
+                check_record(record, store, discarded)
+            except RecordError as error:
+                text = f"{error.text}Skipped record number : {number}"
+                unprocessed.append(
+                    {"status": "fail", "code": error.code, "error": text, "record": record}
+                )
+                continue
+            if not dry_run:
+                assert isinstance(record, dict)
+                apply_record(record, store, now)
+    processed = len(records) - len(unprocessed)
+    status = "success" if not unprocessed else "partial" if processed else "fail"
+    return {"status": status, "processed": processed, "unprocessed": unprocessed}

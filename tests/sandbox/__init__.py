@@ -1,0 +1,1 @@
+"""Tests of the CleverTap emulator (ctflow.sandbox)."""

@@ -1,0 +1,84 @@
+"""The served sandbox over real loopback HTTP, including the /_sandbox/ control endpoints."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from ctflow.sandbox import Sandbox, server
+
+from .conftest import AUTH, campaign
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def served(sb: Sandbox) -> Iterator[httpx.Client]:
+    port = free_port()
+    ready, stop = threading.Event(), threading.Event()
+    thread = threading.Thread(
+        target=server.serve,
+        args=(sb, "127.0.0.1", port),
+        kwargs={"ready": ready, "stop": stop},
+        daemon=True,
+    )
+    thread.start()
+    assert ready.wait(10), "sandbox server did not start"
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=AUTH, timeout=10) as http:
+        yield http
+    stop.set()
+    thread.join(10)
+    assert not thread.is_alive()
+
+
+@pytest.mark.loopback
+def test_api_and_control_endpoints_over_http(sb: Sandbox, served: httpx.Client) -> None:
+    seeded = served.post("/_sandbox/seed", json={"profiles": 40, "seed": 5})
+    assert seeded.json()["seeded"]["profiles"] == 40
+    created = served.post("/1/targets/create.json", json=campaign(when="20261122 11:00"))
+    assert created.status_code == 200
+    campaign_id = created.json()["id"]
+
+    served.post("/_sandbox/clock", json={"advance_seconds": 3600})
+    listed = served.post("/1/targets/list.json", json={"from": 20261122, "to": 20261122})
+    assert listed.json()["targets"][0]["status"] == "running"
+    served.post("/_sandbox/clock", json={"set": "2026-11-23T00:00:00+00:00"})
+    campaigns = served.get("/_sandbox/campaigns").json()["campaigns"]
+    assert [(c["id"], c["status"]) for c in campaigns] == [(campaign_id, "completed")]
+
+    served.post("/1/send/sms.json", json={"to": {"Identity": ["u"]}, "content": {"body": "b"}})
+    assert served.get("/_sandbox/sends").json()["sends"][0]["endpoint"] == "/1/send/sms.json"
+
+    state = served.get("/_sandbox/state").json()
+    assert state["counts"]["profiles"] == 40
+    assert state["now"] == "2026-11-23T00:00:00+00:00"
+
+    assert served.get("/_sandbox/state", headers={"X-CleverTap-Passcode": "x"}).status_code == 401
+    served.post("/_sandbox/reset")
+    assert served.get("/_sandbox/state").json()["counts"] == {
+        "profiles": 0,
+        "events": 0,
+        "campaigns": 0,
+        "sends": 0,
+    }
+
+
+@pytest.mark.loopback
+def test_dropped_response_closes_the_connection(sb: Sandbox, served: httpx.Client) -> None:
+    faults = served.post(
+        "/_sandbox/faults", json={"drop_next": 1, "paths": ["/1/targets/create.json"]}
+    )
+    assert faults.json()["faults"]["drop_next"] == 1
+    with pytest.raises(httpx.TransportError):
+        served.post("/1/targets/create.json", json=campaign(name="lost"))
+    assert [c["name"] for c in sb.campaigns()] == ["lost"]
+    assert served.post("/_sandbox/faults", json={"bogus": 1}).status_code == 400
