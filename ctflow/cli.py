@@ -1,0 +1,254 @@
+"""The command line: parses argv, reads the process environment, wires commands, maps exit codes.
+
+The only module that touches the process (argv, ``os.environ``, exit codes) and the only one that
+imports click. Each command is a plain function elsewhere returning an exit code; the one error
+handler is :func:`run`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from ctflow import __version__
+from ctflow.config import Project, Target, find_project, resolve_target
+from ctflow.errors import CtflowError, ExitCode, InvalidInput
+
+
+@dataclass
+class AppState:
+    """What the top-level options decided, shared with every command through click's ``obj``."""
+
+    environ: Mapping[str, str]
+    directory: Path = field(default_factory=Path.cwd)
+    debug: bool = False
+
+    def project(self) -> Project:
+        return find_project(self.directory)
+
+    def target(self, env: str | None) -> Target:
+        target = resolve_target(self.project(), env, self.environ)
+        if target.notice:
+            click.echo(f"ctflow: {target.notice}", err=True)
+        return target
+
+
+pass_state = click.make_pass_decorator(AppState)
+
+
+def _directory(ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path | None:
+    if value is not None and not value.is_dir():
+        raise click.BadParameter(f"{value} is not a directory", ctx=ctx)
+    return value
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="ctflow", message="%(prog)s %(version)s")
+@click.option(
+    "-C",
+    "directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    callback=_directory,
+    help="Run as if started in DIR (where ctflow.yaml lives).",
+    metavar="DIR",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
+@click.pass_context
+def cli(ctx: click.Context, directory: Path | None, debug: bool) -> None:
+    """Manage a CleverTap account as code: validate, plan, apply, send and upload.
+
+    With no credentials every command runs against the built-in sandbox, an emulator of the
+    CleverTap API kept in .ctflow/sandbox.db.
+
+    \b
+    Exit codes: 0 ok · 1 error · 2 plan has changes (--detailed-exitcode) · 3 invalid input
+    4 credentials · 5 CleverTap unavailable · 6 safety gate · 7 stale plan or journal locked
+    64 usage · 130 interrupted
+    """
+    state: AppState = ctx.ensure_object(AppState)
+    state.debug = debug
+    if directory is not None:
+        state.directory = directory
+    if debug:
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+
+
+# --- read commands --------------------------------------------------------------------------
+
+_ENV_OPTION = click.option(
+    "--env",
+    "env",
+    default=None,
+    metavar="ENV",
+    help="Environment from ctflow.yaml (default: sandbox).",
+)
+_FORMAT_OPTION = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+
+
+@cli.command()
+@_ENV_OPTION
+@click.option(
+    "--by",
+    "breakdowns",
+    multiple=True,
+    type=click.Choice(["user_type", "session_source", "browser", "os", "device", "new"]),
+    help="Add a breakdown (repeatable).",
+)
+@_FORMAT_OPTION
+@pass_state
+def now(state: AppState, env: str | None, breakdowns: tuple[str, ...], fmt: str) -> int:
+    """Show how many users are active right now (real-time counts)."""
+    from ctflow import readcmd
+
+    return readcmd.now(state.target(env), breakdowns, fmt, out=sys.stdout)
+
+
+# --- sandbox -------------------------------------------------------------------------------
+
+
+@cli.group()
+def sandbox() -> None:
+    """Run, reset or seed the built-in CleverTap emulator."""
+
+
+def _sandbox_db(state: AppState, db: Path | None) -> Path:
+    if db is not None:
+        return db
+    target = state.target("sandbox")
+    assert target.sandbox_db is not None
+    return target.sandbox_db
+
+
+_DB_OPTION = click.option(
+    "--db",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Sandbox database file (default: .ctflow/sandbox.db).",
+)
+
+
+@sandbox.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8790, show_default=True)
+@_DB_OPTION
+@click.option("--latency-ms", type=click.IntRange(0), default=0, help="Delay every request.")
+@click.option("--fail-429", type=click.FloatRange(0, 1), default=0.0, help="Share of 429 answers.")
+@click.option("--fail-5xx", type=click.FloatRange(0, 1), default=0.0, help="Share of 5xx answers.")
+@click.option(
+    "--drop-response",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of requests processed whose response is then lost.",
+)
+@click.option("--account-id", default=None, help="Account id the sandbox accepts.")
+@click.option("--passcode", default=None, help="Passcode the sandbox accepts.")
+@pass_state
+def serve(
+    state: AppState,
+    host: str,
+    port: int,
+    db: Path | None,
+    latency_ms: int,
+    fail_429: float,
+    fail_5xx: float,
+    drop_response: float,
+    account_id: str | None,
+    passcode: str | None,
+) -> int:
+    """Serve the sandbox over HTTP, e.g. for curl or another tool."""
+    from ctflow import sandboxcmd
+
+    options = sandboxcmd.ServeOptions(
+        host, port, latency_ms, fail_429, fail_5xx, drop_response, account_id, passcode
+    )
+    return sandboxcmd.serve(_sandbox_db(state, db), options, out=sys.stdout)
+
+
+@sandbox.command()
+@_DB_OPTION
+@pass_state
+def reset(state: AppState, db: Path | None) -> int:
+    """Delete every profile, event, campaign and send the sandbox holds."""
+    from ctflow import sandboxcmd
+
+    return sandboxcmd.reset(_sandbox_db(state, db), out=sys.stdout)
+
+
+@sandbox.command()
+@_DB_OPTION
+@click.option("--profiles", type=click.IntRange(1, 1_000_000), default=3000, show_default=True)
+@click.option("--seed", "seed_value", type=int, default=42, show_default=True, help="RNG seed.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@pass_state
+def seed(state: AppState, db: Path | None, profiles: int, seed_value: int, fmt: str) -> int:
+    """Fill the sandbox with a realistic demo population, then query it through the client."""
+    from ctflow import sandboxcmd
+
+    return sandboxcmd.seed(_sandbox_db(state, db), profiles, seed_value, fmt, out=sys.stdout)
+
+
+# --- the one handler ------------------------------------------------------------------------
+
+
+def run(argv: Sequence[str] | None, environ: Mapping[str, str]) -> int:
+    """Run one command line and return its exit code; every error is reported here, once."""
+    state = AppState(environ=environ)
+    try:
+        result: Any = cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="ctflow",
+            standalone_mode=False,
+            obj=state,
+        )
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.UsageError as exc:
+        exc.show()
+        return ExitCode.USAGE
+    except click.ClickException as exc:
+        exc.show()
+        return ExitCode.USAGE
+    except (KeyboardInterrupt, click.Abort):
+        click.echo("ctflow: interrupted", err=True)
+        return ExitCode.INTERRUPTED
+    except InvalidInput as exc:
+        for problem in exc.problems:
+            _say(problem, environ)
+        _say(f"ctflow: {exc.message}", environ)
+        return exc.exit_code
+    except CtflowError as exc:
+        _say(f"ctflow: {exc.message}", environ)
+        return exc.exit_code
+    except Exception as exc:
+        if state.debug:
+            _say(traceback.format_exc().rstrip(), environ)
+        summary = (str(exc).splitlines() or [""])[0][:200]
+        _say(
+            f"ctflow: this is a bug ({type(exc).__name__}: {summary}); re-run with --debug for "
+            "the traceback and report it.",
+            environ,
+        )
+        return ExitCode.ERROR
+    return int(result) if isinstance(result, int) else ExitCode.OK
+
+
+def _say(text: str, environ: Mapping[str, str]) -> None:
+    """Print to stderr with every passcode-like variable's value masked, whatever raised it."""
+    for name, value in environ.items():
+        if "PASSCODE" in name.upper() and len(value) >= 4:
+            text = text.replace(value, "***")
+    click.echo(text, err=True)
+
+
+def main() -> NoReturn:
+    sys.exit(run(sys.argv[1:], os.environ))

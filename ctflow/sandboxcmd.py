@@ -1,0 +1,166 @@
+"""The ``ctflow sandbox`` commands: serve the emulator over HTTP, reset it, seed it.
+
+Plain functions returning exit codes; ``cli.py`` parses the flags and hands over the streams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from ctflow.clevertap import CleverTap, Credentials
+from ctflow.errors import ExitCode, UsageError
+from ctflow.sandbox import DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE, Sandbox
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str
+    port: int
+    latency_ms: int = 0
+    fail_429: float = 0.0
+    fail_5xx: float = 0.0
+    drop_response: float = 0.0
+    account_id: str | None = None
+    passcode: str | None = None
+
+
+def serve(db: Path, options: ServeOptions, *, out: TextIO) -> int:
+    from ctflow.sandbox.server import serve as run_server
+
+    if (options.account_id is None) != (options.passcode is None):
+        raise UsageError("--account-id and --passcode go together")
+    account_id = options.account_id or DEFAULT_ACCOUNT_ID
+    passcode = options.passcode or DEFAULT_PASSCODE
+    port = options.port or _free_port(options.host)
+    sandbox = _open(db)
+    sandbox.config.accounts = {account_id: passcode}
+    sandbox.faults.latency_ms = options.latency_ms
+    sandbox.faults.rate_429 = options.fail_429
+    sandbox.faults.rate_5xx = options.fail_5xx
+    sandbox.faults.drop_response = options.drop_response
+    url = f"http://{options.host}:{port}"
+    # The sandbox's credentials are not secrets: printing them is the point of this command.
+    out.write(
+        f"ctflow sandbox listening on {url}  (database {db})\n"
+        f"  account id: {account_id}\n"
+        f"  passcode:   {passcode}\n"
+        f"Try it:\n"
+        f"  curl -s -X POST {url}/1/now.json -H 'X-CleverTap-Account-Id: {account_id}' "
+        f"-H 'X-CleverTap-Passcode: {passcode}' -H 'Content-Type: application/json' -d '{{}}'\n"
+        f"Point ctflow at it with an environment whose base_url is {url} and\n"
+        f"CLEVERTAP_ACCOUNT_ID / CLEVERTAP_PASSCODE set as above. Ctrl+C stops it.\n"
+    )
+    out.flush()
+    try:
+        run_server(sandbox, options.host, port)
+    finally:
+        sandbox.close()
+    return ExitCode.OK
+
+
+def reset(db: Path, *, out: TextIO) -> int:
+    sandbox = _open(db)
+    try:
+        sandbox.reset()
+    finally:
+        sandbox.close()
+    out.write(f"Sandbox {db} is empty.\n")
+    return ExitCode.OK
+
+
+def seed(db: Path, profiles: int, seed_value: int, fmt: str, *, out: TextIO) -> int:
+    sandbox = _open(db)
+    try:
+        summary = sandbox.seed(profiles=profiles, seed=seed_value)
+        answers = asyncio.run(_ask(sandbox, datetime.now(UTC).date()))
+    finally:
+        sandbox.close()
+    if fmt == "json":
+        out.write(json.dumps({"db": str(db), "seeded": summary, "answers": answers}, indent=2))
+        out.write("\n")
+        return ExitCode.OK
+    counts = sandbox_counts(summary)
+    out.write(f"Seeded sandbox {db}: {counts} (seed {seed_value}).\n")
+    out.write("Asked through the CleverTap client, in-process, no credentials needed:\n")
+    for answer in answers:
+        out.write(f"  {answer['question']:<46} {answer['answer']:<28} {answer['endpoint']}\n")
+    out.write("Serve it over HTTP for curl or other tools: ctflow sandbox serve\n")
+    return ExitCode.OK
+
+
+def sandbox_counts(summary: dict[str, Any]) -> str:
+    return ", ".join(f"{value:,} {key}" for key, value in summary.items() if isinstance(value, int))
+
+
+async def _ask(sandbox: Sandbox, today: date) -> list[dict[str, Any]]:
+    """A few real questions, asked the way plan, count and estimate will ask them."""
+    start = int((today - timedelta(days=30)).strftime("%Y%m%d"))
+    end = int(today.strftime("%Y%m%d"))
+    creds = Credentials(DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE)
+    async with CleverTap.in_process(sandbox.app, creds) as client:
+        buyers = await client.count_profiles(
+            {"event_name": "Charged", "from": start, "to": end}, poll_interval=0.05
+        )
+        views = await client.count_events(
+            {"event_name": "Product Viewed", "from": start, "to": end}, poll_interval=0.05
+        )
+        estimate = await client.estimate_campaign(_gold_push(start, end))
+    reach = " · ".join(f"{device} {n:,}" for device, n in sorted(estimate.by_device.items()))
+    return [
+        {
+            "question": 'profiles who did "Charged" in the last 30 days',
+            "answer": f"{buyers:,}",
+            "endpoint": "POST /1/counts/profiles.json",
+        },
+        {
+            "question": '"Product Viewed" events in the last 30 days',
+            "answer": f"{views:,}",
+            "endpoint": "POST /1/counts/events.json",
+        },
+        {
+            "question": "push reach of an offer to Gold customers",
+            "answer": reach or "0",
+            "endpoint": "POST /1/targets/create.json (estimate_only)",
+        },
+    ]
+
+
+def _gold_push(start: int, end: int) -> dict[str, Any]:
+    return {
+        "name": "Gold offer (estimate)",
+        "target_mode": "push",
+        "where": {
+            "event_name": "App Launched",
+            "from": start,
+            "to": end,
+            "common_profile_properties": {
+                "profile_fields": [{"name": "Customer Type", "operator": "equals", "value": "Gold"}]
+            },
+        },
+        "content": {
+            "title": "A little thank-you",
+            "body": "20% off for our Gold members this week",
+            "platform_specific": {"android": {"wzrk_cid": "offers"}},
+        },
+        "devices": ["android", "ios"],
+        "when": "now",
+        "estimate_only": True,
+    }
+
+
+def _open(db: Path) -> Sandbox:
+    db.parent.mkdir(parents=True, exist_ok=True)
+    return Sandbox(db=str(db))
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port

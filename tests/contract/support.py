@@ -1,0 +1,48 @@
+"""Shared pieces of the contract suite: credentials, a fixed clock, a loopback server."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from datetime import UTC, datetime
+
+import uvicorn
+
+from ctflow.clevertap import Credentials, RetryPolicy
+from ctflow.sandbox import DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE, Sandbox
+
+CREDS = Credentials(DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE)
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+FAST_RETRY = RetryPolicy(attempts=8, timeout=20.0, wait_initial=0.01, wait_max=0.05)
+
+
+class LoopbackServer:
+    """The sandbox served by uvicorn on 127.0.0.1 and a random port, in a thread."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        config = uvicorn.Config(
+            sandbox.app, host="127.0.0.1", port=self.port, log_level="critical", lifespan="off"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LoopbackServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("sandbox server did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)

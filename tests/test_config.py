@@ -1,0 +1,130 @@
+"""ctflow.yaml discovery, environments, and where credentials may come from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ctflow.config import find_project, resolve_target
+from ctflow.errors import ConfigError, CredentialsError, ExitCode
+
+PROJECT = """\
+kind: Project
+project: shop
+labels: [growth]
+environments:
+  staging:
+    region: in1
+  production:
+    region: eu1
+    credentials:
+      account_id: PROD_CT_ACCOUNT
+      passcode: PROD_CT_PASSCODE
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "ctflow.yaml").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_without_ctflow_yaml_only_the_sandbox_exists(tmp_path: Path) -> None:
+    project = find_project(tmp_path)
+    target = resolve_target(project, None, {})
+    assert not project.found
+    assert target.is_sandbox
+    assert target.sandbox_db == tmp_path / ".ctflow" / "sandbox.db"
+
+
+def test_sandbox_is_the_default_environment(tmp_path: Path) -> None:
+    target = resolve_target(find_project(write(tmp_path, PROJECT)), None, {})
+    assert target.environment.name == "sandbox" and target.is_sandbox
+
+
+def test_real_environment_reads_default_credential_variables(tmp_path: Path) -> None:
+    environ = {"CLEVERTAP_ACCOUNT_ID": "ABC-123-4567", "CLEVERTAP_PASSCODE": "s3cret-pass"}
+    target = resolve_target(find_project(write(tmp_path, PROJECT)), "staging", environ)
+    assert not target.is_sandbox
+    assert (target.environment.region, target.account_id) == ("in1", "ABC-123-4567")
+    assert "s3cret-pass" not in repr(target)
+
+
+def test_credential_variable_names_come_from_ctflow_yaml(tmp_path: Path) -> None:
+    environ = {"PROD_CT_ACCOUNT": "PRD-000-0001", "PROD_CT_PASSCODE": "prod-pass"}
+    target = resolve_target(find_project(write(tmp_path, PROJECT)), "production", environ)
+    assert target.account_id == "PRD-000-0001" and target.passcode == "prod-pass"
+
+
+def test_ci_without_credentials_fails_naming_the_missing_variables(tmp_path: Path) -> None:
+    project = find_project(write(tmp_path, PROJECT))
+    with pytest.raises(CredentialsError) as caught:
+        resolve_target(project, "production", {"CI": "true", "PROD_CT_ACCOUNT": "PRD-000-0001"})
+    assert caught.value.exit_code == ExitCode.CREDENTIALS == 4
+    assert "PROD_CT_PASSCODE" in str(caught.value)
+    assert "PROD_CT_ACCOUNT" not in str(caught.value)
+
+
+def test_outside_ci_missing_credentials_fall_back_to_the_sandbox_with_a_notice(
+    tmp_path: Path,
+) -> None:
+    target = resolve_target(find_project(write(tmp_path, PROJECT)), "staging", {})
+    assert target.is_sandbox
+    assert target.notice is not None
+    assert "CLEVERTAP_ACCOUNT_ID and CLEVERTAP_PASSCODE" in target.notice
+
+
+def test_ctflow_env_variable_selects_the_environment(tmp_path: Path) -> None:
+    environ = {"CTFLOW_ENV": "staging", "CLEVERTAP_ACCOUNT_ID": "a", "CLEVERTAP_PASSCODE": "p"}
+    target = resolve_target(find_project(write(tmp_path, PROJECT)), None, environ)
+    assert target.environment.name == "staging"
+
+
+def test_unknown_environment_lists_the_declared_ones(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"'prod'.*production, sandbox, staging"):
+        resolve_target(find_project(write(tmp_path, PROJECT)), "prod", {})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("kind: Project\nproject: a\nproject: b\n", "ctflow.yaml:3:1: duplicate key 'project'"),
+        ("kind: Project\nproject: [\n", "ctflow.yaml:3:1:"),
+        ("kind: Campaign\nproject: a\n", "kind must be 'Project'"),
+        ("kind: Project\n", "'project' (the project id used in ownership markers) is required"),
+        (
+            "kind: Project\nproject: a\nenvironments:\n  prod:\n    region: mars\n",
+            "environments.prod.region: 'mars' is not one of in1, sg1, us1, aps3, mec1, eu1",
+        ),
+        (
+            "kind: Project\nproject: a\nenvironments:\n  prod: {}\n",
+            "environments.prod: 'region' is required",
+        ),
+        (
+            "kind: Project\nproject: a\nenvironments:\n  prod:\n    region: in1\n    passcode: x\n",
+            "environments.prod: unknown setting(s) passcode",
+        ),
+    ],
+)
+def test_malformed_ctflow_yaml_says_where(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        find_project(write(tmp_path, text))
+    assert message in str(caught.value)
+    assert caught.value.exit_code == 3
+
+
+def test_shipped_example_project_loads_and_validates_against_its_schema() -> None:
+    import json
+
+    import jsonschema
+
+    from ctflow.yamlio import load_single
+
+    root = Path(__file__).resolve().parent.parent
+    example = root / "examples" / "journeys"
+    project = find_project(example)
+    assert project.name == "shop"
+    assert sorted(project.environments) == ["production", "sandbox", "staging"]
+    schema = json.loads((root / "schemas" / "project.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(load_single(example / "ctflow.yaml"), schema)

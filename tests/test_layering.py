@@ -1,0 +1,91 @@
+"""DESIGN.md's layering, checked by parsing imports: who may import whom."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "ctflow"
+STDLIB = frozenset(__import__("sys").stdlib_module_names)
+
+
+def _modules() -> dict[str, set[str]]:
+    """Every module of ctflow (dotted name) with the top-level names it imports."""
+    found: dict[str, set[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE.parent).with_suffix("")
+        name = ".".join(rel.parts).removesuffix(".__init__")
+        imports: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imports.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                imports.add(node.module)
+            elif isinstance(node, ast.ImportFrom):  # relative: resolve against the package
+                package = name.split(".") if path.name == "__init__.py" else rel.parts[:-1]
+                base = list(package[: len(package) - (node.level - 1)])
+                imports.add(".".join([*base, *([node.module] if node.module else [])]))
+        found[name] = imports
+    return found
+
+
+MODULES = _modules()
+
+
+def _importers(prefix: str) -> list[str]:
+    return sorted(
+        mod for mod, imports in MODULES.items() if any(i.split(".")[0] == prefix for i in imports)
+    )
+
+
+def test_the_package_was_found() -> None:
+    assert "ctflow.cli" in MODULES and "ctflow.clevertap._http" in MODULES
+
+
+def test_httpx_is_imported_only_by_the_clients_transport_module() -> None:
+    assert _importers("httpx") == ["ctflow.clevertap._http"]
+
+
+def test_click_is_imported_only_by_cli() -> None:
+    assert _importers("click") == ["ctflow.cli"]
+
+
+def _in(package: str) -> list[str]:
+    return sorted(m for m in MODULES if m == package or m.startswith(package + "."))
+
+
+@pytest.mark.parametrize("module", _in("ctflow.sandbox"))
+def test_sandbox_imports_nothing_else_of_ctflow(module: str) -> None:
+    allowed_third_party = {"starlette", "uvicorn"}
+    for imported in MODULES[module]:
+        top = imported.split(".")[0]
+        if top == "ctflow":
+            assert imported in _in("ctflow.sandbox"), f"{module} imports {imported}"
+        else:
+            assert top in STDLIB | allowed_third_party, f"{module} imports {imported}"
+
+
+@pytest.mark.parametrize("module", _in("ctflow.clevertap"))
+def test_client_knows_nothing_of_campaigns_as_code(module: str) -> None:
+    for imported in MODULES[module]:
+        if imported.split(".")[0] == "ctflow":
+            assert imported.startswith(("ctflow.clevertap", "ctflow.errors")), (
+                f"{module} imports {imported}"
+            )
+
+
+def test_only_cli_reads_the_process_environment() -> None:
+    readers = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in {"environ", "getenv"}
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "os"
+            ):
+                readers.append(path.relative_to(PACKAGE.parent).as_posix())
+    assert sorted(set(readers)) == ["ctflow/cli.py"]
