@@ -82,20 +82,33 @@ def seed(db: Path, profiles: int, seed_value: int, fmt: str, *, out: TextIO) -> 
     finally:
         sandbox.close()
     if fmt == "json":
-        out.write(json.dumps({"db": str(db), "seeded": summary, "answers": answers}, indent=2))
-        out.write("\n")
+        payload = {"db": str(db), "seeded": summary, "answers": answers}
+        out.write(json.dumps(payload, indent=2) + "\n")
         return ExitCode.OK
-    counts = sandbox_counts(summary)
-    out.write(f"Seeded sandbox {db}: {counts} (seed {seed_value}).\n")
-    out.write("Asked through the CleverTap client, in-process, no credentials needed:\n")
-    for answer in answers:
-        out.write(f"  {answer['question']:<46} {answer['answer']:<28} {answer['endpoint']}\n")
+    out.write(
+        f"Seeded the sandbox ({_shown(db)}): {summary['profiles']:,} profiles and "
+        f"{summary['events']:,} events (seed {seed_value}).\n"
+        "Asked through the CleverTap client, in-process, no credentials needed:\n"
+    )
+    rows = [(a["question"], _value(a["value"]), a["endpoint"]) for a in answers]
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    for question, value, endpoint in rows:
+        out.write(f"  {question:<{widths[0]}}  {value:>{widths[1]}}   {endpoint}\n")
     out.write("Serve it over HTTP for curl or other tools: ctflow sandbox serve\n")
     return ExitCode.OK
 
 
-def sandbox_counts(summary: dict[str, Any]) -> str:
-    return ", ".join(f"{value:,} {key}" for key, value in summary.items() if isinstance(value, int))
+def _value(value: int | dict[str, int]) -> str:
+    if isinstance(value, int):
+        return f"{value:,}"
+    return " · ".join(f"{key} {n:,}" for key, n in sorted(value.items())) or "0"
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 async def _ask(sandbox: Sandbox, today: date) -> list[dict[str, Any]]:
@@ -111,21 +124,20 @@ async def _ask(sandbox: Sandbox, today: date) -> list[dict[str, Any]]:
             {"event_name": "Product Viewed", "from": start, "to": end}, poll_interval=0.05
         )
         estimate = await client.estimate_campaign(_gold_push(start, end))
-    reach = " · ".join(f"{device} {n:,}" for device, n in sorted(estimate.by_device.items()))
     return [
         {
             "question": 'profiles who did "Charged" in the last 30 days',
-            "answer": f"{buyers:,}",
+            "value": buyers,
             "endpoint": "POST /1/counts/profiles.json",
         },
         {
             "question": '"Product Viewed" events in the last 30 days',
-            "answer": f"{views:,}",
+            "value": views,
             "endpoint": "POST /1/counts/events.json",
         },
         {
             "question": "push reach of an offer to Gold customers",
-            "answer": reach or "0",
+            "value": dict(estimate.by_device),
             "endpoint": "POST /1/targets/create.json (estimate_only)",
         },
     ]
