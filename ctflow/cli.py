@@ -12,6 +12,7 @@ import sys
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -26,15 +27,18 @@ from ctflow.errors import CtflowError, ExitCode, InvalidInput
 class AppState:
     """What the top-level options decided, shared with every command through click's ``obj``."""
 
-    environ: Mapping[str, str]
-    directory: Path = field(default_factory=Path.cwd)
+    environ: Mapping[str, str] = field(repr=False)
+    directory: Path = Path(".")
     debug: bool = False
+    secrets: set[str] = field(default_factory=set, repr=False)
 
     def project(self) -> Project:
         return find_project(self.directory)
 
     def target(self, env: str | None) -> Target:
         target = resolve_target(self.project(), env, self.environ)
+        if target.passcode:
+            self.secrets.add(target.passcode)
         if target.notice:
             click.echo(f"ctflow: {target.notice}", err=True)
         return target
@@ -76,10 +80,19 @@ def cli(ctx: click.Context, directory: Path | None, debug: bool) -> None:
     state.debug = debug
     if directory is not None:
         state.directory = directory
-    if debug:
-        import logging
+    _configure_logging(debug)
 
+
+def _configure_logging(debug: bool) -> None:
+    """Debug: ctflow's debug lines (never headers); otherwise stamina's retry notes stay quiet."""
+    import logging
+
+    if debug:
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+        for noisy in ("httpcore", "httpx", "asyncio", "hpack"):
+            logging.getLogger(noisy).setLevel(logging.INFO)
+    else:
+        logging.getLogger("stamina").setLevel(logging.ERROR)
 
 
 # --- read commands --------------------------------------------------------------------------
@@ -171,7 +184,7 @@ def serve(
     options = sandboxcmd.ServeOptions(
         host, port, latency_ms, fail_429, fail_5xx, drop_response, account_id, passcode
     )
-    return sandboxcmd.serve(_sandbox_db(state, db), options, out=sys.stdout)
+    return sandboxcmd.serve(_sandbox_db(state, db), options, out=sys.stdout, err=sys.stderr)
 
 
 @sandbox.command()
@@ -194,7 +207,9 @@ def seed(state: AppState, db: Path | None, profiles: int, seed_value: int, fmt: 
     """Fill the sandbox with a realistic demo population, then query it through the client."""
     from ctflow import sandboxcmd
 
-    return sandboxcmd.seed(_sandbox_db(state, db), profiles, seed_value, fmt, out=sys.stdout)
+    db_path = _sandbox_db(state, db)
+    today = datetime.now(UTC).date()
+    return sandboxcmd.seed(db_path, profiles, seed_value, fmt, today=today, out=sys.stdout)
 
 
 # --- the one handler ------------------------------------------------------------------------
@@ -223,29 +238,31 @@ def run(argv: Sequence[str] | None, environ: Mapping[str, str]) -> int:
         return ExitCode.INTERRUPTED
     except InvalidInput as exc:
         for problem in exc.problems:
-            _say(problem, environ)
-        _say(f"ctflow: {exc.message}", environ)
+            _say(problem, state)
+        _say(f"ctflow: {exc.message}", state)
         return exc.exit_code
     except CtflowError as exc:
-        _say(f"ctflow: {exc.message}", environ)
+        _say(f"ctflow: {exc.message}", state)
         return exc.exit_code
     except Exception as exc:
         if state.debug:
-            _say(traceback.format_exc().rstrip(), environ)
+            _say(traceback.format_exc().rstrip(), state)
         summary = (str(exc).splitlines() or [""])[0][:200]
         _say(
             f"ctflow: this is a bug ({type(exc).__name__}: {summary}); re-run with --debug for "
             "the traceback and report it.",
-            environ,
+            state,
         )
         return ExitCode.ERROR
     return int(result) if isinstance(result, int) else ExitCode.OK
 
 
-def _say(text: str, environ: Mapping[str, str]) -> None:
-    """Print to stderr with every passcode-like variable's value masked, whatever raised it."""
-    for name, value in environ.items():
-        if "PASSCODE" in name.upper() and len(value) >= 4:
+def _say(text: str, state: AppState) -> None:
+    """Print to stderr with every known passcode masked, whatever raised the message."""
+    secrets = set(state.secrets)
+    secrets.update(v for k, v in state.environ.items() if "PASSCODE" in k.upper())
+    for value in sorted(secrets, key=len, reverse=True):
+        if len(value) >= 4:
             text = text.replace(value, "***")
     click.echo(text, err=True)
 

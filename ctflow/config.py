@@ -8,21 +8,23 @@ reads ``os.environ`` itself. It must not import the client, the sandbox or click
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jsonschema import Draft202012Validator
+
 from ctflow.errors import ConfigError, CredentialsError
-from ctflow.yamlio import YamlError, load_single
+from ctflow.resources import load_schema
+from ctflow.yamlio import Document, YamlError, load_single
 
 CONFIG_NAME = "ctflow.yaml"
 STATE_DIR = ".ctflow"
 SANDBOX = "sandbox"
 DEFAULT_ACCOUNT_VAR = "CLEVERTAP_ACCOUNT_ID"
 DEFAULT_PASSCODE_VAR = "CLEVERTAP_PASSCODE"
-REGIONS = ("in1", "sg1", "us1", "aps3", "mec1", "eu1")
-_ENV_KEYS = {"region", "base_url", "credentials", "variables", "db"}
+CI_TRUE = ("1", "true", "yes")
 
 
 @dataclass(frozen=True)
@@ -97,80 +99,84 @@ def find_project(directory: Path) -> Project:
             found=False,
         )
     try:
-        data = load_single(path)
+        document = load_single(path)
     except YamlError as exc:
         raise ConfigError(str(exc)) from None
-    return _parse_project(path, data)
+    problems = _problems(document)
+    if problems:
+        raise ConfigError(f"{path} is not a valid ctflow project file", problems)
+    return _project(path, document.data)
 
 
-def _parse_project(path: Path, data: Any) -> Project:
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping with 'kind: Project'")
-    kind = data.get("kind", "Project")
-    if kind != "Project":
-        raise ConfigError(f"{path}: kind must be 'Project', not {kind!r}")
-    name = data.get("project")
-    if not isinstance(name, str) or not name:
-        raise ConfigError(
-            f"{path}: 'project' (the project id used in ownership markers) is required"
+def _problems(document: Document) -> list[str]:
+    """Every way ``ctflow.yaml`` breaks its JSON Schema or the rules a schema cannot say."""
+    data = document.data
+    validator = Draft202012Validator(load_schema("project"))
+    problems = [
+        f"{document.where(list(error.absolute_path))}: {_dotted(error.absolute_path)}"
+        f"{error.message}"
+        for error in validator.iter_errors(data)
+    ]
+    if problems or not isinstance(data, dict):
+        return problems
+    environments = data.get("environments") or {}
+    for name, env in environments.items():
+        keys = ["environments", name]
+        if name == SANDBOX and ({"region", "credentials", "base_url"} & set(env)):
+            problems.append(
+                f"{document.where(keys)}: environments.{name}: the sandbox is built in; it takes "
+                "only 'db' and 'variables'"
+            )
+        elif name != SANDBOX and "region" not in env and "base_url" not in env:
+            problems.append(
+                f"{document.where(keys)}: environments.{name}: 'region' is required (or a "
+                "'base_url')"
+            )
+    default = data.get("default_environment", SANDBOX)
+    if default != SANDBOX and default not in environments:
+        problems.append(
+            f"{document.where(['default_environment'])}: default_environment: {default!r} is "
+            "not declared under environments"
         )
-    raw_envs = data.get("environments") or {}
-    if not isinstance(raw_envs, dict):
-        raise ConfigError(f"{path}: 'environments' must be a mapping of name to settings")
+    return problems
+
+
+def _dotted(path: Iterable[str | int]) -> str:
+    parts = [f"[{p}]" if isinstance(p, int) else f".{p}" for p in path]
+    return "".join(parts).lstrip(".") + ": " if parts else ""
+
+
+def _project(path: Path, data: dict[str, Any]) -> Project:
     environments = {SANDBOX: Environment(SANDBOX)}
-    for env_name, raw in raw_envs.items():
-        environments[str(env_name)] = _parse_environment(path, str(env_name), raw or {})
-    default = str(data.get("default_environment", SANDBOX))
-    if default not in environments:
-        raise ConfigError(f"{path}: default_environment {default!r} is not declared")
-    labels = data.get("labels") or []
-    if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
-        raise ConfigError(f"{path}: 'labels' must be a list of strings")
-    return Project(path.parent, name, environments, default, tuple(labels))
-
-
-def _parse_environment(path: Path, name: str, raw: Any) -> Environment:
-    where = f"{path}: environments.{name}"
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: expected a mapping")
-    unknown = sorted(set(raw) - _ENV_KEYS)
-    if unknown:
-        raise ConfigError(f"{where}: unknown setting(s) {', '.join(unknown)}")
-    region = raw.get("region")
-    if name == SANDBOX:
-        if region is not None or raw.get("credentials"):
-            raise ConfigError(f"{where}: the sandbox takes no region or credentials")
-    elif region is None and raw.get("base_url") is None:
-        raise ConfigError(f"{where}: 'region' is required (one of {', '.join(REGIONS)})")
-    if region is not None and region not in REGIONS:
-        raise ConfigError(f"{where}.region: {region!r} is not one of {', '.join(REGIONS)}")
-    creds = raw.get("credentials") or {}
-    if not isinstance(creds, dict) or set(creds) - {"account_id", "passcode"}:
-        raise ConfigError(
-            f"{where}.credentials: expected 'account_id' and 'passcode', each the NAME of an "
-            "environment variable (never the secret itself)"
+    for name, raw in (data.get("environments") or {}).items():
+        creds = raw.get("credentials") or {}
+        environments[name] = Environment(
+            name=name,
+            region=raw.get("region"),
+            base_url=raw.get("base_url"),
+            account_id_var=creds.get("account_id", DEFAULT_ACCOUNT_VAR),
+            passcode_var=creds.get("passcode", DEFAULT_PASSCODE_VAR),
+            variables=raw.get("variables") or {},
+            db=raw.get("db"),
         )
-    variables = raw.get("variables") or {}
-    if not isinstance(variables, dict):
-        raise ConfigError(f"{where}.variables: expected a mapping")
-    return Environment(
-        name=name,
-        region=region,
-        base_url=raw.get("base_url"),
-        account_id_var=str(creds.get("account_id", DEFAULT_ACCOUNT_VAR)),
-        passcode_var=str(creds.get("passcode", DEFAULT_PASSCODE_VAR)),
-        variables=variables,
-        db=raw.get("db"),
+    return Project(
+        root=path.parent,
+        name=data["project"],
+        environments=environments,
+        default_environment=data.get("default_environment", SANDBOX),
+        labels=tuple(data.get("labels") or ()),
     )
 
 
 def resolve_target(project: Project, env_name: str | None, environ: Mapping[str, str]) -> Target:
     """Pick the environment and read its credentials from ``environ``.
 
-    A real environment without credentials falls back to the sandbox with a notice, except
-    under ``CI=true``, where it fails (exit 4) naming the missing variables.
+    An environment asked for by name (``--env`` or ``CTFLOW_ENV``) must have its credentials,
+    else exit 4 naming the missing variables. Only a real ``default_environment`` may fall back
+    to the sandbox (with a notice), and never under ``CI=true``.
     """
-    env = project.environment(env_name or environ.get("CTFLOW_ENV") or None)
+    asked = env_name or environ.get("CTFLOW_ENV") or None
+    env = project.environment(asked)
     if env.is_sandbox:
         return Target(env, sandbox_db=_sandbox_db(project, env))
     missing = [var for var in (env.account_id_var, env.passcode_var) if not environ.get(var)]
@@ -179,16 +185,18 @@ def resolve_target(project: Project, env_name: str | None, environ: Mapping[str,
             env, account_id=environ[env.account_id_var], passcode=environ[env.passcode_var]
         )
     names = " and ".join(missing)
-    if environ.get("CI", "").lower() in ("1", "true", "yes"):
-        raise CredentialsError(
-            f"environment {env.name!r} needs credentials: set {names} "
-            "(CI=true, so ctflow will not fall back to the sandbox)"
+    if asked is not None or environ.get("CI", "").lower() in CI_TRUE:
+        why = (
+            "CI=true, so ctflow will not fall back to the sandbox"
+            if asked is None
+            else ("it was asked for by name, so ctflow will not fall back to the sandbox")
         )
+        raise CredentialsError(f"environment {env.name!r} needs credentials: set {names} ({why})")
     sandbox = project.environments[SANDBOX]
     return Target(
         sandbox,
         sandbox_db=_sandbox_db(project, sandbox),
-        notice=f"environment {env.name!r} has no credentials ({names} unset): "
+        notice=f"default environment {env.name!r} has no credentials ({names} unset): "
         "using the built-in sandbox instead",
     )
 

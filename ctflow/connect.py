@@ -6,23 +6,46 @@ in-process (no port, no credentials); a real target connects by region or ``base
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ctflow.clevertap import CleverTap, Credentials
 from ctflow.config import Target
+from ctflow.errors import CtflowError
+
+if TYPE_CHECKING:
+    from ctflow.sandbox import Sandbox
+
+
+def open_sandbox(db: Path) -> Sandbox:
+    """The sandbox stored in ``db`` (created if missing); an unusable path says which and why."""
+    from ctflow.sandbox import Sandbox
+
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        return Sandbox(db=db)
+    except (OSError, sqlite3.Error) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise CtflowError(f"cannot open the sandbox database {db}: {reason}") from None
+
+
+def sandbox_client(sandbox: Sandbox, **options: Any) -> CleverTap:
+    """A client whose requests the in-process ``sandbox`` answers, with its own credentials."""
+    from ctflow.sandbox import DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE
+
+    creds = Credentials(DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE)
+    return CleverTap.in_process(sandbox.app, creds, **options)
 
 
 @asynccontextmanager
 async def open_client(target: Target) -> AsyncIterator[CleverTap]:
     if target.sandbox_db is not None:
-        from ctflow.sandbox import DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE, Sandbox
-
-        target.sandbox_db.parent.mkdir(parents=True, exist_ok=True)
-        sandbox = Sandbox(db=str(target.sandbox_db))
+        sandbox = open_sandbox(target.sandbox_db)
         try:
-            creds = Credentials(DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE)
-            async with CleverTap.in_process(sandbox.app, creds) as client:
+            async with sandbox_client(sandbox) as client:
                 yield client
         finally:
             sandbox.close()

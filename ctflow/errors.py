@@ -5,7 +5,7 @@ raise these. ``cli.py`` catches :class:`CtflowError` once and exits with ``exit_
 
     CtflowError                      exit 1   anything ctflow expected and can explain
     ├── InvalidInput                 exit 3   bad declarations or data (``file:line:col: msg``)
-    ├── ConfigError                  exit 3   ctflow.yaml missing or malformed
+    │   └── ConfigError              exit 3   ctflow.yaml malformed
     ├── CredentialsError             exit 4   credentials missing or refused
     ├── UnavailableError             exit 5   CleverTap down or limits exhausted after retries
     ├── GateError                    exit 6   a safety gate refused the action
@@ -58,8 +58,8 @@ class InvalidInput(CtflowError):
         self.problems = sorted(problems or [])
 
 
-class ConfigError(CtflowError):
-    exit_code = ExitCode.INVALID
+class ConfigError(InvalidInput):
+    """``ctflow.yaml`` is missing something or malformed."""
 
 
 class CredentialsError(CtflowError):

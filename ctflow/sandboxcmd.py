@@ -6,15 +6,16 @@ Plain functions returning exit codes; ``cli.py`` parses the flags and hands over
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import socket
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from ctflow.clevertap import CleverTap, Credentials
-from ctflow.errors import ExitCode, UsageError
+from ctflow.connect import open_sandbox, sandbox_client
+from ctflow.errors import CtflowError, ExitCode, UsageError
 from ctflow.sandbox import DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE, Sandbox
 
 
@@ -30,21 +31,28 @@ class ServeOptions:
     passcode: str | None = None
 
 
-def serve(db: Path, options: ServeOptions, *, out: TextIO) -> int:
+def serve(db: Path, options: ServeOptions, *, out: TextIO, err: TextIO) -> int:
     from ctflow.sandbox.server import serve as run_server
 
     if (options.account_id is None) != (options.passcode is None):
         raise UsageError("--account-id and --passcode go together")
     account_id = options.account_id or DEFAULT_ACCOUNT_ID
     passcode = options.passcode or DEFAULT_PASSCODE
-    port = options.port or _free_port(options.host)
-    sandbox = _open(db)
+    sock = _listen(options.host, options.port)
+    port = sock.getsockname()[1]
+    sandbox = open_sandbox(db)
     sandbox.config.accounts = {account_id: passcode}
     sandbox.faults.latency_ms = options.latency_ms
     sandbox.faults.rate_429 = options.fail_429
     sandbox.faults.rate_5xx = options.fail_5xx
     sandbox.faults.drop_response = options.drop_response
-    url = f"http://{options.host}:{port}"
+    host = f"[{options.host}]" if ":" in options.host else options.host
+    url = f"http://{host}:{port}"
+    if not _is_loopback(options.host):
+        err.write(
+            f"ctflow: warning: listening on {options.host}, beyond this machine; anyone who can "
+            "reach it can use these credentials\n"
+        )
     # The sandbox's credentials are not secrets: printing them is the point of this command.
     out.write(
         f"ctflow sandbox listening on {url}  (database {db})\n"
@@ -58,14 +66,34 @@ def serve(db: Path, options: ServeOptions, *, out: TextIO) -> int:
     )
     out.flush()
     try:
-        run_server(sandbox, options.host, port)
+        run_server(sandbox, options.host, port, sock=sock)
     finally:
         sandbox.close()
+        sock.close()
     return ExitCode.OK
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind first, so a taken port or a bad address is reported before anything is announced."""
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        return socket.create_server((host, port), family=family, reuse_port=False)
+    except (OSError, OverflowError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise CtflowError(f"cannot listen on {host}:{port}: {reason}") from None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def reset(db: Path, *, out: TextIO) -> int:
-    sandbox = _open(db)
+    sandbox = open_sandbox(db)
     try:
         sandbox.reset()
     finally:
@@ -74,11 +102,11 @@ def reset(db: Path, *, out: TextIO) -> int:
     return ExitCode.OK
 
 
-def seed(db: Path, profiles: int, seed_value: int, fmt: str, *, out: TextIO) -> int:
-    sandbox = _open(db)
+def seed(db: Path, profiles: int, seed_value: int, fmt: str, *, today: date, out: TextIO) -> int:
+    sandbox = open_sandbox(db)
     try:
         summary = sandbox.seed(profiles=profiles, seed=seed_value)
-        answers = asyncio.run(_ask(sandbox, datetime.now(UTC).date()))
+        answers = asyncio.run(_ask(sandbox, today))
     finally:
         sandbox.close()
     if fmt == "json":
@@ -86,7 +114,7 @@ def seed(db: Path, profiles: int, seed_value: int, fmt: str, *, out: TextIO) -> 
         out.write(json.dumps(payload, indent=2) + "\n")
         return ExitCode.OK
     out.write(
-        f"Seeded the sandbox ({_shown(db)}): {summary['profiles']:,} profiles and "
+        f"Seeded the sandbox ({db}): {summary['profiles']:,} profiles and "
         f"{summary['events']:,} events (seed {seed_value}).\n"
         "Asked through the CleverTap client, in-process, no credentials needed:\n"
     )
@@ -104,19 +132,11 @@ def _value(value: int | dict[str, int]) -> str:
     return " · ".join(f"{key} {n:,}" for key, n in sorted(value.items())) or "0"
 
 
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
 async def _ask(sandbox: Sandbox, today: date) -> list[dict[str, Any]]:
     """A few real questions, asked the way plan, count and estimate will ask them."""
     start = int((today - timedelta(days=30)).strftime("%Y%m%d"))
     end = int(today.strftime("%Y%m%d"))
-    creds = Credentials(DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE)
-    async with CleverTap.in_process(sandbox.app, creds) as client:
+    async with sandbox_client(sandbox) as client:
         buyers = await client.count_profiles(
             {"event_name": "Charged", "from": start, "to": end}, poll_interval=0.05
         )
@@ -164,15 +184,3 @@ def _gold_push(start: int, end: int) -> dict[str, Any]:
         "when": "now",
         "estimate_only": True,
     }
-
-
-def _open(db: Path) -> Sandbox:
-    db.parent.mkdir(parents=True, exist_ok=True)
-    return Sandbox(db=str(db))
-
-
-def _free_port(host: str) -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port

@@ -6,12 +6,14 @@ above ``ctflow.errors``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 from yaml.constructor import ConstructorError
-from yaml.nodes import MappingNode, Node
+from yaml.nodes import MappingNode, Node, SequenceNode
 
 
 class YamlError(Exception):
@@ -41,21 +43,65 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def load_all(path: Path) -> list[Any]:
-    """Every document of ``path``, in order."""
+@dataclass(frozen=True)
+class Document:
+    """One YAML document: its data and its node tree, to say where any value stands."""
+
+    path: Path
+    data: Any
+    node: Node | None
+
+    def where(self, keys: Sequence[str | int]) -> str:
+        """``path:line:col`` of the value at ``keys`` (or of its nearest existing parent)."""
+        node = self.node
+        for key in keys:
+            child = _child(node, key)
+            if child is None:
+                break
+            node = child
+        mark = node.start_mark if node is not None else None
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        return f"{self.path}:{line}:{col}"
+
+
+def _child(node: Node | None, key: str | int) -> Node | None:
+    if isinstance(node, MappingNode):
+        for key_node, value_node in node.value:
+            if getattr(key_node, "value", None) == str(key):
+                found: Node = value_node
+                return found
+    if isinstance(node, SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
+        child: Node = node.value[key]
+        return child
+    return None
+
+
+def load_documents(path: Path) -> list[Document]:
+    """Every document of ``path`` with its positions."""
     text = _read(path)
     try:
-        return list(yaml.load_all(text, Loader=_StrictLoader))
+        nodes = list(yaml.compose_all(text, Loader=_StrictLoader))
+        loader = _StrictLoader(text)
+        try:
+            datas = [loader.construct_document(node) for node in nodes]
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         raise _error(path, exc) from None
+    return [Document(path, data, node) for data, node in zip(datas, nodes, strict=True)]
 
 
-def load_single(path: Path) -> Any:
-    """The only document of ``path`` (``None`` for an empty file)."""
-    docs = load_all(path)
+def load_all(path: Path) -> list[Any]:
+    """Every document of ``path``, in order."""
+    return [document.data for document in load_documents(path)]
+
+
+def load_single(path: Path) -> Document:
+    """The only document of ``path`` (data ``None`` for an empty file)."""
+    docs = load_documents(path)
     if len(docs) > 1:
         raise YamlError(path, 1, 1, f"expected one YAML document, found {len(docs)}")
-    return docs[0] if docs else None
+    return docs[0] if docs else Document(path, None, None)
 
 
 def _read(path: Path) -> str:

@@ -67,20 +67,62 @@ environments:
 def test_ci_without_credentials_exits_4_naming_the_variables(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    (tmp_path / "ctflow.yaml").write_text(PROJECT.format(url="http://127.0.0.1:9"))
-    code, out, err = run(capsys, "-C", str(tmp_path), "now", "--env", "production", CI="true")
+    (tmp_path / "ctflow.yaml").write_text(
+        PROJECT.format(url="http://127.0.0.1:9") + "default_environment: production\n"
+    )
+    code, out, err = run(capsys, "-C", str(tmp_path), "now", CI="true")
     assert code == 4 and out == ""
     assert "CLEVERTAP_ACCOUNT_ID and CLEVERTAP_PASSCODE" in err
+
+
+def test_asking_for_an_environment_without_credentials_exits_4_anywhere(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "ctflow.yaml").write_text(PROJECT.format(url="http://127.0.0.1:9"))
+    code, out, err = run(capsys, "-C", str(tmp_path), "now", "--env", "production")
+    assert code == 4 and out == ""
+    assert "asked for by name" in err
 
 
 def test_laptop_without_credentials_says_it_uses_the_sandbox(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    (tmp_path / "ctflow.yaml").write_text(PROJECT.format(url="http://127.0.0.1:9"))
-    code, out, err = run(capsys, "-C", str(tmp_path), "now", "--env", "production")
+    (tmp_path / "ctflow.yaml").write_text(
+        PROJECT.format(url="http://127.0.0.1:9") + "default_environment: production\n"
+    )
+    code, out, err = run(capsys, "-C", str(tmp_path), "now")
     assert code == 0
     assert "using the built-in sandbox instead" in err
     assert "(sandbox)" in out
+
+
+def test_invalid_project_file_lists_every_problem_with_its_position(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "ctflow.yaml").write_text(
+        "kind: Project\nproject: shop\nenvironments:\n  prod:\n    region: mars\n    base_url: 5\n"
+    )
+    code, out, err = run(capsys, "-C", str(tmp_path), "now")
+    assert code == 3 and out == ""
+    where = tmp_path / "ctflow.yaml"
+    assert err.splitlines() == [
+        f"{where}:5:13: environments.prod.region: 'mars' is not one of "
+        "['in1', 'sg1', 'us1', 'aps3', 'mec1', 'eu1']",
+        f"{where}:6:15: environments.prod.base_url: 5 is not of type 'string'",
+        f"ctflow: {where} is not a valid ctflow project file",
+    ]
+
+
+def test_unusable_sandbox_database_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "not-sqlite.db").write_text("hello, this is not a database " * 100)
+    code, _, err = run(capsys, "sandbox", "reset", "--db", str(tmp_path / "not-sqlite.db"))
+    assert code == 1
+    assert err.startswith(f"ctflow: cannot open the sandbox database {tmp_path / 'not-sqlite.db'}")
+    (tmp_path / "blocked").write_text("a file where a directory should be")
+    code, _, err = run(capsys, "sandbox", "reset", "--db", str(tmp_path / "blocked" / "s.db"))
+    assert code == 1 and "cannot open the sandbox database" in err
 
 
 @pytest.mark.loopback
@@ -99,3 +141,45 @@ def test_now_against_a_served_sandbox_over_http(
     sandbox.close()
     assert code == 0, err
     assert "environment 'local'" in out
+
+
+@pytest.mark.loopback
+def test_serve_announces_a_working_url_and_reports_a_taken_port(tmp_path: Path) -> None:
+    import re
+    import socket
+    import subprocess
+    import sys
+
+    import httpx
+
+    command = [sys.executable, "-m", "ctflow", "sandbox", "serve", "--db", str(tmp_path / "s.db")]
+    with subprocess.Popen(
+        [*command, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    ) as server:
+        try:
+            assert server.stdout is not None
+            banner = server.stdout.readline()
+            match = re.match(r"ctflow sandbox listening on (http://127\.0\.0\.1:(\d+)) ", banner)
+            assert match, banner
+            url, port = match.group(1), int(match.group(2))
+            headers = {
+                "X-CleverTap-Account-Id": CREDS.account_id,
+                "X-CleverTap-Passcode": CREDS.passcode,
+            }
+            answer = httpx.post(f"{url}/1/now.json", headers=headers, json={}, timeout=10)
+            assert answer.status_code == 200 and answer.json()["status"] == "success"
+
+            taken = subprocess.run(
+                [*command, "--port", str(port)],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+            assert taken.returncode == 1
+            assert taken.stdout == ""
+            assert taken.stderr.startswith(f"ctflow: cannot listen on 127.0.0.1:{port}:")
+        finally:
+            server.terminate()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))  # the port was released on exit

@@ -57,21 +57,31 @@ def test_credential_variable_names_come_from_ctflow_yaml(tmp_path: Path) -> None
 
 
 def test_ci_without_credentials_fails_naming_the_missing_variables(tmp_path: Path) -> None:
-    project = find_project(write(tmp_path, PROJECT))
+    project = find_project(write(tmp_path, PROJECT + "default_environment: production\n"))
     with pytest.raises(CredentialsError) as caught:
-        resolve_target(project, "production", {"CI": "true", "PROD_CT_ACCOUNT": "PRD-000-0001"})
+        resolve_target(project, None, {"CI": "true", "PROD_CT_ACCOUNT": "PRD-000-0001"})
     assert caught.value.exit_code == ExitCode.CREDENTIALS == 4
-    assert "PROD_CT_PASSCODE" in str(caught.value)
+    assert "PROD_CT_PASSCODE" in str(caught.value) and "CI=true" in str(caught.value)
     assert "PROD_CT_ACCOUNT" not in str(caught.value)
 
 
-def test_outside_ci_missing_credentials_fall_back_to_the_sandbox_with_a_notice(
+def test_an_environment_asked_for_by_name_never_falls_back(tmp_path: Path) -> None:
+    project = find_project(write(tmp_path, PROJECT))
+    for asked, environ in (("staging", {}), (None, {"CTFLOW_ENV": "staging"})):
+        with pytest.raises(CredentialsError, match="CLEVERTAP_ACCOUNT_ID and CLEVERTAP_PASSCODE"):
+            resolve_target(project, asked, environ)
+
+
+def test_on_a_laptop_a_default_environment_without_credentials_falls_back_with_a_notice(
     tmp_path: Path,
 ) -> None:
-    target = resolve_target(find_project(write(tmp_path, PROJECT)), "staging", {})
+    project = find_project(write(tmp_path, PROJECT + "default_environment: staging\n"))
+    target = resolve_target(project, None, {})
     assert target.is_sandbox
     assert target.notice is not None
-    assert "CLEVERTAP_ACCOUNT_ID and CLEVERTAP_PASSCODE" in target.notice
+    assert "'staging'" in target.notice and "CLEVERTAP_ACCOUNT_ID and CLEVERTAP_PASSCODE" in (
+        target.notice
+    )
 
 
 def test_ctflow_env_variable_selects_the_environment(tmp_path: Path) -> None:
@@ -86,31 +96,62 @@ def test_unknown_environment_lists_the_declared_ones(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("text", "problem"),
     [
         ("kind: Project\nproject: a\nproject: b\n", "ctflow.yaml:3:1: duplicate key 'project'"),
         ("kind: Project\nproject: [\n", "ctflow.yaml:3:1:"),
-        ("kind: Campaign\nproject: a\n", "kind must be 'Project'"),
-        ("kind: Project\n", "'project' (the project id used in ownership markers) is required"),
+        ("kind: Campaign\nproject: a\n", "ctflow.yaml:1:7: kind: 'Project' was expected"),
+        ("kind: Project\n", "ctflow.yaml:1:1: 'project' is a required property"),
+        ("kind: Project\nproject: My Shop/x\n", "ctflow.yaml:2:10: project: 'My Shop/x' does not"),
+        ("kind: Project\nproject: a\nenviroments: {}\n", "('enviroments' was unexpected)"),
         (
             "kind: Project\nproject: a\nenvironments:\n  prod:\n    region: mars\n",
-            "environments.prod.region: 'mars' is not one of in1, sg1, us1, aps3, mec1, eu1",
+            "ctflow.yaml:5:13: environments.prod.region: 'mars' is not one of",
         ),
         (
             "kind: Project\nproject: a\nenvironments:\n  prod: {}\n",
-            "environments.prod: 'region' is required",
+            "ctflow.yaml:4:9: environments.prod: 'region' is required (or a 'base_url')",
         ),
         (
             "kind: Project\nproject: a\nenvironments:\n  prod:\n    region: in1\n    passcode: x\n",
-            "environments.prod: unknown setting(s) passcode",
+            "ctflow.yaml:5:5: environments.prod: Additional properties are not allowed",
         ),
+        (
+            "kind: Project\nproject: a\nenvironments:\n  prod:\n    base_url: 5\n",
+            "ctflow.yaml:5:15: environments.prod.base_url: 5 is not of type 'string'",
+        ),
+        (
+            "kind: Project\nproject: a\nenvironments:\n  local:\n    base_url: notaurl\n",
+            "environments.local.base_url: 'notaurl' does not match",
+        ),
+        (
+            "kind: Project\nproject: a\nenvironments:\n  prod:\n    region: in1\n"
+            "    credentials: {passcode: null}\n",
+            "environments.prod.credentials.passcode: None is not of type 'string'",
+        ),
+        (
+            "kind: Project\nproject: a\nenvironments:\n  sandbox:\n    region: in1\n",
+            "environments.sandbox: the sandbox is built in",
+        ),
+        ("kind: Project\nproject: a\ndefault_environment: prod\n", "'prod' is not declared"),
     ],
 )
-def test_malformed_ctflow_yaml_says_where(tmp_path: Path, text: str, message: str) -> None:
+def test_malformed_ctflow_yaml_says_where(tmp_path: Path, text: str, problem: str) -> None:
     with pytest.raises(ConfigError) as caught:
         find_project(write(tmp_path, text))
-    assert message in str(caught.value)
+    lines = [str(caught.value), *caught.value.problems]
+    assert any(problem in line for line in lines), lines
     assert caught.value.exit_code == 3
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    text = "kind: Project\nproject: a\nlabels: [1]\nenvironments:\n  prod:\n    region: x\n"
+    with pytest.raises(ConfigError) as caught:
+        find_project(write(tmp_path, text))
+    assert [p.split(": ")[0].rsplit(":", 2)[1:] for p in caught.value.problems] == [
+        ["3", "10"],
+        ["6", "13"],
+    ]
 
 
 def test_shipped_example_project_loads_and_validates_against_its_schema() -> None:
@@ -127,4 +168,4 @@ def test_shipped_example_project_loads_and_validates_against_its_schema() -> Non
     assert sorted(project.environments) == ["production", "sandbox", "staging"]
     schema = json.loads((root / "schemas" / "project.schema.json").read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
-    jsonschema.validate(load_single(example / "ctflow.yaml"), schema)
+    jsonschema.validate(load_single(example / "ctflow.yaml").data, schema)

@@ -78,6 +78,7 @@ class CleverTap:
         ``clock``/``sleep`` pace polling and the create rate; tests inject fakes.
         """
         self._credentials = credentials
+        self._passcode_bytes = credentials.passcode.encode()
         self.base_url = base_url or (base_url_for(region) if region else REGIONS["eu1"])
         self._transport = Transport(
             self.base_url,
@@ -132,8 +133,11 @@ class CleverTap:
                     )
                 elapsed = time.perf_counter() - started
                 logger.debug("%s -> %d in %.3fs", endpoint, raw.status, elapsed)
+                # Scrub before anything parses or cuts the body: an echoed passcode cut in half
+                # by a message snippet could no longer be found and masked afterwards.
+                body = raw.body.replace(self._passcode_bytes, b"***")
                 try:
-                    return check_response(raw.status, raw.body, endpoint=endpoint)
+                    return check_response(raw.status, body, endpoint=endpoint)
                 except ServerError as exc:
                     if idempotent or exc.status not in GATEWAY_STATUSES:
                         raise

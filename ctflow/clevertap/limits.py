@@ -54,8 +54,12 @@ class Limits:
         return self.upload if family == "upload" else self.other
 
 
+WINDOW_SECONDS = 1.1
+"""The rate window plus a margin: the server counts arrivals, which jitter after our starts."""
+
+
 class StartRateLimiter:
-    """Lets at most ``per_second`` requests start in any one-second window."""
+    """Lets at most ``per_second`` requests start in any window of ``WINDOW_SECONDS``."""
 
     def __init__(self, per_second: int, *, clock: Clock, sleep: Sleep) -> None:
         self._per_second = per_second
@@ -67,7 +71,7 @@ class StartRateLimiter:
     async def wait(self) -> None:
         async with self._lock:
             if len(self._starts) >= self._per_second:
-                delay = self._starts[0] + 1.0 - self._clock()
+                delay = self._starts[0] + WINDOW_SECONDS - self._clock()
                 if delay > 0:
                     await self._sleep(delay)
                 self._starts.popleft()

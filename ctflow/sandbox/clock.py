@@ -33,10 +33,6 @@ class Clock:
     def timestamp(self) -> float:
         return self.now().timestamp()
 
-    @property
-    def frozen(self) -> bool:
-        return self._frozen is not None
-
     def set(self, moment: datetime | str) -> None:
         with self._lock:
             self._frozen = _aware(moment)

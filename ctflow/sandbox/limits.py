@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from starlette.datastructures import Headers
@@ -18,6 +20,8 @@ from ctflow.sandbox.faults import ResponseDropped
 
 if TYPE_CHECKING:
     from ctflow.sandbox.core import Sandbox
+
+logger = logging.getLogger("ctflow.sandbox")
 
 FAMILY_BY_PATH = {
     "/1/upload": "upload",
@@ -126,7 +130,7 @@ class GateMiddleware:
             return
         path: str = scope["path"]
         if path.startswith("/_sandbox/"):
-            await self.app(scope, receive, send)
+            await self._guarded(scope, send, lambda tracked: self.app(scope, receive, tracked))
             return
         family = family_of(path)
         limiter = self.sandbox.limiter
@@ -137,9 +141,38 @@ class GateMiddleware:
             if family == "create" and not limiter.create_allowed(account, config.create_per_second):
                 await self._too_many(send)
                 return
-            await self._run(scope, receive, send, path)
+            await self._guarded(
+                scope, send, lambda tracked: self._run(scope, receive, tracked, path)
+            )
         finally:
             limiter.release(account, family)
+
+    async def _guarded(
+        self, scope: Scope, send: Send, run: Callable[[Send], Awaitable[None]]
+    ) -> None:
+        """An unexpected error answers CleverTap's documented 500 body (§1.3), logged in a line."""
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await run(tracking)
+        except ResponseDropped:
+            raise
+        except Exception as exc:
+            logger.warning(
+                "sandbox: %s %s failed: %s: %s",
+                scope["method"],
+                scope["path"],
+                type(exc).__name__,
+                exc,
+            )
+            if started:
+                raise
+            await _json(send, 500, _fail("An unknown error occurred", 500))
 
     async def _too_many(self, send: Send) -> None:
         # §1.3/§1.4: rejected, not queued; JSON body per client mocks, or empty text [?].

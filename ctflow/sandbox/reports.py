@@ -40,7 +40,7 @@ def _campaign_id(body: object) -> int:
     if not isinstance(body, dict):
         raise malformed()
     value = body.get("id")
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
         raise fail("Field id is invalid: expected a positive integer campaign id")  # [?]
     return value
 

@@ -6,6 +6,7 @@ Imports only the standard library, uvicorn and sandbox modules.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 
@@ -34,8 +35,13 @@ def serve(
     ready: threading.Event | None = None,
     stop: threading.Event | None = None,
     log_level: str = "warning",
+    sock: socket.socket | None = None,
 ) -> None:
-    """Block serving `sandbox`; `ready` is set once listening, setting `stop` shuts it down."""
+    """Block serving `sandbox`; `ready` is set once listening, setting `stop` shuts it down.
+
+    With `sock` (already bound), uvicorn serves on it, so the caller learns about a port that is
+    taken before announcing anything; `host`/`port` are then informational.
+    """
     server = uvicorn.Server(uvicorn.Config(sandbox.app, host=host, port=port, log_level=log_level))
     quiet = QuietDrops()
     logging.getLogger("uvicorn.error").addFilter(quiet)
@@ -52,6 +58,6 @@ def serve(
 
         threading.Thread(target=watch, name="sandbox-serve-watch", daemon=True).start()
     try:
-        server.run()
+        server.run(sockets=[sock] if sock is not None else None)
     finally:
         logging.getLogger("uvicorn.error").removeFilter(quiet)

@@ -301,10 +301,6 @@ class Store:
                 params.append(value)
         return [_event(row) for row in self._all(sql + " ORDER BY id", params)]
 
-    def last_event_ts(self) -> int | None:
-        value = self._all("SELECT MAX(ts) FROM events")[0][0]
-        return None if value is None else int(value)
-
     # -- campaigns ----------------------------------------------------------------------
     def add_campaign(self, row: CampaignRow) -> None:
         self._run(

@@ -42,6 +42,12 @@ def echo_headers(request: httpx.Request) -> httpx.Response:
     return httpx.Response(502, text=f"bad passcode {request.headers['x-clevertap-passcode']}")
 
 
+def echo_at_the_cut(request: httpx.Request) -> httpx.Response:
+    """The echoed passcode straddles the 200-character snippet an error message keeps."""
+    passcode = request.headers["x-clevertap-passcode"]
+    return httpx.Response(400, text="x" * (200 - len(passcode) // 2) + passcode + "y" * 50)
+
+
 Call = Callable[[CleverTap], Awaitable[object]]
 
 
@@ -80,6 +86,7 @@ CASES: list[tuple[object, Call, type[CleverTapError]]] = [
     (fail(500, "An unknown error occurred"), stop, ServerError),
     (echo_headers, stop, ServerError),
     (echo_headers, create, AmbiguousOutcomeError),
+    (echo_at_the_cut, stop, ValidationError),
     (httpx.ConnectError("refused"), stop, TransportError),
     (httpx.ReadTimeout("timed out"), create, AmbiguousOutcomeError),
     (ok({"status": "partial", "req_id": 9}), count, ResultNotReadyError),
@@ -102,6 +109,7 @@ async def test_passcode_never_leaks_from_errors_reprs_or_logs(
     texts = [str(exc), repr(exc), repr(exc.args), str(exc.detail), repr(ct), caplog.text]
     for text in texts:
         assert PASSCODE not in text
+        assert PASSCODE[:8] not in text, "no fragment of it either"
     if rec.requests:  # the secret really was sent, so its absence above means something
         assert rec.requests[0].headers["X-CleverTap-Passcode"] == PASSCODE
     if answer is echo_headers:

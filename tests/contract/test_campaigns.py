@@ -13,10 +13,11 @@ from ctflow.clevertap import (
     AmbiguousOutcomeError,
     CampaignNotCompleted,
     CleverTap,
+    RetryPolicy,
     ValidationError,
 )
 from ctflow.sandbox import Sandbox
-from tests.contract.support import CREDS, FAST_RETRY, NOW
+from tests.contract.support import CREDS, NOW
 
 TODAY = NOW.date()
 
@@ -127,9 +128,10 @@ async def test_from_after_to_is_refused(client: CleverTap) -> None:
 
 
 async def test_four_concurrent_creates_never_draw_a_429(sandbox: Sandbox) -> None:
+    """No retries allowed: a single 429 from the sandbox would fail this test."""
     sandbox.faults.latency_ms = 200
     seen: list[int] = []
-    async with CleverTap.in_process(sandbox.app, CREDS, retry=FAST_RETRY) as ct:
+    async with CleverTap.in_process(sandbox.app, CREDS, retry=RetryPolicy(attempts=1)) as ct:
         started = time.monotonic()
         created = await asyncio.gather(
             *(ct.create_campaign(email_campaign(f"c{i}")) for i in range(4))
@@ -141,7 +143,8 @@ async def test_four_concurrent_creates_never_draw_a_429(sandbox: Sandbox) -> Non
 
 
 async def test_creates_are_paced_to_three_per_second(sandbox: Sandbox) -> None:
-    async with CleverTap.in_process(sandbox.app, CREDS, retry=FAST_RETRY) as ct:
+    """Paced by the client, so the sandbox's 3-per-second window never answers 429."""
+    async with CleverTap.in_process(sandbox.app, CREDS, retry=RetryPolicy(attempts=1)) as ct:
         started = time.monotonic()
         for i in range(7):
             await ct.create_campaign(email_campaign(f"c{i}"))

@@ -81,3 +81,20 @@ async def test_faults_come_after_auth(sb: Sandbox, client: httpx.AsyncClient) ->
     sb.faults.rate_5xx = 1.0
     response = await client.post("/1/upload", json=UPLOAD, headers={"X-CleverTap-Passcode": "x"})
     assert response.status_code == 401
+
+
+async def test_an_unexpected_sandbox_error_answers_the_documented_500(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    answer = await client.post("/_sandbox/seed", json={"profiles": "many"})
+    assert answer.status_code == 500
+    assert answer.json() == {"status": "fail", "error": "An unknown error occurred", "code": 500}
+    assert "POST /_sandbox/seed failed" in caplog.text
+
+
+async def test_campaign_ids_beyond_64_bits_are_refused_not_crashed(
+    client: httpx.AsyncClient,
+) -> None:
+    answer = await client.post("/1/targets/stop.json", json={"id": 10**30})
+    assert answer.status_code == 400
+    assert answer.json()["error"].startswith("Field id is invalid")
