@@ -95,6 +95,42 @@ def _configure_logging(debug: bool) -> None:
         logging.getLogger("stamina").setLevel(logging.ERROR)
 
 
+# --- declarations ---------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "-C",
+    "directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    callback=_directory,
+    metavar="DIR",
+    help="The project directory (default: the global -C, else the current one).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@pass_state
+def validate(state: AppState, directory: Path | None, fmt: str) -> int:
+    """Check every declaration offline; list every problem as file:line:col (exit 3)."""
+    from ctflow import validatecmd
+
+    return validatecmd.validate(directory or state.directory, fmt, out=sys.stdout, err=sys.stderr)
+
+
+@cli.command()
+@click.argument("target", type=click.Path(path_type=Path, file_okay=False), default=".")
+@click.option("--project", "project_id", metavar="ID", help="Project id (default: DIR's name).")
+@pass_state
+def init(state: AppState, target: Path, project_id: str | None) -> int:
+    """Create a working project in DIR: ctflow.yaml, an event schema, a campaign, a trigger."""
+    from ctflow import initcmd
+
+    directory = target if target.is_absolute() else state.directory / target
+    today = datetime.now(UTC).date()
+    return initcmd.init(directory, project_id, today, out=sys.stdout)
+
+
 # --- read commands --------------------------------------------------------------------------
 
 _ENV_OPTION = click.option(

@@ -8,15 +8,14 @@ reads ``os.environ`` itself. It must not import the client, the sandbox or click
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from ctflow.errors import ConfigError, CredentialsError
-from ctflow.resources import load_schema
+from ctflow.resources import validator
+from ctflow.spec.schemacheck import violations
 from ctflow.yamlio import Document, YamlError, load_single
 
 CONFIG_NAME = "ctflow.yaml"
@@ -38,10 +37,20 @@ class Environment:
     passcode_var: str = DEFAULT_PASSCODE_VAR
     variables: Mapping[str, Any] = field(default_factory=dict)
     db: str | None = None
+    timezone: str | None = None
 
     @property
     def is_sandbox(self) -> bool:
         return self.name == SANDBOX
+
+
+@dataclass(frozen=True)
+class Limits:
+    """CleverTap's account limits that declarations are checked against (clevertap-api.md §1.5)."""
+
+    events: int = 512
+    event_properties: int = 100
+    profile_properties: int = 256
 
 
 @dataclass(frozen=True)
@@ -54,10 +63,23 @@ class Project:
     default_environment: str = SANDBOX
     labels: tuple[str, ...] = ()
     found: bool = True
+    timezone: str = "UTC"
+    variables: Mapping[str, Any] = field(default_factory=dict)
+    exclude: tuple[str, ...] = ()
+    limits: Limits = field(default_factory=Limits)
+    document: Document | None = field(default=None, repr=False, compare=False)
 
     @property
     def state_dir(self) -> Path:
         return self.root / STATE_DIR
+
+    def variables_for(self, env: Environment) -> dict[str, Any]:
+        """Template variables of ``env``: the shared ones, overridden by the environment's."""
+        return {**self.variables, **env.variables}
+
+    def timezone_for(self, env: Environment) -> str:
+        """The account timezone of ``env``."""
+        return env.timezone or self.timezone
 
     def environment(self, name: str | None) -> Environment:
         chosen = name or self.default_environment
@@ -92,12 +114,7 @@ def find_project(directory: Path) -> Project:
     """Load ``ctflow.yaml`` from ``directory``; without one, a project with only the sandbox."""
     path = directory / CONFIG_NAME
     if not path.is_file():
-        return Project(
-            root=directory,
-            name=directory.resolve().name or "ctflow",
-            environments={SANDBOX: Environment(SANDBOX)},
-            found=False,
-        )
+        return default_project(directory)
     try:
         document = load_single(path)
     except YamlError as exc:
@@ -105,17 +122,25 @@ def find_project(directory: Path) -> Project:
     problems = _problems(document)
     if problems:
         raise ConfigError(f"{path} is not a valid ctflow project file", problems)
-    return _project(path, document.data)
+    return _project(path, document)
+
+
+def default_project(directory: Path) -> Project:
+    """The project of a directory without ``ctflow.yaml``: only the built-in sandbox."""
+    return Project(
+        root=directory,
+        name=directory.resolve().name or "ctflow",
+        environments={SANDBOX: Environment(SANDBOX)},
+        found=False,
+    )
 
 
 def _problems(document: Document) -> list[str]:
     """Every way ``ctflow.yaml`` breaks its JSON Schema or the rules a schema cannot say."""
     data = document.data
-    validator = Draft202012Validator(load_schema("project"))
     problems = [
-        f"{document.where(list(error.absolute_path))}: {_dotted(error.absolute_path)}"
-        f"{error.message}"
-        for error in validator.iter_errors(data)
+        f"{document.where(v.keys) if not v.at_key else _key_where(document, v.keys)}: {v.text()}"
+        for v in violations(validator("project"), data)
     ]
     if problems or not isinstance(data, dict):
         return problems
@@ -141,14 +166,20 @@ def _problems(document: Document) -> list[str]:
     return problems
 
 
-def _dotted(path: Iterable[str | int]) -> str:
-    parts = [f"[{p}]" if isinstance(p, int) else f".{p}" for p in path]
-    return "".join(parts).lstrip(".") + ": " if parts else ""
+def _key_where(document: Document, keys: tuple[str | int, ...]) -> str:
+    line, column = document.position(keys, key=True)
+    return f"{document.path}:{line}:{column}"
 
 
-def _project(path: Path, data: dict[str, Any]) -> Project:
+def _project(path: Path, document: Document) -> Project:
+    data: dict[str, Any] = document.data
     environments = {SANDBOX: Environment(SANDBOX)}
     for name, raw in (data.get("environments") or {}).items():
+        if name == SANDBOX:
+            environments[SANDBOX] = Environment(
+                SANDBOX, variables=raw.get("variables") or {}, db=raw.get("db")
+            )
+            continue
         creds = raw.get("credentials") or {}
         environments[name] = Environment(
             name=name,
@@ -158,13 +189,20 @@ def _project(path: Path, data: dict[str, Any]) -> Project:
             passcode_var=creds.get("passcode", DEFAULT_PASSCODE_VAR),
             variables=raw.get("variables") or {},
             db=raw.get("db"),
+            timezone=raw.get("timezone"),
         )
+    limits = data.get("limits") or {}
     return Project(
         root=path.parent,
         name=data["project"],
         environments=environments,
         default_environment=data.get("default_environment", SANDBOX),
         labels=tuple(data.get("labels") or ()),
+        timezone=data.get("timezone", "UTC"),
+        variables=data.get("variables") or {},
+        exclude=tuple(data.get("exclude") or ()),
+        limits=Limits(**{k: v for k, v in limits.items() if k in Limits.__dataclass_fields__}),
+        document=document,
     )
 
 

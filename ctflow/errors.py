@@ -19,7 +19,10 @@ raise these. ``cli.py`` catches :class:`CtflowError` once and exits with ``exit_
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum
+
+_POSITION = re.compile(r"^(.*?):(\d+):(\d+): ")
 
 
 class ExitCode(IntEnum):
@@ -55,7 +58,15 @@ class InvalidInput(CtflowError):
 
     def __init__(self, message: str, problems: list[str] | None = None) -> None:
         super().__init__(message)
-        self.problems = sorted(problems or [])
+        self.problems = sorted(problems or [], key=_by_position)
+
+
+def _by_position(problem: str) -> tuple[str, int, int, str]:
+    """Sort ``file:line:col: msg`` lines by file, then numerically by line and column."""
+    match = _POSITION.match(problem)
+    if match is None:
+        return (problem, 0, 0, "")
+    return (match[1], int(match[2]), int(match[3]), problem[match.end() :])
 
 
 class ConfigError(InvalidInput):

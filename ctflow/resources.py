@@ -1,16 +1,33 @@
-"""Files shipped with ctflow: the JSON Schemas of the YAML kinds.
+"""Files shipped with ctflow: the JSON Schemas of the YAML kinds, and validators built from them.
 
 In a wheel they live in ``ctflow/schemas``; in a source checkout (editable install) in the
-repository's top-level ``schemas/``.
+repository's top-level ``schemas/``. Imports jsonschema and referencing only.
 """
 
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
 _PACKAGE = Path(__file__).resolve().parent
+SUFFIX = ".schema.json"
+
+# Every kind of declaration and the name of its schema (``<name>.schema.json``).
+KINDS: dict[str, str] = {
+    "Project": "project",
+    "EventSchema": "event-schema",
+    "ProfileSchema": "profile-schema",
+    "Campaign": "campaign",
+    "Journey": "journey",
+    "Trigger": "trigger",
+    "Dataset": "dataset",
+}
 
 
 def schemas_dir() -> Path:
@@ -22,5 +39,25 @@ def schemas_dir() -> Path:
 
 def load_schema(name: str) -> dict[str, Any]:
     """The schema ``<name>.schema.json``, e.g. ``load_schema("project")``."""
-    data: dict[str, Any] = json.loads((schemas_dir() / f"{name}.schema.json").read_text("utf-8"))
+    data: dict[str, Any] = json.loads((schemas_dir() / f"{name}{SUFFIX}").read_text("utf-8"))
     return data
+
+
+@cache
+def registry() -> Registry[Any]:
+    """Every shipped schema keyed by its file name, so relative ``$ref``s resolve offline.
+
+    The schemas carry no ``$id``: editors resolve ``common.schema.json#/$defs/...`` next to the
+    file they opened, and this registry does the same for ctflow.
+    """
+    resources: list[tuple[str, Resource[Any]]] = [
+        (path.name, DRAFT202012.create_resource(json.loads(path.read_text("utf-8"))))
+        for path in sorted(schemas_dir().glob(f"*{SUFFIX}"))
+    ]
+    return Registry().with_resources(resources)
+
+
+@cache
+def validator(name: str) -> Draft202012Validator:
+    """A validator for ``<name>.schema.json`` (e.g. ``"campaign"``), built once per process."""
+    return Draft202012Validator(load_schema(name), registry=registry())

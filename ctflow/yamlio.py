@@ -1,19 +1,27 @@
 """The one place YAML is read: safe loading, duplicate keys rejected, positions kept.
 
-Errors carry ``file:line:col`` (1-based) so every caller can say where. Must not import anything
-above ``ctflow.errors``.
+Scalars resolve as in YAML 1.2's core schema, not PyYAML's YAML 1.1: only ``true``/``false`` are
+booleans (``on``, ``no``, ``yes`` stay text), dates stay the text written (``2026-12-01``), and
+``10:00`` is text, not the base-60 integer 600. Errors carry ``file:line:col`` (1-based) so every
+caller can say where. Must not import anything above ``ctflow.errors``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+import yaml.reader
 from yaml.constructor import ConstructorError
-from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+# A document may not expand (through aliases) to more values than this: a "billion laughs"
+# document is refused instead of being walked for hours.
+MAX_VALUES = 1_000_000
 
 
 class YamlError(Exception):
@@ -31,6 +39,15 @@ class _StrictLoader(yaml.SafeLoader):
         seen: dict[Any, Node] = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                raise ConstructorError(
+                    None,
+                    None,
+                    "a key must be a single value, not a list or mapping",
+                    key_node.start_mark,
+                ) from None
             if key in seen:
                 first = seen[key].start_mark
                 raise ConstructorError(
@@ -41,6 +58,29 @@ class _StrictLoader(yaml.SafeLoader):
                 )
             seen[key] = key_node
         return super().construct_mapping(node, deep=deep)
+
+    def construct_core_int(self, node: ScalarNode) -> int:
+        return int(self.construct_scalar(node))
+
+
+# YAML 1.2 core schema resolvers (https://yaml.org/spec/1.2.2/#1032-tag-resolution).
+_StrictLoader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in (
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("null", r"^(?:~|null|Null|NULL|)$", "~nN"),
+    ("int", r"^[-+]?[0-9]+$", "-+0123456789"),
+    (
+        "float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        "-+.0123456789",
+    ),
+):
+    _StrictLoader.add_implicit_resolver(
+        f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), list(_first) or None
+    )
+_StrictLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^$"), [""])
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_core_int)
 
 
 @dataclass(frozen=True)
@@ -53,25 +93,51 @@ class Document:
 
     def where(self, keys: Sequence[str | int]) -> str:
         """``path:line:col`` of the value at ``keys`` (or of its nearest existing parent)."""
+        line, col = self.position(keys)
+        return f"{self.path}:{line}:{col}"
+
+    def position(self, keys: Sequence[str | int], *, key: bool = False) -> tuple[int, int]:
+        """1-based (line, column) of the value at ``keys``, or of its nearest existing parent.
+
+        With ``key=True`` and a mapping entry at ``keys``, the position of the key itself (where
+        an unknown or misspelled field should be pointed at).
+        """
         node = self.node
-        for key in keys:
-            child = _child(node, key)
+        for index, part in enumerate(keys):
+            child = _child(node, part, as_key=key and index == len(keys) - 1)
             if child is None:
                 break
             node = child
         mark = node.start_mark if node is not None else None
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        return f"{self.path}:{line}:{col}"
+        return (mark.line + 1, mark.column + 1) if mark else (1, 1)
+
+    def exists(self, keys: Sequence[str | int]) -> bool:
+        """Whether the node tree has a value at ``keys``."""
+        node = self.node
+        for part in keys:
+            node = _child(node, part)
+            if node is None:
+                return False
+        return True
+
+    def scalar_style(self, keys: Sequence[str | int]) -> str | None:
+        """The YAML style of the scalar at ``keys`` (``|``, ``>``, quotes, or ``None`` = plain)."""
+        node = self.node
+        for part in keys:
+            node = _child(node, part)
+            if node is None:
+                return None
+        return node.style if isinstance(node, ScalarNode) else None
 
 
-def _child(node: Node | None, key: str | int) -> Node | None:
+def _child(node: Node | None, part: str | int, *, as_key: bool = False) -> Node | None:
     if isinstance(node, MappingNode):
         for key_node, value_node in node.value:
-            if getattr(key_node, "value", None) == str(key):
-                found: Node = value_node
+            if getattr(key_node, "value", None) == str(part):
+                found: Node = key_node if as_key else value_node
                 return found
-    if isinstance(node, SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
-        child: Node = node.value[key]
+    if isinstance(node, SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+        child: Node = node.value[part]
         return child
     return None
 
@@ -81,6 +147,8 @@ def load_documents(path: Path) -> list[Document]:
     text = _read(path)
     try:
         nodes = list(yaml.compose_all(text, Loader=_StrictLoader))
+        for node in nodes:
+            _check_size(path, node)
         loader = _StrictLoader(text)
         try:
             datas = [loader.construct_document(node) for node in nodes]
@@ -88,6 +156,16 @@ def load_documents(path: Path) -> list[Document]:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         raise _error(path, exc) from None
+    except RecursionError:
+        raise YamlError(path, 1, 1, "nested too deeply to read") from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise YamlError(
+            path, line, col, f"character U+{exc.character:04X} is not allowed in YAML"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(path, 1, 1, str(exc).splitlines()[0]) from None
     return [Document(path, data, node) for data, node in zip(datas, nodes, strict=True)]
 
 
@@ -104,6 +182,30 @@ def load_single(path: Path) -> Document:
     return docs[0] if docs else Document(path, None, None)
 
 
+def _check_size(path: Path, root: Node) -> None:
+    sizes: dict[int, int] = {}
+
+    def size(node: Node) -> int:
+        if id(node) not in sizes:
+            sizes[id(node)] = 0  # a recursive alias counts once
+            children: list[Node] = []
+            if isinstance(node, MappingNode):
+                children = [n for pair in node.value for n in pair]
+            elif isinstance(node, SequenceNode):
+                children = list(node.value)
+            sizes[id(node)] = 1 + sum(size(child) for child in children)
+        return sizes[id(node)]
+
+    if size(root) > MAX_VALUES:
+        mark = root.start_mark
+        raise YamlError(
+            path,
+            mark.line + 1,
+            mark.column + 1,
+            f"document expands to more than {MAX_VALUES:,} values (through aliases?); refusing it",
+        )
+
+
 def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
@@ -116,4 +218,7 @@ def _read(path: Path) -> str:
 def _error(path: Path, exc: yaml.MarkedYAMLError) -> YamlError:
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-    return YamlError(path, line, col, exc.problem or exc.context or "invalid YAML")
+    message = exc.problem or exc.context or "invalid YAML"
+    if "'\\t'" in message:
+        message += " (YAML indents with spaces, never tabs)"
+    return YamlError(path, line, col, message)

@@ -107,8 +107,8 @@ def test_invalid_project_file_lists_every_problem_with_its_position(
     where = tmp_path / "ctflow.yaml"
     assert err.splitlines() == [
         f"{where}:5:13: environments.prod.region: 'mars' is not one of "
-        "['in1', 'sg1', 'us1', 'aps3', 'mec1', 'eu1']",
-        f"{where}:6:15: environments.prod.base_url: 5 is not of type 'string'",
+        "in1, sg1, us1, aps3, mec1, eu1",
+        f"{where}:6:15: environments.prod.base_url: expected text, found the number 5",
         f"ctflow: {where} is not a valid ctflow project file",
     ]
 

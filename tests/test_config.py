@@ -101,9 +101,15 @@ def test_unknown_environment_lists_the_declared_ones(tmp_path: Path) -> None:
         ("kind: Project\nproject: a\nproject: b\n", "ctflow.yaml:3:1: duplicate key 'project'"),
         ("kind: Project\nproject: [\n", "ctflow.yaml:3:1:"),
         ("kind: Campaign\nproject: a\n", "ctflow.yaml:1:7: kind: 'Project' was expected"),
-        ("kind: Project\n", "ctflow.yaml:1:1: 'project' is a required property"),
-        ("kind: Project\nproject: My Shop/x\n", "ctflow.yaml:2:10: project: 'My Shop/x' does not"),
-        ("kind: Project\nproject: a\nenviroments: {}\n", "('enviroments' was unexpected)"),
+        ("kind: Project\n", "ctflow.yaml:1:1: missing required field 'project'"),
+        (
+            "kind: Project\nproject: My Shop/x\n",
+            "ctflow.yaml:2:10: project: 'My Shop/x' is not a project id",
+        ),
+        (
+            "kind: Project\nproject: a\nenviroments: {}\n",
+            "ctflow.yaml:3:1: enviroments: unknown field (did you mean 'environments'?)",
+        ),
         (
             "kind: Project\nproject: a\nenvironments:\n  prod:\n    region: mars\n",
             "ctflow.yaml:5:13: environments.prod.region: 'mars' is not one of",
@@ -114,11 +120,11 @@ def test_unknown_environment_lists_the_declared_ones(tmp_path: Path) -> None:
         ),
         (
             "kind: Project\nproject: a\nenvironments:\n  prod:\n    region: in1\n    passcode: x\n",
-            "ctflow.yaml:5:5: environments.prod: Additional properties are not allowed",
+            "ctflow.yaml:6:5: environments.prod.passcode: unknown field",
         ),
         (
             "kind: Project\nproject: a\nenvironments:\n  prod:\n    base_url: 5\n",
-            "ctflow.yaml:5:15: environments.prod.base_url: 5 is not of type 'string'",
+            "ctflow.yaml:5:15: environments.prod.base_url: expected text, found the number 5",
         ),
         (
             "kind: Project\nproject: a\nenvironments:\n  local:\n    base_url: notaurl\n",
@@ -127,7 +133,7 @@ def test_unknown_environment_lists_the_declared_ones(tmp_path: Path) -> None:
         (
             "kind: Project\nproject: a\nenvironments:\n  prod:\n    region: in1\n"
             "    credentials: {passcode: null}\n",
-            "environments.prod.credentials.passcode: None is not of type 'string'",
+            "environments.prod.credentials.passcode: expected text, found nothing (null)",
         ),
         (
             "kind: Project\nproject: a\nenvironments:\n  sandbox:\n    region: in1\n",

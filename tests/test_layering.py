@@ -89,3 +89,32 @@ def test_only_cli_reads_the_process_environment() -> None:
             ):
                 readers.append(path.relative_to(PACKAGE.parent).as_posix())
     assert sorted(set(readers)) == ["ctflow/cli.py"]
+
+
+@pytest.mark.parametrize("module", _in("ctflow.spec"))
+def test_the_spec_layer_knows_yaml_but_not_http(module: str) -> None:
+    for imported in MODULES[module]:
+        top = imported.split(".")[0]
+        assert top != "httpx", f"{module} imports {imported}"
+        assert not imported.startswith(("ctflow.clevertap", "ctflow.sandbox", "ctflow.connect")), (
+            f"{module} imports {imported}"
+        )
+
+
+def test_validate_runs_without_importing_httpx_or_the_client(tmp_path: Path) -> None:
+    """`ctflow validate` is a pre-commit hook: offline, and no heavier than it needs to be."""
+    import subprocess
+    import sys
+
+    example = PACKAGE.parent / "examples" / "journeys"
+    script = (
+        "import sys; from ctflow.cli import run; "
+        f"code = run(['validate', '-C', {str(example)!r}], {{}}); "
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('httpx', 'httpcore', 'starlette', 'uvicorn') or m.startswith('ctflow.clevertap')); "
+        "print(code, loaded)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert done.stdout.strip() == "0 []"

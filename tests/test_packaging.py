@@ -23,6 +23,13 @@ def test_wheel_ships_the_schemas_and_the_console_script(tmp_path: Path) -> None:
     assert expected and shipped == expected
     assert "ctflow = ctflow.cli:main" in scripts
     assert "ctflow/sandbox/__init__.py" in names and "ctflow/clevertap/__init__.py" in names
+    scaffold = {n for n in names if n.startswith("ctflow/scaffold/")}
+    expected_scaffold = {
+        f"ctflow/{p.relative_to(ROOT / 'ctflow').as_posix()}"
+        for p in (ROOT / "ctflow" / "scaffold").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    assert "ctflow/scaffold/ctflow.yaml" in scaffold and scaffold == expected_scaffold
 
 
 def test_schemas_are_found_from_a_source_checkout() -> None:

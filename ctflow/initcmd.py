@@ -1,0 +1,81 @@
+"""``ctflow init [DIR]``: scaffold a small project that validates and plans on the sandbox.
+
+Copies ``ctflow/scaffold/`` (and the JSON Schemas, for editors) into the directory; refuses to
+overwrite anything that exists.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import TextIO
+
+from ctflow.errors import CtflowError, ExitCode
+from ctflow.resources import schemas_dir
+
+RENAMES = {"gitignore": ".gitignore"}
+
+
+def init(directory: Path, project: str | None, today: date, *, out: TextIO) -> int:
+    """Write the scaffold into ``directory`` (created if missing) and say what to run next."""
+    name = project or _project_id(directory)
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
+        raise CtflowError(
+            f"{name!r} cannot be a project id (lower-case letters, digits, '-' and '_'); "
+            "choose one with --project"
+        )
+    plan = dict(_scaffold_files())
+    plan.update({f"schemas/{p.name}": p.read_text(encoding="utf-8") for p in _schemas()})
+    existing = [rel for rel in plan if (directory / rel).exists()]
+    if existing:
+        raise CtflowError(
+            f"{directory} already has {', '.join(sorted(existing))}; ctflow init never "
+            "overwrites files (pick an empty directory)"
+        )
+    tokens = {
+        "__PROJECT__": name,
+        "__TOMORROW__": (today + timedelta(days=1)).isoformat(),
+    }
+    for rel, text in sorted(plan.items()):
+        for token, value in tokens.items():
+            text = text.replace(token, value)
+        target = directory / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    shown = "." if directory == Path(".") else str(directory)
+    out.write(f"Created project {name!r} in {shown}:\n")
+    for rel in sorted(r for r in plan if not r.startswith("schemas/")):
+        out.write(f"  {rel}\n")
+    out.write("  schemas/ (JSON Schemas for your editor)\n\nNext:\n")
+    prefix = "" if shown == "." else f"cd {shown} && "
+    out.write(f"  {prefix}ctflow validate\n")
+    return ExitCode.OK
+
+
+def _project_id(directory: Path) -> str:
+    raw = directory.resolve().name.lower()
+    return re.sub(r"[^a-z0-9_-]+", "-", raw).strip("-_") or "my-project"
+
+
+def _scaffold_files() -> dict[str, str]:
+    root = files("ctflow") / "scaffold"
+    found: dict[str, str] = {}
+
+    def walk(node: Traversable, prefix: str) -> None:
+        for child in node.iterdir():
+            rel = f"{prefix}{RENAMES.get(child.name, child.name)}"
+            if child.is_dir():
+                if child.name != "__pycache__":
+                    walk(child, rel + "/")
+            else:
+                found[rel] = child.read_text(encoding="utf-8")
+
+    walk(root, "")
+    return found
+
+
+def _schemas() -> list[Path]:
+    return sorted(schemas_dir().glob("*.schema.json"))

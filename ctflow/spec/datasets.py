@@ -1,0 +1,121 @@
+"""Checks of datasets: the file exists and can be read, its schema is declared, its columns map
+onto declared properties. Reads at most the first line of a file (a CSV header).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from collections.abc import Mapping
+from pathlib import Path
+
+from ctflow.spec.model import Decl
+from ctflow.spec.problems import Problems, suggest
+from ctflow.spec.types import Property
+
+FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def dataset_format(decl: Decl) -> str | None:
+    """The declared format, else the one the file name says (``.csv``, ``.jsonl``, with ``.gz``)."""
+    declared = decl.data.get("format")
+    if isinstance(declared, str):
+        return declared
+    name = Path(decl.data["file"]).name.lower().removesuffix(".gz")
+    return FORMATS.get(Path(name).suffix)
+
+
+def check_dataset(
+    decl: Decl,
+    events: Mapping[str, Mapping[str, Property]],
+    profile: Mapping[str, Property],
+    profiles_declared: bool,
+    problems: Problems,
+    *,
+    references: bool = True,
+) -> None:
+    """The file, its format and header; with ``references``, the schema it is checked against."""
+    data = decl.data
+    path = decl.directory / data["file"]
+    fmt = dataset_format(decl)
+    if not path.is_file():
+        problems.add(decl.document, ("file",), f"file not found: {path}")
+    if fmt is None:
+        problems.add(
+            decl.document,
+            ("file",),
+            "cannot tell the format from the file name; add format: csv, jsonl or native",
+        )
+    properties: Mapping[str, Property] | None = None
+    if not references:
+        pass
+    elif data["type"] == "events" and fmt != "native":
+        event = data.get("event")
+        if event is None:
+            problems.add(decl.document, (), "missing 'event': which event every row of the file is")
+        elif event not in events:
+            problems.add(
+                decl.document,
+                ("event",),
+                f"event {event!r} is not declared{suggest(event, events)}",
+            )
+        else:
+            properties = events[event]
+    elif data["type"] == "profiles":
+        if not profiles_declared:
+            problems.add(
+                decl.document,
+                ("type",),
+                "no ProfileSchema is declared; profile datasets are checked against it",
+            )
+        else:
+            properties = profile
+    columns: Mapping[str, str] = data.get("columns") or {}
+    if properties is not None:
+        for column, target in columns.items():
+            if target not in properties:
+                problems.add(
+                    decl.document,
+                    ("columns", column),
+                    f"{target!r} is not a declared property{suggest(target, properties)}",
+                )
+    if fmt == "csv" and path.is_file():
+        _check_header(decl, path, columns, problems)
+
+
+def _check_header(decl: Decl, path: Path, columns: Mapping[str, str], problems: Problems) -> None:
+    try:
+        header = _first_row(path)
+    except (OSError, UnicodeDecodeError, csv.Error, EOFError) as error:
+        problems.add(decl.document, ("file",), f"cannot read the CSV header of {path}: {error}")
+        return
+    if header is None:
+        problems.add(decl.document, ("file",), f"{path} is empty: a CSV needs a header row")
+        return
+    wanted = [("identity", decl.data.get("identity", "identity"))]
+    if "timestamp" in decl.data:
+        wanted.append(("timestamp", decl.data["timestamp"]))
+    wanted.extend(("columns", column) for column in columns)
+    for field, column in wanted:
+        if column not in header:
+            keys: tuple[str, ...] = (field, column) if field == "columns" else (field,)
+            where = decl.data.get(field) is None and field == "identity"
+            problems.add(
+                decl.document,
+                () if where else keys,
+                f"column {column!r} is not in the header of {path.name}{suggest(column, header)}",
+                at_key=field == "columns",
+            )
+
+
+def _first_row(path: Path) -> list[str] | None:
+    if path.name.lower().endswith(".gz"):
+        with gzip.open(path, "rb") as packed:
+            line = packed.readline()
+    else:
+        with path.open("rb") as plain:
+            line = plain.readline()
+    if not line.strip():
+        return None
+    return next(csv.reader(io.StringIO(line.decode("utf-8-sig"))))

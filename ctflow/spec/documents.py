@@ -1,0 +1,151 @@
+"""Finding the declaration files of a project and reading them into schema-valid declarations.
+
+Owns discovery (which files are declarations), the ``kind`` dispatch and the JSON Schema check of
+each document. Imports yamlio, resources and the spec helpers; never the client.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
+
+from ctflow.config import CONFIG_NAME
+from ctflow.resources import KINDS, validator
+from ctflow.spec.model import KIND_ORDER, Decl
+from ctflow.spec.problems import Problems, suggest
+from ctflow.spec.schemacheck import violations
+from ctflow.yamlio import Document, YamlError, load_documents
+
+SUFFIXES = (".yaml", ".yml")
+SKIPPED_DIRS = frozenset({"node_modules", "__pycache__"})
+KEY_FIELD = {"EventSchema": "event"}
+
+
+def discover(root: Path, exclude: Sequence[str] = ()) -> list[Path]:
+    """Every YAML file under ``root`` except ``ctflow.yaml``, hidden ones and ``exclude`` globs.
+
+    Paths are ``root / relative`` so that messages read the way the user named the project.
+    """
+    found: list[Path] = []
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_DIRS)
+        relative_dir = Path(directory).relative_to(root)
+        for name in sorted(files):
+            relative = (relative_dir / name).as_posix()
+            if (
+                name.startswith(".")
+                or not name.endswith(SUFFIXES)
+                or relative == CONFIG_NAME
+                or _excluded(relative, exclude)
+            ):
+                continue
+            found.append(root / relative)
+    return found
+
+
+def _excluded(relative: str, patterns: Sequence[str]) -> bool:
+    return any(
+        fnmatch(relative, pattern) or fnmatch(relative, pattern.removeprefix("**/"))
+        for pattern in patterns
+    )
+
+
+@dataclass
+class Reading:
+    """The declarations that passed their schema, and the kinds some document of failed."""
+
+    decls: list[Decl] = field(default_factory=list)
+    broken_kinds: set[str] = field(default_factory=set)
+    unreadable_files: int = 0
+
+
+def read_declarations(files: Sequence[Path], problems: Problems) -> Reading:
+    """Read ``files``; every problem is reported, the valid declarations returned."""
+    reading = Reading()
+    for path in files:
+        try:
+            documents = load_documents(path)
+        except YamlError as error:
+            problems.yaml(error)
+            reading.unreadable_files += 1
+            continue
+        for document in documents:
+            before = len(problems)
+            decl = _declaration(document, problems)
+            if decl is not None:
+                reading.decls.append(decl)
+            elif len(problems) > before and isinstance(document.data, dict):
+                reading.broken_kinds.add(str(document.data.get("kind")))
+    return reading
+
+
+def _declaration(document: Document, problems: Problems) -> Decl | None:
+    data = document.data
+    if data is None:
+        return None  # an empty document (comments only)
+    if not isinstance(data, dict):
+        problems.add(
+            document,
+            (),
+            f"a declaration is a mapping with 'kind:' (one of {', '.join(KIND_ORDER)}); "
+            f"found {_describe(data)}",
+        )
+        return None
+    bad_keys = list(_non_text_keys(data, ()))
+    for keys in bad_keys:
+        problems.add(document, keys, "keys must be text; quote it", at_key=True)
+    kind = data.get("kind")
+    if kind is None:
+        problems.add(
+            document, (), f"missing 'kind': one of {', '.join(KIND_ORDER)} says what this declares"
+        )
+        return None
+    if kind == "Project":
+        problems.add(document, ("kind",), f"the Project is declared in {CONFIG_NAME} only")
+        return None
+    if not isinstance(kind, str) or kind not in KINDS:
+        problems.add(
+            document,
+            ("kind",),
+            f"unknown kind {kind!r}{suggest(kind, KIND_ORDER)}; known kinds: "
+            + ", ".join(KIND_ORDER),
+        )
+        return None
+    if bad_keys:
+        return None
+    found = violations(validator(KINDS[kind]), data)
+    for violation in found:
+        problems.add(document, violation.keys, violation.text(), at_key=violation.at_key)
+    if found:
+        return None
+    return Decl(kind=kind, key=str(data[KEY_FIELD.get(kind, "key")]), data=data, document=document)
+
+
+def _non_text_keys(value: Any, keys: tuple[str | int, ...]) -> Iterator[tuple[str | int, ...]]:
+    seen: set[int] = set()
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, keys)]
+    while stack:
+        item, where = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if not isinstance(key, str):
+                    yield (*where, str(key))
+                else:
+                    stack.append((child, (*where, key)))
+        elif isinstance(item, list):
+            stack.extend((child, (*where, index)) for index, child in enumerate(item))
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return f"the text {value[:40]!r}"
+    return f"the value {value!r}"

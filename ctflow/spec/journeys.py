@@ -1,0 +1,142 @@
+"""Journeys → campaigns: each step becomes the campaign ``journey.step`` with the defaults merged.
+
+Owns the merge rules of docs/declarations.md "Journey". Pure; positions of merged values point
+back at the step, or at the journey's ``defaults`` for inherited values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ctflow.resources import validator
+from ctflow.spec.model import Decl, Keys
+from ctflow.spec.problems import Problems
+from ctflow.spec.schemacheck import violations
+from ctflow.spec.timeparse import parse_datetime, parse_duration
+
+LIST_PARTS = ("did", "did_not", "did_any")
+
+
+def expand(journey: Decl, problems: Problems) -> list[Decl]:
+    """The campaigns of ``journey``; steps that cannot become one are reported and skipped."""
+    data = journey.data
+    defaults: Mapping[str, Any] = data.get("defaults") or {}
+    anchor = parse_datetime(data["anchor"])
+    if anchor is None:
+        problems.add(journey.document, ("anchor",), f"{data['anchor']!r} is not a real date-time")
+    campaigns: list[Decl] = []
+    seen: dict[str, int] = {}
+    for index, step in enumerate(data["steps"]):
+        base: Keys = ("steps", index)
+        if step["key"] in seen:
+            problems.add(
+                journey.document,
+                (*base, "key"),
+                f"step key {step['key']!r} is already used by steps[{seen[step['key']]}]",
+            )
+            continue
+        seen[step["key"]] = index
+        channel = step.get("channel", defaults.get("channel"))
+        merged: dict[str, Any] = {
+            name: value for name, value in defaults.items() if name not in ("content", "audience")
+        }
+        merged.update({name: value for name, value in step.items() if name not in ("after",)})
+        merged["kind"] = "Campaign"
+        merged["key"] = f"{journey.key}.{step['key']}"
+        merged.setdefault("name", f"{data['name']}: {step['key']}")
+        labels = [*defaults.get("labels", []), *step.get("labels", [])]
+        if labels:
+            merged["labels"] = list(dict.fromkeys(labels))
+        if data.get("enabled") is False:
+            merged["enabled"] = False
+        audience = _audience(defaults.get("audience"), step.get("audience"))
+        if audience is not None:
+            merged["audience"] = audience
+        default_content = (defaults.get("content") or {}).get(channel) if channel else None
+        merged["content"] = _merge(default_content or {}, step.get("content") or {})
+        missing = [f for f in ("channel", "audience") if f not in merged]
+        for field in missing:
+            problems.add(
+                journey.document,
+                base,
+                f"steps[{index}]: missing {field!r} (set it here or in defaults)",
+            )
+        after = parse_duration(step["after"])
+        if after is None:
+            problems.add(journey.document, (*base, "after"), f"{step['after']!r} is not a duration")
+        if missing or after is None or anchor is None:
+            continue
+        schedule: dict[str, Any] = {"at": (anchor + after).strftime("%Y-%m-%d %H:%M")}
+        if data.get("timezone"):
+            schedule["timezone"] = data["timezone"]
+        merged["schedule"] = schedule
+        origins: tuple[tuple[Keys, Keys], ...] = (
+            (("content",), (*base, "content")),
+            (("content",), ("defaults", "content", channel)),
+            (("schedule",), (*base, "after")),
+            ((), base),
+            ((), ("defaults",)),
+        )
+        found = violations(validator("campaign"), {**merged, "key": step["key"]})
+        step_decl = Decl(
+            kind="Campaign",
+            key=merged["key"],
+            data=merged,
+            document=journey.document,
+            origins=origins,
+            journey=journey.key,
+        )
+        for violation in found:
+            keys = step_decl.locate(violation.keys)
+            problems.add(journey.document, keys, violation.message, at_key=violation.at_key)
+        if found:
+            continue
+        campaigns.append(
+            Decl(
+                kind="Campaign",
+                key=merged["key"],
+                data=merged,
+                document=journey.document,
+                origins=origins,
+                journey=journey.key,
+            )
+        )
+    return campaigns
+
+
+def _audience(default: Any, step: Any) -> Any:
+    """Both must hold: lists of conditions are joined, profile filters merged (the step wins)."""
+    if default is None or default == "everyone":
+        return step if step is not None else default
+    if step is None or step == "everyone":
+        return default
+    combined: dict[str, Any] = {}
+    for part in LIST_PARTS:
+        joined = [*default.get(part, []), *step.get(part, [])]
+        if joined:
+            combined[part] = joined
+    profile = {**default.get("profile", {}), **step.get("profile", {})}
+    if profile:
+        combined["profile"] = profile
+    reachable = list(
+        dict.fromkeys([*default.get("reachable_by", []), *step.get("reachable_by", [])])
+    )
+    if reachable:
+        combined["reachable_by"] = reachable
+    return combined
+
+
+def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for name, value in override.items():
+        current = merged.get(name)
+        if isinstance(current, Mapping) and isinstance(value, Mapping):
+            merged[name] = _merge(current, value)
+        else:
+            merged[name] = value
+    if "body_file" in override:
+        merged.pop("body", None)
+    if "body" in override:
+        merged.pop("body_file", None)
+    return merged

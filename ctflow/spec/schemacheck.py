@@ -1,0 +1,163 @@
+"""JSON Schema errors → one readable line each, placed at the offending YAML value.
+
+Owns the wording of schema violations (unknown fields with suggestions, missing fields, wrong
+types, bad enum values). Imports jsonschema and ``ctflow.spec.problems`` only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from ctflow.spec.problems import dotted, suggest
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One schema violation: the keys of the value in the document and what is wrong."""
+
+    keys: tuple[str | int, ...]
+    message: str
+    at_key: bool = False
+
+    def text(self) -> str:
+        where = dotted(self.keys)
+        return f"{where}: {self.message}" if where else self.message
+
+
+def violations(validator: Draft202012Validator, instance: Any) -> list[Violation]:
+    """Every violation of ``instance``, most specific first within one location."""
+    found: dict[tuple[tuple[str | int, ...], str], Violation] = {}
+    for error in validator.iter_errors(instance):
+        for violation in _explain(error):
+            found.setdefault((violation.keys, violation.message), violation)
+    return list(found.values())
+
+
+def _explain(error: ValidationError) -> Iterator[Violation]:
+    keys = tuple(error.absolute_path)
+    kind = error.validator
+    if kind in ("anyOf", "oneOf") and error.context:
+        message = error.schema.get("x-message") if isinstance(error.schema, Mapping) else None
+        if message:
+            yield Violation(keys, str(message))
+            return
+        yield from _explain(_best(error.context))
+        return
+    if kind == "maxLength" and isinstance(error.instance, str):
+        yield Violation(keys, f"{len(error.instance)} characters; at most {error.validator_value}")
+        return
+    if kind == "type":
+        expected = error.validator_value
+        names = expected if isinstance(expected, list) else [expected]
+        shown = " or ".join(TYPE_NAMES.get(str(n), str(n)) for n in names)
+        yield Violation(keys, f"expected {shown}, found {describe(error.instance)}")
+        return
+    if kind in ("additionalProperties", "unevaluatedProperties") and isinstance(
+        error.instance, Mapping
+    ):
+        known = _known_fields(error.schema)
+        for extra in _extras(error.instance, error.schema):
+            hint = suggest(extra, known)
+            yield Violation((*keys, extra), f"unknown field{hint}", at_key=True)
+        return
+    if kind == "required":
+        if isinstance(error.schema, Mapping) and error.schema.get("x-message"):
+            yield Violation(keys, str(error.schema["x-message"]))
+            return
+        missing = _quoted(error.message)
+        yield Violation(keys, f"missing required field {missing!r}")
+        return
+    if kind == "enum":
+        allowed = [str(v) for v in error.validator_value]  # type: ignore[union-attr]
+        shown = ", ".join(allowed)
+        yield Violation(
+            keys, f"{error.instance!r} is not one of {shown}{suggest(error.instance, allowed)}"
+        )
+        return
+    if kind == "pattern":
+        expected = error.schema.get("x-expected") if isinstance(error.schema, Mapping) else None
+        if expected:
+            yield Violation(keys, f"{short(error.instance)} is not {expected}")
+            return
+    if kind == "dependentRequired":
+        yield Violation(keys, error.message.replace(" is a dependency of ", " is needed with "))
+        return
+    if kind == "not" and isinstance(error.schema, Mapping) and error.schema.get("x-message"):
+        yield Violation(keys, str(error.schema["x-message"]))
+        return
+    message = error.schema.get("x-message") if isinstance(error.schema, Mapping) else None
+    yield Violation(keys, str(message) if message and kind != "type" else error.message)
+
+
+TYPE_NAMES = {
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping",
+    "null": "nothing",
+}
+
+
+def short(value: Any, limit: int = 40) -> str:
+    """``repr`` of a value, cut to ``limit`` characters so one message stays one line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe(value: Any) -> str:
+    """What a YAML value is, in the words of a person reading the file."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (true or false)"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the text {short(value)}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return short(value)
+
+
+def _best(errors: list[ValidationError]) -> ValidationError:
+    """Among the failures of each alternative, the one that says most about the intended one.
+
+    A ``type`` failure usually means "this was not the alternative you meant"; prefer errors
+    from an alternative whose type matched, and deeper ones (closer to the real mistake).
+    """
+
+    def rank(error: ValidationError) -> tuple[int, int]:
+        return (error.validator != "type", len(error.absolute_path))
+
+    return max(errors, key=rank)
+
+
+def _known_fields(schema: Any) -> list[str]:
+    if not isinstance(schema, Mapping):
+        return []
+    return [str(name) for name in schema.get("properties", {})]
+
+
+def _extras(instance: Mapping[str, Any], schema: Any) -> list[str]:
+    properties = schema.get("properties", {}) if isinstance(schema, Mapping) else {}
+    patterns = schema.get("patternProperties", {}) if isinstance(schema, Mapping) else {}
+    return [
+        str(name)
+        for name in instance
+        if name not in properties and not any(re.search(p, str(name)) for p in patterns)
+    ]
+
+
+def _quoted(message: str) -> str:
+    match = re.match(r"^'(.*)' is a required property$", message)
+    return match[1] if match else message

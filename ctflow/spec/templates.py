@@ -1,0 +1,161 @@
+"""ctflow's templates: sandboxed Jinja2 with ``[[ ]]``/``[% %]``/``[# #]`` delimiters.
+
+Owns the environment, rendering and the static check (docs/declarations.md "Templates").
+CleverTap's Liquid (``{{ }}``, ``{% %}``) is plain text here. Must not import HTTP or the client.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import traceback
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from ctflow.spec.templates_check import Checker
+
+DELIMITERS = {
+    "variable_start_string": "[[",
+    "variable_end_string": "]]",
+    "block_start_string": "[%",
+    "block_end_string": "%]",
+    "comment_start_string": "[#",
+    "comment_end_string": "#]",
+}
+_STARTS = tuple(v for k, v in DELIMITERS.items() if k.endswith("start_string"))
+_TEMPLATE_FILE = "<template>"  # how Jinja names a string template's frames in a traceback
+
+
+def _environment(*, autoescape: bool) -> ImmutableSandboxedEnvironment:
+    return ImmutableSandboxedEnvironment(
+        **DELIMITERS,
+        line_statement_prefix=None,
+        line_comment_prefix=None,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=autoescape,
+    )
+
+
+_PLAIN = _environment(autoescape=False)
+_ESCAPING = _environment(autoescape=True)
+
+
+@dataclass(frozen=True)
+class TemplateProblem:
+    """One problem found by :func:`check`; ``line`` and ``column`` are 1-based in the source."""
+
+    line: int
+    column: int
+    message: str
+
+
+class TemplateRenderError(Exception):
+    """Rendering failed; ``str()`` is the message, ``line`` the template line (1 if unknown)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def is_template(source: str) -> bool:
+    """Whether ``source`` contains any ctflow delimiter (Liquid alone is not a ctflow template)."""
+    return any(start in source for start in _STARTS)
+
+
+def check(source: str, context: Mapping[str, Any]) -> list[TemplateProblem]:
+    """Static check of one template against ``context``, a JSON Schema of the names it may use.
+
+    Reports a syntax error alone; otherwise every undeclared name and every use a value's
+    declared type cannot allow, sorted by line. Unknown types are never reported.
+    """
+    try:
+        tree = _PLAIN.parse(source)
+    except TemplateSyntaxError as exc:
+        return [TemplateProblem(exc.lineno or 1, 1, _one_line(exc.message or str(exc)))]
+    except RecursionError:
+        return [TemplateProblem(1, 1, "the template is nested too deeply")]
+    found = Checker(_PLAIN, context).run(tree)
+    try:  # what only Jinja's compiler knows ("block 'x' defined twice", assigning to loop)
+        _PLAIN.compile(tree, raw=True)
+    except TemplateSyntaxError as exc:
+        line = exc.lineno or 1
+        if all(seen != line for seen, _ in found):
+            found.append((line, _one_line(exc.message or str(exc))))
+    except (TemplateError, RecursionError):
+        pass  # constant folding met an error that rendering reports; the walk found the rest
+    unique = dict.fromkeys(found)
+    return [TemplateProblem(line, 1, message) for line, message in sorted(unique, key=_line)]
+
+
+def names(source: str) -> set[str]:
+    """The names a template reads from its context (``vars``, ``env``, parameters).
+
+    Names bound inside the template and Jinja's globals (``range``, ``namespace``…) are not
+    included; a template with a syntax error gives an empty set (:func:`check` reports it).
+    """
+    try:
+        tree = _PLAIN.parse(source)
+    except (TemplateSyntaxError, RecursionError):
+        return set()
+    checker = Checker(_PLAIN, {})
+    checker.run(tree)
+    return checker.undeclared
+
+
+def render(source: str, context: Mapping[str, Any], *, autoescape: bool = False) -> str:
+    """Render ``source`` with ``context``; ``autoescape`` HTML-escapes every substituted value.
+
+    Any failure (syntax, an undefined name, a type error, a sandbox refusal) raises
+    :class:`TemplateRenderError` carrying the template line.
+    """
+    try:
+        return _compiled(source, autoescape).render(dict(context))
+    except TemplateSyntaxError as exc:
+        raise TemplateRenderError(exc.lineno or 1, _one_line(exc.message or str(exc))) from exc
+    except Exception as exc:
+        raise TemplateRenderError(_failing_line(exc), _one_line(str(exc) or repr(exc))) from exc
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str, autoescape: bool) -> Template:
+    with warnings.catch_warnings():  # Python's SyntaxWarning on e.g. `5[0]` in generated code
+        warnings.simplefilter("ignore", SyntaxWarning)
+        return (_ESCAPING if autoescape else _PLAIN).from_string(source)
+
+
+def _failing_line(exc: BaseException) -> int:
+    """The template line of the innermost template frame (Jinja rewrites tracebacks so)."""
+    lines = [
+        f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == _TEMPLATE_FILE
+    ]
+    return next((line for line in reversed(lines) if line), 1)
+
+
+_INNERMOST = re.compile(r"\. The innermost block that needs to be closed is ('[^']*')")
+_SENTENCE = re.compile(r"\. (?=[A-Z])")
+
+
+def _one_line(message: str) -> str:
+    """Jinja's messages as ctflow writes messages: one line, lower-case start, no final stop."""
+    text = re.sub(r"\s+", " ", message).strip().removesuffix(".")
+    text = _INNERMOST.sub(r" (in block \1)", text)
+    text = text.replace(". Jinja was looking for the following tags: ", ", expected ")
+    text = "; ".join(_lower_first(sentence) for sentence in _SENTENCE.split(text))
+    return text or "invalid template"
+
+
+def _lower_first(text: str) -> str:
+    if len(text) > 1 and text[0].isupper() and text[1].islower() and not text.startswith("Jinja"):
+        return text[0].lower() + text[1:]
+    return text
+
+
+def _line(problem: tuple[int, str]) -> int:
+    return problem[0]

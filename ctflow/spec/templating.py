@@ -1,0 +1,193 @@
+"""Templates inside declarations: which fields are templates, what names they may use, and
+where their problems are in the YAML (or in the ``body_file``) — the bridge to ``templates.py``.
+
+Owns the template context of docs/declarations.md "Templates": ``vars`` (per environment), ``env``
+and, for triggers, the send's parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ctflow.config import Environment, Project
+from ctflow.spec import templates
+from ctflow.spec.model import Decl, Keys
+from ctflow.spec.problems import Problems, dotted
+
+RESERVED = ("vars", "env")
+
+
+@dataclass(frozen=True, eq=False)
+class Field:
+    """One template: its text, and where that text was written."""
+
+    decl: Decl
+    keys: Keys  # in decl.data
+    source: str
+    file: Path | None = None  # set when the text came from a body_file
+    autoescape: bool = False
+
+    def report(self, problems: Problems, line: int, column: int, message: str) -> None:
+        if self.file is not None:
+            problems.at(self.file, line, column, message)
+            return
+        document = self.decl.document
+        keys = self.decl.locate(self.keys)
+        message = f"{dotted(keys)}: {message}"
+        start_line, start_column = document.position(keys)
+        style = document.scalar_style(keys)
+        if style in ("|", ">"):
+            text_line = start_line + line
+            indent = _indent(document.path, text_line)
+            problems.at(document.path, text_line, indent + column, message)
+        elif line == 1:
+            quoted = 1 if style in ("'", '"') else 0
+            problems.at(document.path, start_line, start_column + quoted + column - 1, message)
+        else:
+            problems.at(document.path, start_line + line - 1, 1, message)
+
+
+def fields(decl: Decl, problems: Problems) -> Iterator[Field]:
+    """Every template of ``decl``: the text leaves of ``content`` (and a trigger's ``values``)."""
+    email = decl.data.get("channel") == "email"
+    for root in ("content", "values"):
+        value = decl.data.get(root)
+        if not isinstance(value, Mapping):
+            continue
+        for keys, text in _leaves(value, (root,)):
+            if keys[-1] == "body_file":
+                body = _read(decl, keys, text, problems)
+                if body is not None:
+                    path, source = body
+                    yield Field(decl, (*keys[:-1], "body"), source, path, autoescape=email)
+            else:
+                html = email and keys == ("content", "body")
+                yield Field(decl, keys, text, autoescape=html)
+
+
+def _leaves(value: Any, keys: Keys) -> Iterator[tuple[Keys, str]]:
+    if isinstance(value, str):
+        yield keys, value
+    elif isinstance(value, Mapping):
+        for name, child in value.items():
+            yield from _leaves(child, (*keys, name))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _leaves(child, (*keys, index))
+
+
+def _read(decl: Decl, keys: Keys, name: str, problems: Problems) -> tuple[Path, str] | None:
+    path = decl.directory / name
+    try:
+        return path, path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        problems.add(decl.document, decl.locate(keys), f"file not found: {path}")
+    except UnicodeDecodeError:
+        problems.add(decl.document, decl.locate(keys), f"{path} is not UTF-8 text")
+    except OSError as error:
+        problems.add(decl.document, decl.locate(keys), f"cannot read {path}: {error.strerror}")
+    return None
+
+
+def context_schema(
+    project: Project, env: Environment, parameters: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The JSON Schema of every name a template may use in ``env``."""
+    properties: dict[str, Any] = dict((parameters or {}).get("properties") or {})
+    properties["vars"] = _schema_of(project.variables_for(env))
+    properties["env"] = {"type": "string"}
+    return {"type": "object", "properties": properties}
+
+
+def context(
+    project: Project, env: Environment, data: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The values a template renders with in ``env``."""
+    return {**(data or {}), "vars": project.variables_for(env), "env": env.name}
+
+
+def _schema_of(value: Any) -> dict[str, Any]:
+    """A JSON Schema describing a variable's value, so templates are type-checked against it."""
+    if isinstance(value, bool):
+        return {"type": "boolean"}
+    if isinstance(value, int):
+        return {"type": "integer"}
+    if isinstance(value, float):
+        return {"type": "number"}
+    if isinstance(value, str):
+        return {"type": "string"}
+    if isinstance(value, list):
+        return {"type": "array"}
+    if isinstance(value, Mapping):
+        return {
+            "type": "object",
+            "properties": {str(k): _schema_of(v) for k, v in value.items()},
+            "additionalProperties": False,
+        }
+    return {}
+
+
+def check_fields(
+    project: Project,
+    items: list[Field],
+    problems: Problems,
+    parameters: Mapping[str, Any] | None = None,
+) -> set[Field]:
+    """Statically check ``items`` in every environment; returns the fields with problems.
+
+    A problem found in only some environments names them (a variable set for production but
+    not for staging); one found in all of them is reported once.
+    """
+    broken: set[Field] = set()
+    envs = sorted(project.environments.values(), key=lambda e: e.name)
+    for item in items:
+        found: dict[tuple[int, int, str], list[str]] = {}
+        for env in envs:
+            schema = context_schema(project, env, parameters)
+            for problem in _check(item.source, _freeze(schema)):
+                found.setdefault((problem.line, problem.column, problem.message), []).append(
+                    env.name
+                )
+        for (line, column, message), names in found.items():
+            where = "" if len(names) == len(envs) else f" (environment {', '.join(names)})"
+            item.report(problems, line, column, f"{message}{where}")
+            broken.add(item)
+    return broken
+
+
+@lru_cache(maxsize=4096)
+def _check(source: str, schema: str) -> tuple[templates.TemplateProblem, ...]:
+    import json
+
+    return tuple(templates.check(source, json.loads(schema)))
+
+
+def _freeze(schema: Mapping[str, Any]) -> str:
+    import json
+
+    return json.dumps(schema, sort_keys=True, default=str)
+
+
+def forget_files() -> None:
+    """Drop cached file lines (a new validation run may see edited files)."""
+    _lines.cache_clear()
+
+
+def _indent(path: Path, line: int) -> int:
+    lines = _lines(path)
+    if 1 <= line <= len(lines):
+        text = lines[line - 1]
+        return len(text) - len(text.lstrip(" "))
+    return 0
+
+
+@lru_cache(maxsize=256)
+def _lines(path: Path) -> tuple[str, ...]:
+    try:
+        return tuple(path.read_text(encoding="utf-8").splitlines())
+    except (OSError, UnicodeDecodeError):
+        return ()

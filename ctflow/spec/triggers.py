@@ -1,0 +1,182 @@
+"""Checks of triggers: the parameters schema, campaign ids per environment, fixtures.
+
+Owns "every fixture satisfies the parameters and renders" and CleverTap's string-only values for
+external triggers. Templates are checked through ``templating``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from ctflow.config import SANDBOX, Project
+from ctflow.spec import templates, templating
+from ctflow.spec.model import Decl
+from ctflow.spec.problems import Problems, dotted, suggest
+from ctflow.spec.schemacheck import violations
+from ctflow.yamlio import YamlError, load_single
+
+SCALARS = frozenset({"string", "number", "integer", "boolean"})
+
+
+def check_trigger(
+    decl: Decl, project: Project, problems: Problems, *, project_ok: bool = True
+) -> None:
+    """Parameters, fixtures and, when ``ctflow.yaml`` loaded (``project_ok``), the campaign ids
+    per environment and every template (they depend on its environments and variables)."""
+    data = decl.data
+    parameters: Mapping[str, Any] = data["parameters"]
+    validator = _parameters_validator(decl, parameters, problems)
+    properties: Mapping[str, Any] = parameters.get("properties") or {}
+    for name in templating.RESERVED:
+        if name in properties:
+            problems.add(
+                decl.document,
+                ("parameters", "properties", name),
+                f"a parameter may not be called {name!r}: templates use it for the "
+                "project's " + ("variables" if name == "vars" else "environment name"),
+                at_key=True,
+            )
+    if data["type"] == "external":
+        _check_external(decl, project if project_ok else None, properties, problems)
+    fields = list(templating.fields(decl, problems))
+    if not project_ok:
+        fields = []
+    broken = templating.check_fields(project, fields, problems, parameters)
+    names: dict[str, int] = {}
+    for index, fixture in enumerate(data.get("fixtures") or []):
+        name = fixture["name"]
+        if name in names:
+            problems.add(
+                decl.document,
+                ("fixtures", index, "name"),
+                f"fixture {name!r} is already declared (fixtures[{names[name]}])",
+            )
+        names.setdefault(name, index)
+        loaded = _fixture_data(decl, index, fixture, problems)
+        if loaded is None:
+            continue
+        fixture_data, report_at = loaded
+        if validator is not None:
+            found = violations(validator, fixture_data)
+            for violation in found:
+                report_at(violation.keys, f"fixture {name!r}: {violation.message}")
+            if found:
+                continue
+        _render_all(project, [f for f in fields if f not in broken], name, fixture_data, problems)
+
+
+def _parameters_validator(
+    decl: Decl, parameters: Mapping[str, Any], problems: Problems
+) -> Draft202012Validator | None:
+    try:
+        Draft202012Validator.check_schema(parameters)
+    except SchemaError as error:
+        keys = ("parameters", *error.absolute_path)
+        problems.add(decl.document, keys, f"parameters is not a valid JSON Schema: {error.message}")
+        return None
+    if parameters.get("type") != "object":
+        problems.add(
+            decl.document, ("parameters",), "parameters must be a schema of 'type: object'"
+        )
+        return None
+    return Draft202012Validator(parameters, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def _check_external(
+    decl: Decl, project: Project | None, properties: Mapping[str, Any], problems: Problems
+) -> None:
+    campaign_id = decl.data.get("campaign_id")
+    if project is not None and isinstance(campaign_id, Mapping):
+        real = sorted(name for name in project.environments if name != SANDBOX)
+        for env in campaign_id:
+            if env not in project.environments:
+                problems.add(
+                    decl.document,
+                    ("campaign_id", env),
+                    f"unknown environment {env!r}{suggest(env, real)}; ctflow.yaml declares: "
+                    + ", ".join(sorted(project.environments)),
+                    at_key=True,
+                )
+        missing = [env for env in real if env not in campaign_id]
+        if missing:
+            problems.add(
+                decl.document, ("campaign_id",), "no id for environment " + ", ".join(missing)
+            )
+    if "values" in decl.data:
+        return
+    for name, schema in properties.items():
+        kind = schema.get("type") if isinstance(schema, Mapping) else None
+        kinds = {kind} if isinstance(kind, str) else set(kind or [])
+        if not kinds or not kinds <= SCALARS | {"null"}:
+            problems.add(
+                decl.document,
+                ("parameters", "properties", name),
+                f"parameter {name!r} is not a string, number, integer or boolean: CleverTap "
+                "takes only text values for an external trigger; declare 'values' to flatten it",
+                at_key=True,
+            )
+
+
+def _fixture_data(decl: Decl, index: int, fixture: Mapping[str, Any], problems: Problems) -> Any:
+    """(data, a reporter placing a problem inside it) for inline or file fixtures."""
+    if "data" in fixture:
+
+        def inline(keys: Any, message: str) -> None:
+            problems.add(decl.document, ("fixtures", index, "data", *keys), message)
+
+        return fixture["data"], inline
+    path = decl.directory / fixture["file"]
+    try:
+        if path.suffix == ".json":
+            data = json.loads(path.read_text(encoding="utf-8"))
+            document = None
+        else:
+            document = load_single(path)
+            data = document.data
+    except FileNotFoundError:
+        problems.add(decl.document, ("fixtures", index, "file"), f"file not found: {path}")
+        return None
+    except (OSError, UnicodeDecodeError) as error:
+        problems.add(decl.document, ("fixtures", index, "file"), f"cannot read {path}: {error}")
+        return None
+    except json.JSONDecodeError as error:
+        problems.at(path, error.lineno, error.colno, f"invalid JSON: {error.msg}")
+        return None
+    except YamlError as error:
+        problems.yaml(error)
+        return None
+
+    def in_file(keys: Any, message: str) -> None:
+        if document is not None:
+            problems.add(document, keys, message)
+        else:
+            where = dotted(keys)
+            problems.at(path, 1, 1, f"{where}: {message}" if where else message)
+
+    return data, in_file
+
+
+def _render_all(
+    project: Project,
+    fields: list[templating.Field],
+    fixture: str,
+    data: Any,
+    problems: Problems,
+) -> None:
+    envs = sorted(project.environments.values(), key=lambda e: e.name)
+    failures: dict[tuple[templating.Field, int, str], list[str]] = {}
+    for env in envs:
+        values = templating.context(project, env, data if isinstance(data, Mapping) else {})
+        for item in fields:
+            try:
+                templates.render(item.source, values, autoescape=item.autoescape)
+            except templates.TemplateRenderError as error:
+                failures.setdefault((item, error.line, error.message), []).append(env.name)
+    for (item, line, message), names in failures.items():
+        where = "" if len(names) == len(envs) else f" (environment {', '.join(names)})"
+        item.report(problems, line, 1, f"fixture {fixture!r} does not render: {message}{where}")

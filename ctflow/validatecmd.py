@@ -1,0 +1,59 @@
+"""``ctflow validate``: check every declaration offline and list every problem.
+
+Imports the spec layer only — no client, no httpx — so it stays fast enough for a pre-commit hook.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TextIO
+
+from ctflow.errors import ExitCode
+from ctflow.spec.validate import Result, check
+
+
+def validate(directory: Path, fmt: str, *, out: TextIO, err: TextIO) -> int:
+    """Print every problem (``file:line:col: message``) to ``out``; exit 3 if there is any."""
+    result = check(directory)
+    if fmt == "json":
+        json.dump(_json(result), out, indent=2)
+        out.write("\n")
+    else:
+        for problem in result.problems:
+            out.write(f"{problem}\n")
+        err.write(f"ctflow: {_summary(result)}\n")
+    return ExitCode.OK if result.valid else ExitCode.INVALID
+
+
+def _json(result: Result) -> dict[str, object]:
+    return {
+        "valid": result.valid,
+        "files": result.files,
+        "counts": result.declarations.counts(),
+        "problems": [p.to_json() for p in result.problems],
+    }
+
+
+def _summary(result: Result) -> str:
+    if not result.valid:
+        files = len({p.path for p in result.problems})
+        return (
+            f"{_plural(len(result.problems), 'problem')} in {_plural(files, 'file')}; "
+            "nothing was sent anywhere"
+        )
+    counts = result.declarations.counts()
+    steps = sum(1 for c in result.declarations.campaigns.values() if c.journey is not None)
+    parts = [
+        _plural(counts["EventSchema"], "event"),
+        _plural(counts["ProfileSchema"], "profile schema"),
+        _plural(counts["Campaign"], "campaign"),
+        _plural(counts["Journey"], "journey") + (f" ({_plural(steps, 'step')})" if steps else ""),
+        _plural(counts["Trigger"], "trigger"),
+        _plural(counts["Dataset"], "dataset"),
+    ]
+    return f"valid: {', '.join(parts)} in {_plural(result.files, 'file')}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -1,0 +1,119 @@
+"""`ctflow init` and `ctflow validate` as a new user meets them, through the real CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ctflow import cli
+from ctflow.spec.validate import check
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "journeys"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.run(list(argv), {})
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_init_scaffolds_a_project_that_validates(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "Acme Store"
+    code, out, _ = run(capsys, "init", str(target))
+    assert code == 0
+    assert "Created project 'acme-store'" in out and "ctflow validate" in out
+    for rel in ("ctflow.yaml", "campaigns/welcome.yaml", "triggers/order-confirmation.yaml"):
+        assert (target / rel).is_file(), rel
+    assert ".ctflow/" in (target / ".gitignore").read_text().splitlines()
+    assert (target / "schemas" / "campaign.schema.json").is_file()
+    assert "project: acme-store" in (target / "ctflow.yaml").read_text()
+    assert "__" not in (target / "campaigns" / "welcome.yaml").read_text()
+
+    code, out, err = run(capsys, "validate", "-C", str(target))
+    assert (code, out) == (0, "")
+    assert err.startswith("ctflow: valid: 2 events, 0 profile schemas, 1 campaign,")
+
+
+def test_init_never_overwrites(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "ctflow.yaml").write_text("project: mine\n")
+    code, out, err = run(capsys, "init", str(tmp_path))
+    assert code == 1 and out == ""
+    assert "already has ctflow.yaml" in err and "never overwrites" in err
+    assert (tmp_path / "ctflow.yaml").read_text() == "project: mine\n"
+    assert not (tmp_path / "campaigns").exists()
+
+
+def test_init_refuses_a_project_id_the_marker_cannot_hold(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = run(capsys, "init", str(tmp_path / "x"), "--project", "My Shop")
+    assert code == 1 and "'My Shop' cannot be a project id" in err
+
+
+def test_a_broken_file_is_reported_at_its_line_with_exit_3(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    run(capsys, "init", str(tmp_path))
+    welcome = tmp_path / "campaigns" / "welcome.yaml"
+    welcome.write_text(welcome.read_text().replace("channel: push", "channel: pusj"))
+    code, out, err = run(capsys, "-C", str(tmp_path), "validate")
+    assert code == 3
+    line = next(n for n, t in enumerate(welcome.read_text().splitlines(), 1) if "pusj" in t)
+    assert out.splitlines() == [
+        f"{welcome}:{line}:10: channel: 'pusj' is not one of push, email, sms, webpush, "
+        "whatsapp, webhook, app_inbox (did you mean 'push'?)"
+    ]
+    assert err == "ctflow: 1 problem in 1 file; nothing was sent anywhere\n"
+
+
+def test_validate_json_lists_problems_as_data(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    run(capsys, "init", str(tmp_path))
+    (tmp_path / "broken.yaml").write_text("kind: Campain\nkey: x\n")
+    code, out, _ = run(capsys, "validate", "-C", str(tmp_path), "--format", "json")
+    report = json.loads(out)
+    assert code == 3 and report["valid"] is False
+    assert report["problems"] == [
+        {
+            "path": str(tmp_path / "broken.yaml"),
+            "line": 1,
+            "column": 7,
+            "message": "kind: unknown kind 'Campain' (did you mean 'Campaign'?); known kinds: "
+            "EventSchema, ProfileSchema, Campaign, Journey, Trigger, Dataset",
+        }
+    ]
+    assert report["counts"]["Campaign"] == 1
+
+
+def test_the_examples_validate_and_use_every_kind() -> None:
+    result = check(EXAMPLE)
+    assert [str(p) for p in result.problems] == []
+    counts = result.declarations.counts()
+    assert all(counts[kind] >= 1 for kind in counts), counts
+    assert counts["Journey"] + counts["Campaign"] >= 4
+    triggers = result.declarations.triggers.values()
+    assert {t.data["type"] for t in triggers} == {"identity", "external"}
+    assert all(t.data.get("fixtures") for t in triggers if t.data["type"] == "identity")
+
+
+def test_examples_point_editors_at_the_right_schema() -> None:
+    for path in sorted(EXAMPLE.rglob("*.yaml")):
+        first = path.read_text().splitlines()[0]
+        assert first.startswith("# yaml-language-server: $schema="), path
+        schema = (path.parent / first.split("=", 1)[1]).resolve()
+        assert schema.is_file() and schema.parent == ROOT / "schemas", path
+
+
+def test_the_pre_commit_hook_runs_validate_once_per_commit() -> None:
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    (hook,) = hooks
+    assert hook["id"] == "ctflow-validate"
+    assert hook["entry"] == "ctflow validate" and hook["language"] == "python"
+    assert hook["pass_filenames"] is False
