@@ -82,6 +82,15 @@ for _tag, _pattern, _first in (
 _StrictLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^$"), [""])
 _StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_core_int)
 
+_FastComposer: type[yaml.CSafeLoader] | None = None
+if getattr(yaml, "__with_libyaml__", False):
+
+    class _CComposer(yaml.CSafeLoader):
+        """libyaml's parser with the same YAML 1.2 resolvers; used to compose nodes only."""
+
+    _CComposer.yaml_implicit_resolvers = _StrictLoader.yaml_implicit_resolvers
+    _FastComposer = _CComposer
+
 
 @dataclass(frozen=True)
 class Document:
@@ -142,11 +151,22 @@ def _child(node: Node | None, part: str | int, *, as_key: bool = False) -> Node 
     return None
 
 
+def _compose(text: str) -> list[Node]:
+    """The node trees of ``text``: parsed by libyaml when present (several times faster), and by
+    PyYAML when libyaml refuses the text, so that errors read the same on every machine."""
+    if _FastComposer is not None:
+        try:
+            return list(yaml.compose_all(text, Loader=_FastComposer))
+        except yaml.YAMLError:
+            pass
+    return list(yaml.compose_all(text, Loader=_StrictLoader))
+
+
 def load_documents(path: Path) -> list[Document]:
     """Every document of ``path`` with its positions."""
     text = _read(path)
     try:
-        nodes = list(yaml.compose_all(text, Loader=_StrictLoader))
+        nodes = _compose(text)
         for node in nodes:
             _check_size(path, node)
         loader = _StrictLoader(text)

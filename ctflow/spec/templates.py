@@ -73,7 +73,8 @@ def check(source: str, context: Mapping[str, Any]) -> list[TemplateProblem]:
     """Static check of one template against ``context``, a JSON Schema of the names it may use.
 
     Reports a syntax error alone; otherwise every undeclared name and every use a value's
-    declared type cannot allow, sorted by line. Unknown types are never reported.
+    declared type cannot allow, sorted by line. Unknown types are never reported. Jinja
+    knows lines only, so ``column`` is always 1.
     """
     try:
         tree = _PLAIN.parse(source)
@@ -84,14 +85,14 @@ def check(source: str, context: Mapping[str, Any]) -> list[TemplateProblem]:
     found = Checker(_PLAIN, context).run(tree)
     try:  # what only Jinja's compiler knows ("block 'x' defined twice", assigning to loop)
         _PLAIN.compile(tree, raw=True)
-    except TemplateSyntaxError as exc:
-        line = exc.lineno or 1
-        if all(seen != line for seen, _ in found):
-            found.append((line, _one_line(exc.message or str(exc))))
+    except TemplateSyntaxError as exc:  # an unknown filter is also found by the walk, better put
+        message = _one_line(exc.message or str(exc))
+        if not any(seen.startswith(message) for _, seen in found):
+            found.append((exc.lineno or 1, message))
     except (TemplateError, RecursionError):
         pass  # constant folding met an error that rendering reports; the walk found the rest
-    unique = dict.fromkeys(found)
-    return [TemplateProblem(line, 1, message) for line, message in sorted(unique, key=_line)]
+    unique = sorted(dict.fromkeys(found), key=lambda problem: problem[0])
+    return [TemplateProblem(line, 1, message) for line, message in unique]
 
 
 def names(source: str) -> set[str]:
@@ -155,7 +156,3 @@ def _lower_first(text: str) -> str:
     if len(text) > 1 and text[0].isupper() and text[1].islower() and not text.startswith("Jinja"):
         return text[0].lower() + text[1:]
     return text
-
-
-def _line(problem: tuple[int, str]) -> int:
-    return problem[0]

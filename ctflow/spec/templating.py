@@ -100,7 +100,11 @@ def context_schema(
     properties: dict[str, Any] = dict((parameters or {}).get("properties") or {})
     properties["vars"] = _schema_of(project.variables_for(env))
     properties["env"] = {"type": "string"}
-    return {"type": "object", "properties": properties}
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    for defs in ("$defs", "definitions"):  # so "#/$defs/..." references still resolve
+        if parameters and defs in parameters:
+            schema[defs] = parameters[defs]
+    return schema
 
 
 def context(

@@ -165,7 +165,8 @@ def test_every_problem_is_reported_sorted_by_line() -> None:
         "[% for it in items %]\n"
         "  [[ it.qty + it.name ]] x [[ it.nam ]]\n"
         "[% endfor %]\n"
-        "Total: [[ totl ]] [[ order_id | round ]]\n"
+        "Total: [[ totl ]] [[ order_id | round ]] [[ total | uper ]]\n"
+        "[% block a %][% endblock %][[ zebra ]][% block a %][% endblock %]"
     )
     assert check(source, CONTEXT) == [
         TemplateProblem(1, 1, "'customer' has no property 'nmae' (did you mean 'name'?)"),
@@ -173,6 +174,9 @@ def test_every_problem_is_reported_sorted_by_line() -> None:
         TemplateProblem(3, 1, "'it' has no property 'nam' (did you mean 'name'?)"),
         TemplateProblem(5, 1, "'totl' is not declared (did you mean 'total'?)"),
         TemplateProblem(5, 1, "'order_id' is a string; filter 'round' needs a number"),
+        TemplateProblem(5, 1, "no filter named 'uper' (did you mean 'upper'?)"),
+        TemplateProblem(6, 1, "'zebra' is not declared"),
+        TemplateProblem(6, 1, "block 'a' defined twice"),
     ]
 
 
