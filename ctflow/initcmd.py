@@ -17,10 +17,16 @@ from ctflow.errors import CtflowError, ExitCode
 from ctflow.resources import schemas_dir
 
 RENAMES = {"gitignore": ".gitignore"}
+KEPT_IF_PRESENT = ("README.md",)  # an existing repository's README stays as it is
+STATE_LINE = ".ctflow/"
 
 
 def init(directory: Path, project: str | None, today: date, *, out: TextIO) -> int:
-    """Write the scaffold into ``directory`` (created if missing) and say what to run next."""
+    """Write the scaffold into ``directory`` (created if missing) and say what to run next.
+
+    An existing ``README.md`` is kept and an existing ``.gitignore`` gains ``.ctflow/``, so init
+    also works at the root of a repository; any other file already there stops it.
+    """
     name = project or _project_id(directory)
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
         raise CtflowError(
@@ -29,30 +35,42 @@ def init(directory: Path, project: str | None, today: date, *, out: TextIO) -> i
         )
     plan = dict(_scaffold_files())
     plan.update({f"schemas/{p.name}": p.read_text(encoding="utf-8") for p in _schemas()})
+    for rel in (*KEPT_IF_PRESENT, ".gitignore"):
+        if (directory / rel).is_file():
+            del plan[rel]
     existing = [rel for rel in plan if (directory / rel).exists()]
     if existing:
         raise CtflowError(
             f"{directory} already has {', '.join(sorted(existing))}; ctflow init never "
             "overwrites files (pick an empty directory)"
         )
-    tokens = {
-        "__PROJECT__": name,
-        "__TOMORROW__": (today + timedelta(days=1)).isoformat(),
-    }
+    tokens = {"__PROJECT__": name, "__TOMORROW__": (today + timedelta(days=1)).isoformat()}
     for rel, text in sorted(plan.items()):
         for token, value in tokens.items():
             text = text.replace(token, value)
         target = directory / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
+    written = sorted(r for r in plan if not r.startswith("schemas/"))
+    if ".gitignore" not in plan and _ignore_state(directory / ".gitignore"):
+        written.append(".gitignore (added .ctflow/)")
     shown = "." if directory == Path(".") else str(directory)
     out.write(f"Created project {name!r} in {shown}:\n")
-    for rel in sorted(r for r in plan if not r.startswith("schemas/")):
-        out.write(f"  {rel}\n")
+    out.writelines(f"  {rel}\n" for rel in written)
     out.write("  schemas/ (JSON Schemas for your editor)\n\nNext:\n")
     prefix = "" if shown == "." else f"cd {shown} && "
     out.write(f"  {prefix}ctflow validate\n")
     return ExitCode.OK
+
+
+def _ignore_state(gitignore: Path) -> bool:
+    """Add ``.ctflow/`` to an existing ``.gitignore``; whether the file changed."""
+    text = gitignore.read_text(encoding="utf-8")
+    if STATE_LINE in text.splitlines():
+        return False
+    separator = "" if not text or text.endswith("\n") else "\n"
+    gitignore.write_text(f"{text}{separator}{STATE_LINE}\n", encoding="utf-8")
+    return True
 
 
 def _project_id(directory: Path) -> str:

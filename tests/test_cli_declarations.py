@@ -117,3 +117,15 @@ def test_the_pre_commit_hook_runs_validate_once_per_commit() -> None:
     assert hook["id"] == "ctflow-validate"
     assert hook["entry"] == "ctflow validate" and hook["language"] == "python"
     assert hook["pass_filenames"] is False
+
+
+def test_init_at_a_repository_root_keeps_readme_and_extends_gitignore(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "README.md").write_text("# Our CRM\n")
+    (tmp_path / ".gitignore").write_text("*.pyc")
+    code, out, _ = run(capsys, "init", str(tmp_path), "--project", "crm")
+    assert code == 0 and ".gitignore (added .ctflow/)" in out
+    assert (tmp_path / "README.md").read_text() == "# Our CRM\n"
+    assert (tmp_path / ".gitignore").read_text() == "*.pyc\n.ctflow/\n"
+    assert run(capsys, "validate", "-C", str(tmp_path))[0] == 0

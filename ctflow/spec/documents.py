@@ -101,7 +101,10 @@ def _declaration(document: Document, problems: Problems) -> Decl | None:
     kind = data.get("kind")
     if kind is None:
         problems.add(
-            document, (), f"missing 'kind': one of {', '.join(KIND_ORDER)} says what this declares"
+            document,
+            (),
+            f"missing 'kind': one of {', '.join(KIND_ORDER)} says what this declares (not a "
+            f"ctflow file? list it under exclude: in {CONFIG_NAME})",
         )
         return None
     if kind == "Project":

@@ -83,7 +83,7 @@ CASES = [
     pytest.param(
         {"extra.yaml": "key: x\nname: y\n"},
         [
-            "extra.yaml:1:1: missing 'kind': one of EventSchema, ProfileSchema, Campaign, Journey, Trigger, Dataset says what this declares",
+            "extra.yaml:1:1: missing 'kind': one of EventSchema, ProfileSchema, Campaign, Journey, Trigger, Dataset says what this declares (not a ctflow file? list it under exclude: in ctflow.yaml)",
         ],
         id="missing-kind",
     ),
@@ -445,6 +445,26 @@ CASES = [
             "triggers/ext.yaml:8:5: parameters.properties.items: parameter 'items' is not a string, number, integer or boolean: CleverTap takes only text values for an external trigger; declare 'values' to flatten it",
         ],
         id="external-missing-env",
+    ),
+]
+
+
+CASES += [
+    pytest.param(
+        {"docker-compose.yml": "services: {}\n"},
+        [
+            "docker-compose.yml:1:1: missing 'kind': one of EventSchema, ProfileSchema, Campaign, Journey, Trigger, Dataset says what this declares (not a ctflow file? list it under exclude: in ctflow.yaml)"
+        ],
+        id="foreign-yaml",
+    ),
+    pytest.param(
+        {
+            "ctflow.yaml": BASE["ctflow.yaml"] + "exclude: [docker-compose.yml, 'ops/**']\n",
+            "docker-compose.yml": "services: {}\n",
+            "ops/deploy/values.yaml": "replicas: 2\n",
+        },
+        [],
+        id="foreign-yaml-excluded",
     ),
 ]
 
