@@ -111,9 +111,10 @@ class Target:
 
 
 def find_project(directory: Path) -> Project:
-    """Load ``ctflow.yaml`` from ``directory``; without one, a project with only the sandbox."""
-    path = directory / CONFIG_NAME
-    if not path.is_file():
+    """Load ``ctflow.yaml`` from ``directory`` or its nearest parent that has one (as git finds
+    its repository); without any, a project with only the sandbox, rooted at ``directory``."""
+    path = _nearest_config(directory)
+    if path is None:
         return default_project(directory)
     try:
         document = load_single(path)
@@ -123,6 +124,26 @@ def find_project(directory: Path) -> Project:
     if problems:
         raise ConfigError(f"{path} is not a valid ctflow project file", problems)
     return _project(path, document)
+
+
+def _nearest_config(directory: Path) -> Path | None:
+    """``ctflow.yaml`` in ``directory`` or above, spelled relative to ``directory`` (``../..``)."""
+    candidate = directory
+    try:
+        resolved = directory.resolve()
+    except OSError:
+        return None
+    for _ in range(len(resolved.parents) + 1):
+        if (candidate / CONFIG_NAME).is_file():
+            return candidate / CONFIG_NAME
+        candidate = candidate / ".."
+    return None
+
+
+def project_root(directory: Path) -> Path:
+    """The directory of the nearest ``ctflow.yaml`` (``directory`` itself when there is none)."""
+    path = _nearest_config(directory)
+    return path.parent if path is not None else directory
 
 
 def default_project(directory: Path) -> Project:

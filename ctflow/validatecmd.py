@@ -38,10 +38,7 @@ def _json(result: Result) -> dict[str, object]:
 def _summary(result: Result) -> str:
     if not result.valid:
         files = len({p.path for p in result.problems})
-        return (
-            f"{_plural(len(result.problems), 'problem')} in {_plural(files, 'file')}; "
-            "nothing was sent anywhere"
-        )
+        return f"{_plural(len(result.problems), 'problem')} in {_plural(files, 'file')}"
     counts = result.declarations.counts()
     steps = sum(1 for c in result.declarations.campaigns.values() if c.journey is not None)
     parts = [

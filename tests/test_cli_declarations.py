@@ -69,7 +69,7 @@ def test_a_broken_file_is_reported_at_its_line_with_exit_3(
         f"{welcome}:{line}:10: channel: 'pusj' is not one of push, email, sms, webpush, "
         "whatsapp, webhook, app_inbox (did you mean 'push'?)"
     ]
-    assert err == "ctflow: 1 problem in 1 file; nothing was sent anywhere\n"
+    assert err == "ctflow: 1 problem in 1 file\n"
 
 
 def test_validate_json_lists_problems_as_data(
@@ -129,3 +129,20 @@ def test_init_at_a_repository_root_keeps_readme_and_extends_gitignore(
     assert (tmp_path / "README.md").read_text() == "# Our CRM\n"
     assert (tmp_path / ".gitignore").read_text() == "*.pyc\n.ctflow/\n"
     assert run(capsys, "validate", "-C", str(tmp_path))[0] == 0
+
+
+def test_validate_without_a_project_says_so_instead_of_scanning(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "compose.yaml").write_text("services: {}\n")
+    code, out, err = run(capsys, "validate", "-C", str(tmp_path))
+    assert code == 3 and out == ""
+    assert err.startswith(f"ctflow: no ctflow.yaml in {tmp_path.resolve()} or any directory above")
+
+
+def test_validate_from_a_subdirectory_finds_the_project_above(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    run(capsys, "init", str(tmp_path))
+    code, _, err = run(capsys, "-C", str(tmp_path / "campaigns"), "validate")
+    assert code == 0 and "1 campaign" in err

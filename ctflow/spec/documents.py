@@ -38,7 +38,7 @@ def discover(root: Path, exclude: Sequence[str] = ()) -> list[Path]:
             relative = (relative_dir / name).as_posix()
             if (
                 name.startswith(".")
-                or not name.endswith(SUFFIXES)
+                or not name.lower().endswith(SUFFIXES)
                 or relative == CONFIG_NAME
                 or _excluded(relative, exclude)
             ):
@@ -48,10 +48,18 @@ def discover(root: Path, exclude: Sequence[str] = ()) -> list[Path]:
 
 
 def _excluded(relative: str, patterns: Sequence[str]) -> bool:
-    return any(
-        fnmatch(relative, pattern) or fnmatch(relative, pattern.removeprefix("**/"))
-        for pattern in patterns
-    )
+    """Glob match (``*`` crosses ``/``); a pattern naming a directory excludes all below it."""
+    for pattern in patterns:
+        bare = pattern.removeprefix("**/")
+        folder = bare.rstrip("/")
+        if (
+            fnmatch(relative, pattern)
+            or fnmatch(relative, bare)
+            or relative.startswith(f"{folder}/")
+            or fnmatch(relative, f"{folder}/*")
+        ):
+            return True
+    return False
 
 
 @dataclass

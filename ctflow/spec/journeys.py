@@ -88,20 +88,13 @@ def expand(journey: Decl, problems: Problems) -> list[Decl]:
             journey=journey.key,
         )
         for violation in found:
-            keys = step_decl.locate(violation.keys)
+            # Inherited values passed the journey's own schema: what fails here is what the step
+            # lacks, so it is reported in the step (at its nearest existing part).
+            keys = (*base, *violation.keys)
             problems.add(journey.document, keys, violation.message, at_key=violation.at_key)
         if found:
             continue
-        campaigns.append(
-            Decl(
-                kind="Campaign",
-                key=merged["key"],
-                data=merged,
-                document=journey.document,
-                origins=origins,
-                journey=journey.key,
-            )
-        )
+        campaigns.append(step_decl)
     return campaigns
 
 

@@ -80,6 +80,9 @@ def _explain(error: ValidationError) -> Iterator[Violation]:
             keys, f"{error.instance!r} is not one of {shown}{suggest(error.instance, allowed)}"
         )
         return
+    if kind == "pattern" and isinstance(error.schema, Mapping) and error.schema.get("x-message"):
+        yield Violation(keys, str(error.schema["x-message"]))  # e.g. never echo a secret
+        return
     if kind == "pattern":
         expected = error.schema.get("x-expected") if isinstance(error.schema, Mapping) else None
         if expected:

@@ -7,6 +7,7 @@ and, for triggers, the send's parameters.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,6 +20,7 @@ from ctflow.spec.model import Decl, Keys
 from ctflow.spec.problems import Problems, dotted
 
 RESERVED = ("vars", "env")
+MAX_BODY_BYTES = 2_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,8 +83,20 @@ def _leaves(value: Any, keys: Keys) -> Iterator[tuple[Keys, str]]:
 
 
 def _read(decl: Decl, keys: Keys, name: str, problems: Problems) -> tuple[Path, str] | None:
-    path = decl.directory / name
+    path = Path(os.path.normpath(decl.directory / name))
     try:
+        if not path.is_file():
+            reason = "not a file" if path.exists() else "file not found"
+            problems.add(decl.document, decl.locate(keys), f"{reason}: {path}")
+            return None
+        if path.stat().st_size > MAX_BODY_BYTES:
+            problems.add(
+                decl.document,
+                decl.locate(keys),
+                f"{path} is {path.stat().st_size:,} bytes; a message body over "
+                f"{MAX_BODY_BYTES:,} is surely a mistake",
+            )
+            return None
         return path, path.read_text(encoding="utf-8")
     except FileNotFoundError:
         problems.add(decl.document, decl.locate(keys), f"file not found: {path}")
@@ -157,7 +171,7 @@ def check_fields(
                     env.name
                 )
         for (line, column, message), names in found.items():
-            where = "" if len(names) == len(envs) else f" (environment {', '.join(names)})"
+            where = "" if len(names) == len(envs) else f"; in environment {', '.join(names)}"
             item.report(problems, line, column, f"{message}{where}")
             broken.add(item)
     return broken

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
@@ -84,7 +85,46 @@ def _parameters_validator(
             decl.document, ("parameters",), "parameters must be a schema of 'type: object'"
         )
         return None
+    broken = False
+    for keys, ref in _refs(parameters, ("parameters",)):
+        if not _resolves(parameters, ref):
+            offline = "only references inside parameters (#/...) work offline"
+            reason = "points to nothing" if ref.startswith("#") else offline
+            problems.add(decl.document, keys, f"$ref {ref!r} {reason}")
+            broken = True
+    if broken:
+        return None
     return Draft202012Validator(parameters, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def _refs(schema: Any, keys: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], str]]:
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    if isinstance(schema, Mapping):
+        for name, value in schema.items():
+            if name == "$ref" and isinstance(value, str):
+                found.append(((*keys, name), value))
+            else:
+                found.extend(_refs(value, (*keys, name)))
+    elif isinstance(schema, list):
+        for index, value in enumerate(schema):
+            found.extend(_refs(value, (*keys, index)))
+    return found
+
+
+def _resolves(schema: Mapping[str, Any], ref: str) -> bool:
+    """Whether a local JSON pointer (``#/$defs/item``) names something inside ``schema``."""
+    if not ref.startswith("#"):
+        return False
+    node: Any = schema
+    for raw in [p for p in ref[1:].split("/") if p]:
+        part = unquote(raw).replace("~1", "/").replace("~0", "~")
+        if isinstance(node, Mapping) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False
+    return True
 
 
 def _check_external(
@@ -178,5 +218,5 @@ def _render_all(
             except templates.TemplateRenderError as error:
                 failures.setdefault((item, error.line, error.message), []).append(env.name)
     for (item, line, message), names in failures.items():
-        where = "" if len(names) == len(envs) else f" (environment {', '.join(names)})"
+        where = "" if len(names) == len(envs) else f"; in environment {', '.join(names)}"
         item.report(problems, line, 1, f"fixture {fixture!r} does not render: {message}{where}")

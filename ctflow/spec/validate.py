@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ctflow.config import CONFIG_NAME, Project, default_project, find_project
+from ctflow.config import CONFIG_NAME, Project, default_project, find_project, project_root
 from ctflow.errors import ConfigError, InvalidInput
 from ctflow.spec import campaigns, journeys, templating, tracking
 from ctflow.spec.datasets import check_dataset
@@ -45,9 +45,15 @@ def check(directory: Path) -> Result:
         project = find_project(directory)
     except ConfigError as error:
         _config_problems(directory, error, problems)
-        project = default_project(directory)
+        project = default_project(project_root(directory))
         broken_config = True
     else:
+        if not project.found:
+            raise ConfigError(
+                f"no {CONFIG_NAME} in {directory.resolve()} or any directory above it: run "
+                "`ctflow init` "
+                "to create a project, or point at one with -C DIR"
+            )
         _check_project(project, problems)
         broken_config = False
     files = discover(project.root, project.exclude)

@@ -210,7 +210,7 @@ CASES = [
     pytest.param(
         sub(CW, "  android: {channel_id: marketing}\n", ""),
         [
-            "campaigns/winback.yaml:17:3: content: content.android.channel_id is required when devices include android (the default): Android 8+ shows no notification without a channel",
+            "campaigns/winback.yaml:17:3: content: content.android.channel_id is required when devices include android (as they do unless devices says otherwise): Android 8+ shows no notification without a channel",
         ],
         id="android-channel",
     ),
@@ -315,8 +315,8 @@ CASES = [
             + "    variables:\n      brand: Shop\n"
         },
         [
-            "campaigns/winback.yaml:17:11: content.title: 'vars' has no property 'brand' (environment sandbox)",
-            "triggers/receipt.yaml:20:17: content.sender_name: 'vars' has no property 'brand' (environment sandbox)",
+            "campaigns/winback.yaml:17:11: content.title: 'vars' has no property 'brand'; in environment sandbox",
+            "triggers/receipt.yaml:20:17: content.sender_name: 'vars' has no property 'brand'; in environment sandbox",
         ],
         id="var-env-only",
     ),
@@ -399,7 +399,7 @@ CASES = [
             "journeys/day2.html": "x",
         },
         [
-            "journeys/onboarding.yaml:15:14: steps[0].content: content.android.channel_id is required when devices include android (the default): Android 8+ shows no notification without a channel",
+            "journeys/onboarding.yaml:15:14: steps[0].content: content.android.channel_id is required when devices include android (as they do unless devices says otherwise): Android 8+ shows no notification without a channel",
         ],
         id="journey-step-no-channel-default",
     ),
