@@ -115,7 +115,9 @@ def validate(state: AppState, directory: Path | None, fmt: str) -> int:
     """Check every declaration offline; list every problem as file:line:col (exit 3)."""
     from ctflow import validatecmd
 
-    return validatecmd.validate(directory or state.directory, fmt, out=sys.stdout, err=sys.stderr)
+    return validatecmd.validate(
+        directory or state.directory, fmt, out=sys.stdout, err=sys.stderr, now=datetime.now(UTC)
+    )
 
 
 @cli.command()

@@ -6,6 +6,7 @@ Imports the spec layer only — no client, no httpx — so it stays fast enough 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -13,9 +14,11 @@ from ctflow.errors import ExitCode
 from ctflow.spec.validate import Result, check
 
 
-def validate(directory: Path, fmt: str, *, out: TextIO, err: TextIO) -> int:
+def validate(
+    directory: Path, fmt: str, *, out: TextIO, err: TextIO, now: datetime | None = None
+) -> int:
     """Print every problem (``file:line:col: message``) to ``out``; exit 3 if there is any."""
-    result = check(directory)
+    result = check(directory, now)
     if fmt == "json":
         json.dump(_json(result), out, indent=2)
         out.write("\n")

@@ -7,6 +7,7 @@ channel rule, name lengths, schedules that exist on the calendar, ``api_fields``
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from ctflow.spec.audience import check_audience
@@ -49,8 +50,12 @@ def check_campaign(
     problems: Problems,
     *,
     references: bool = True,
+    today: date | None = None,
 ) -> None:
-    """Rules beyond the campaign's JSON Schema (journey steps were checked against it too)."""
+    """Rules beyond the campaign's JSON Schema (journey steps were checked against it too).
+
+    With ``today`` (in the account's timezone), audience windows ending in the future are
+    problems too: CleverTap refuses them at create time."""
     data = decl.data
 
     def report(keys: Keys, message: str, *, at_key: bool = False) -> None:
@@ -64,7 +69,9 @@ def check_campaign(
             "ownership marker to it)",
         )
     if decl.journey is None and references:
-        check_audience_at(decl.document, ("audience",), data["audience"], events, profile, problems)
+        check_audience_at(
+            decl.document, ("audience",), data["audience"], events, profile, problems, today
+        )
     for extra in data.get("api_fields") or {}:
         if extra in MODELLED_API_FIELDS:
             report(
@@ -86,8 +93,9 @@ def check_audience_at(
     events: Mapping[str, Mapping[str, Property]],
     profile: Mapping[str, Property],
     problems: Problems,
+    today: date | None = None,
 ) -> None:
-    for path, message in check_audience(audience, events, profile):
+    for path, message in check_audience(audience, events, profile, today=today):
         problems.add(document, (*keys, *path), message)
 
 

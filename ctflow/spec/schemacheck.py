@@ -36,7 +36,21 @@ def violations(validator: Draft202012Validator, instance: Any) -> list[Violation
     for error in validator.iter_errors(instance):
         for violation in _explain(error):
             found.setdefault((violation.keys, violation.message), violation)
-    return list(found.values())
+    # A misspelt required field is one mistake: "unknown field (did you mean 'x'?)" says it all,
+    # so the "missing required field 'x'" it causes in the same mapping is left out.
+    meant = {
+        (v.keys[:-1], match[1])
+        for v in found.values()
+        if v.at_key and (match := re.search(r"did you mean '(.+)'\?\)$", v.message))
+    }
+    return [
+        v
+        for v in found.values()
+        if not any(
+            v.keys == parent and v.message == f"missing required field {name!r}"
+            for parent, name in meant
+        )
+    ]
 
 
 def _explain(error: ValidationError) -> Iterator[Violation]:

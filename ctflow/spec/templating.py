@@ -42,15 +42,15 @@ class Field:
         message = f"{dotted(keys)}: {message}"
         start_line, start_column = document.position(keys)
         style = document.scalar_style(keys)
-        if style in ("|", ">"):
+        if style == "|":  # a literal block keeps its lines: template line n is file line L + n
             text_line = start_line + line
             indent = _indent(document.path, text_line)
             problems.at(document.path, text_line, indent + column, message)
-        elif line == 1:
+        elif line == 1 and style != ">" and "\n" not in self.source:
             quoted = 1 if style in ("'", '"') else 0
             problems.at(document.path, start_line, start_column + quoted + column - 1, message)
-        else:
-            problems.at(document.path, start_line + line - 1, 1, message)
+        else:  # folded or multi-line flow text: its lines are not the file's; point at the value
+            problems.at(document.path, start_line, start_column, message)
 
 
 def fields(decl: Decl, problems: Problems) -> Iterator[Field]:

@@ -19,7 +19,7 @@ from ctflow.spec import templates, templating
 from ctflow.spec.model import Decl
 from ctflow.spec.problems import Problems, dotted, suggest
 from ctflow.spec.schemacheck import violations
-from ctflow.yamlio import YamlError, load_single
+from ctflow.yamlio import Document, YamlError, load_single
 
 SCALARS = frozenset({"string", "number", "integer", "boolean"})
 
@@ -172,12 +172,13 @@ def _fixture_data(decl: Decl, index: int, fixture: Mapping[str, Any], problems: 
         return fixture["data"], inline
     path = decl.directory / fixture["file"]
     try:
-        if path.suffix == ".json":
-            data = json.loads(path.read_text(encoding="utf-8"))
-            document = None
-        else:
-            document = load_single(path)
-            data = document.data
+        try:  # JSON is YAML too, and read as YAML a fixture's problems have positions
+            document: Document | None = load_single(path)
+            data = document.data if document else None
+        except YamlError:
+            if path.suffix != ".json":
+                raise
+            document, data = None, json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         problems.add(decl.document, ("fixtures", index, "file"), f"file not found: {path}")
         return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from ctflow.config import CONFIG_NAME, Project, default_project, find_project, project_root
@@ -18,6 +19,7 @@ from ctflow.spec.datasets import check_dataset
 from ctflow.spec.documents import discover, read_declarations
 from ctflow.spec.model import Decl, Declarations
 from ctflow.spec.problems import Problem, Problems
+from ctflow.spec.timeparse import zone
 from ctflow.spec.triggers import check_trigger
 from ctflow.spec.types import Property
 
@@ -37,8 +39,12 @@ class Result:
         return not self.problems
 
 
-def check(directory: Path) -> Result:
-    """Read and check every declaration of the project in ``directory``."""
+def check(directory: Path, now: datetime | None = None) -> Result:
+    """Read and check every declaration of the project in ``directory``.
+
+    ``now`` (the clock is an ambient input, so a parameter) adds the checks that depend on the
+    date: audience windows that end in the future.
+    """
     problems = Problems()
     templating.forget_files()
     try:
@@ -65,7 +71,9 @@ def check(directory: Path) -> Result:
         or reading.unreadable_files > 0,
         templates=broken_config,
     )
-    declarations = _check_all(project, reading.decls, problems, skip)
+    tz = zone(project.timezone) or UTC
+    today = now.astimezone(tz).date() if now is not None else None
+    declarations = _check_all(project, reading.decls, problems, skip, today)
     return Result(declarations, problems.sorted(), len(files))
 
 
@@ -93,7 +101,7 @@ def _by_kind(decls: Sequence[Decl], kind: str) -> list[Decl]:
 
 
 def _check_all(
-    project: Project, decls: list[Decl], problems: Problems, skip: Skips
+    project: Project, decls: list[Decl], problems: Problems, skip: Skips, today: date | None
 ) -> Declarations:
     events = tracking.event_properties(_by_kind(decls, "EventSchema"), project.limits, problems)
     profile_decls = _by_kind(decls, "ProfileSchema")
@@ -103,7 +111,7 @@ def _check_all(
     expanded: list[Decl] = []
     for journey in journey_decls.values():
         if references:
-            _check_journey_audiences(journey, events, profile, problems)
+            _check_journey_audiences(journey, events, profile, problems, today)
         campaigns.check_timezone(
             journey.document, ("timezone",), journey.data.get("timezone"), problems
         )
@@ -112,7 +120,9 @@ def _check_all(
         [*_by_kind(decls, "Campaign"), *expanded], "campaign", problems
     )
     for decl in campaign_decls.values():
-        campaigns.check_campaign(decl, events, profile, problems, references=references)
+        campaigns.check_campaign(
+            decl, events, profile, problems, references=references, today=today
+        )
         items = list(templating.fields(decl, problems))
         if not skip.templates:
             templating.check_fields(project, items, problems)
@@ -147,6 +157,7 @@ def _check_journey_audiences(
     events: Mapping[str, Mapping[str, Property]],
     profile: Mapping[str, Property],
     problems: Problems,
+    today: date | None,
 ) -> None:
     data = journey.data
     defaults = data.get("defaults") or {}
@@ -158,6 +169,7 @@ def _check_journey_audiences(
             events,
             profile,
             problems,
+            today,
         )
     for index, step in enumerate(data["steps"]):
         if "audience" in step:
@@ -168,6 +180,7 @@ def _check_journey_audiences(
                 events,
                 profile,
                 problems,
+                today,
             )
 
 
