@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from ctflow.spec.model import Decl
 from ctflow.spec.problems import Problems, suggest
 from ctflow.spec.types import Property
 
+MAX_HEADER_BYTES = 1_000_000
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 
@@ -34,6 +36,7 @@ def check_dataset(
     problems: Problems,
     *,
     references: bool = True,
+    strict_events: frozenset[str] = frozenset(),
 ) -> None:
     """The file, its format and header; with ``references``, the schema it is checked against."""
     data = decl.data
@@ -80,19 +83,60 @@ def check_dataset(
                     ("columns", column),
                     f"{target!r} is not a declared property{suggest(target, properties)}",
                 )
-    if fmt == "csv" and path.is_file():
-        _check_header(decl, path, columns, problems)
+    if fmt in ("csv", "jsonl") and path.is_file():
+        header = _header(decl, path, fmt, problems)
+        if header is not None:
+            _check_header(decl, path, header, columns, problems)
+            strict = data["type"] == "events" and data.get("event") in strict_events
+            if strict and properties is not None:
+                _check_strict(decl, header, columns, properties, problems)
 
 
-def _check_header(decl: Decl, path: Path, columns: Mapping[str, str], problems: Problems) -> None:
+def _header(decl: Decl, path: Path, fmt: str, problems: Problems) -> list[str] | None:
+    """The column names: a CSV's header row, or the keys of a JSONL file's first record."""
+    what = "CSV header" if fmt == "csv" else "first JSON line"
     try:
-        header = _first_row(path)
-    except (OSError, UnicodeDecodeError, csv.Error, EOFError) as error:
-        problems.add(decl.document, ("file",), f"cannot read the CSV header of {path}: {error}")
-        return
-    if header is None:
-        problems.add(decl.document, ("file",), f"{path} is empty: a CSV needs a header row")
-        return
+        line = _first_line(path)
+        if line is None:
+            problems.add(decl.document, ("file",), f"{path} is empty")
+            return None
+        if fmt == "csv":
+            return next(csv.reader(io.StringIO(line.decode("utf-8-sig"))))
+        record = json.loads(line)
+    except (OSError, UnicodeDecodeError, csv.Error, EOFError, ValueError) as error:
+        problems.add(decl.document, ("file",), f"cannot read the {what} of {path}: {error}")
+        return None
+    if not isinstance(record, dict):
+        problems.add(decl.document, ("file",), f"the {what} of {path} is not a JSON object")
+        return None
+    return [str(key) for key in record]
+
+
+def _check_strict(
+    decl: Decl,
+    header: list[str],
+    columns: Mapping[str, str],
+    properties: Mapping[str, Property],
+    problems: Problems,
+) -> None:
+    """A strict event takes no undeclared property: every other column must map onto one."""
+    skipped = {decl.data.get("identity", "identity"), decl.data.get("timestamp")}
+    if not skipped & set(header):
+        return  # the identity column is misnamed: that problem is reported on its own
+    for column in header:
+        target = columns.get(column, column)
+        if column not in skipped and target not in properties:
+            problems.add(
+                decl.document,
+                ("file",),
+                f"column {column!r} is not a property of strict event {decl.data['event']!r}; "
+                "declare it, or rename it under columns:",
+            )
+
+
+def _check_header(
+    decl: Decl, path: Path, header: list[str], columns: Mapping[str, str], problems: Problems
+) -> None:
     wanted = [("identity", decl.data.get("identity", "identity"))]
     if "timestamp" in decl.data:
         wanted.append(("timestamp", decl.data["timestamp"]))
@@ -104,18 +148,16 @@ def _check_header(decl: Decl, path: Path, columns: Mapping[str, str], problems: 
             problems.add(
                 decl.document,
                 () if where else keys,
-                f"column {column!r} is not in the header of {path.name}{suggest(column, header)}",
+                f"column {column!r} is not in {path.name}{suggest(column, header)}",
                 at_key=field == "columns",
             )
 
 
-def _first_row(path: Path) -> list[str] | None:
+def _first_line(path: Path) -> bytes | None:
     if path.name.lower().endswith(".gz"):
         with gzip.open(path, "rb") as packed:
-            line = packed.readline()
+            line = packed.readline(MAX_HEADER_BYTES)
     else:
         with path.open("rb") as plain:
-            line = plain.readline()
-    if not line.strip():
-        return None
-    return next(csv.reader(io.StringIO(line.decode("utf-8-sig"))))
+            line = plain.readline(MAX_HEADER_BYTES)
+    return line if line.strip() else None

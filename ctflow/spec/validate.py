@@ -130,8 +130,17 @@ def _check_all(
     for decl in trigger_decls.values():
         check_trigger(decl, project, problems, project_ok=not skip.templates)
     dataset_decls = campaigns.check_names(_by_kind(decls, "Dataset"), "dataset", problems)
+    strict = frozenset(d.key for d in _by_kind(decls, "EventSchema") if d.data.get("strict"))
     for decl in dataset_decls.values():
-        check_dataset(decl, events, profile, bool(profile_decls), problems, references=references)
+        check_dataset(
+            decl,
+            events,
+            profile,
+            bool(profile_decls),
+            problems,
+            references=references,
+            strict_events=strict,
+        )
     return Declarations(
         project=project,
         events=_first_by_key(_by_kind(decls, "EventSchema")),

@@ -450,6 +450,21 @@ CASES = [
 
 CASES += [
     pytest.param(
+        {
+            "datasets/buyers.yaml": BASE["datasets/buyers.yaml"].replace(
+                "identity: customer", "identity: customr"
+            ),
+            "datasets/vip.yaml": "kind: Dataset\nkey: vip\ntype: profiles\nfile: vip.jsonl\n"
+            "identity: id\ncolumns: {Nmae: Name}\n",
+            "datasets/vip.jsonl": '{"id": "c-1", "Name": "Ann"}\n',
+        },
+        [
+            "datasets/buyers.yaml:6:11: identity: column 'customr' is not in buyers.csv (did you mean 'customer'?)",
+            "datasets/vip.yaml:6:11: columns.Nmae: column 'Nmae' is not in vip.jsonl (did you mean 'Name'?)",
+        ],
+        id="dataset-columns",
+    ),
+    pytest.param(
         {"docker-compose.yml": "services: {}\n"},
         [
             "docker-compose.yml:1:1: missing 'kind': one of EventSchema, ProfileSchema, Campaign, Journey, Trigger, Dataset says what this declares (not a ctflow file? list it under exclude: in ctflow.yaml)"
