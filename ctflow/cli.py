@@ -121,7 +121,9 @@ def validate(state: AppState, directory: Path | None, fmt: str) -> int:
 
 
 @cli.command()
-@click.argument("target", type=click.Path(path_type=Path, file_okay=False), default=".")
+@click.argument(
+    "target", type=click.Path(path_type=Path, file_okay=False), default=".", metavar="[DIR]"
+)
 @click.option("--project", "project_id", metavar="ID", help="Project id (default: DIR's name).")
 @pass_state
 def init(state: AppState, target: Path, project_id: str | None) -> int:

@@ -7,13 +7,14 @@ overwrite anything that exists.
 from __future__ import annotations
 
 import re
+import shlex
 from datetime import date, timedelta
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TextIO
 
-from ctflow.errors import CtflowError, ExitCode
+from ctflow.errors import CtflowError, ExitCode, UsageError
 from ctflow.resources import schemas_dir
 
 RENAMES = {"gitignore": ".gitignore"}
@@ -29,7 +30,7 @@ def init(directory: Path, project: str | None, today: date, *, out: TextIO) -> i
     """
     name = project or _project_id(directory)
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
-        raise CtflowError(
+        raise UsageError(
             f"{name!r} cannot be a project id (lower-case letters, digits, '-' and '_'); "
             "choose one with --project"
         )
@@ -58,7 +59,7 @@ def init(directory: Path, project: str | None, today: date, *, out: TextIO) -> i
     out.write(f"Created project {name!r} in {shown}:\n")
     out.writelines(f"  {rel}\n" for rel in written)
     out.write("  schemas/ (JSON Schemas for your editor)\n\nNext:\n")
-    prefix = "" if shown == "." else f"cd {shown} && "
+    prefix = "" if shown == "." else f"cd {shlex.quote(shown)} && "
     out.write(f"  {prefix}ctflow validate\n")
     return ExitCode.OK
 

@@ -27,7 +27,8 @@ def test_init_scaffolds_a_project_that_validates(
     target = tmp_path / "Acme Store"
     code, out, _ = run(capsys, "init", str(target))
     assert code == 0
-    assert "Created project 'acme-store'" in out and "ctflow validate" in out
+    assert "Created project 'acme-store'" in out
+    assert f"cd '{target}' && ctflow validate" in out
     for rel in ("ctflow.yaml", "campaigns/welcome.yaml", "triggers/order-confirmation.yaml"):
         assert (target / rel).is_file(), rel
     assert ".ctflow/" in (target / ".gitignore").read_text().splitlines()
@@ -53,7 +54,8 @@ def test_init_refuses_a_project_id_the_marker_cannot_hold(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     code, _, err = run(capsys, "init", str(tmp_path / "x"), "--project", "My Shop")
-    assert code == 1 and "'My Shop' cannot be a project id" in err
+    assert code == 64 and "'My Shop' cannot be a project id" in err
+    assert not (tmp_path / "x").exists()
 
 
 def test_a_broken_file_is_reported_at_its_line_with_exit_3(
