@@ -7,6 +7,7 @@ and, for triggers, the send's parameters.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -162,11 +163,11 @@ def check_fields(
     """
     broken: set[Field] = set()
     envs = sorted(project.environments.values(), key=lambda e: e.name)
+    schemas = {env.name: _freeze(context_schema(project, env, parameters)) for env in envs}
     for item in items:
         found: dict[tuple[int, int, str], list[str]] = {}
         for env in envs:
-            schema = context_schema(project, env, parameters)
-            for problem in _check(item.source, _freeze(schema)):
+            for problem in _check(item.source, schemas[env.name]):
                 found.setdefault((problem.line, problem.column, problem.message), []).append(
                     env.name
                 )
@@ -179,14 +180,10 @@ def check_fields(
 
 @lru_cache(maxsize=4096)
 def _check(source: str, schema: str) -> tuple[templates.TemplateProblem, ...]:
-    import json
-
     return tuple(templates.check(source, json.loads(schema)))
 
 
 def _freeze(schema: Mapping[str, Any]) -> str:
-    import json
-
     return json.dumps(schema, sort_keys=True, default=str)
 
 
