@@ -31,6 +31,7 @@ class AppState:
     directory: Path = Path(".")
     debug: bool = False
     secrets: set[str] = field(default_factory=set, repr=False)
+    exit_override: int | None = None
 
     def project(self) -> Project:
         return find_project(self.directory)
@@ -135,6 +136,178 @@ def init(state: AppState, target: Path, project_id: str | None) -> int:
     return initcmd.init(directory, project_id, today, out=sys.stdout)
 
 
+# --- plan, apply, stop ----------------------------------------------------------------------
+
+
+def _invocation(state: AppState, env: str | None) -> Any:
+    """What plan/apply/stop read from the process: the clock, who, where, the terminal."""
+    import shlex
+    import socket
+
+    from ctflow.plancmd import Invocation
+
+    target = state.target(env)
+    environ = state.environ
+    summary = environ.get("GITHUB_STEP_SUMMARY")
+    return Invocation(
+        directory=state.directory,
+        target=target,
+        now=datetime.now(UTC),
+        user=environ.get("GITHUB_ACTOR") or _user(),
+        host=socket.gethostname(),
+        command=shlex.join(["ctflow", *sys.argv[1:]]),
+        color=_color(sys.stdout, environ),
+        step_summary=Path(summary) if summary else None,
+        secrets=_secrets(state),
+    )
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "-"
+
+
+def _color(stream: Any, environ: Mapping[str, str]) -> bool:
+    """Colour only on a terminal, and never with NO_COLOR set (https://no-color.org)."""
+    if "NO_COLOR" in environ or environ.get("TERM") == "dumb":
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def _confirm() -> Any:
+    """A yes/no question on the terminal; ``None`` when stdin or stdout is not one."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return None
+
+    def ask(question: str) -> bool:
+        answer: str = click.prompt(question, default="", show_default=False)
+        return answer.strip() == "yes"
+
+    return ask
+
+
+_TARGET_OPTION = click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="KEY",
+    help="Plan only this campaign, or all steps of this journey (repeatable).",
+)
+_REPLACE_OPTION = click.option(
+    "--replace",
+    "replace",
+    multiple=True,
+    metavar="KEY",
+    help="Stop and create this campaign again even if unchanged, sent or stopped (repeatable).",
+)
+
+
+@cli.command()
+@click.option("--env", "env", default=None, metavar="ENV", help="Environment (default: sandbox).")
+@_TARGET_OPTION
+@_REPLACE_OPTION
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="markdown is for pull-request comments (also appended to $GITHUB_STEP_SUMMARY).",
+)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="Save the plan; `ctflow apply FILE` applies exactly it.",
+)
+@click.option("--estimate", is_flag=True, help="Show the reach of every create (estimate_only).")
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error."
+)
+@pass_state
+def plan(
+    state: AppState,
+    env: str | None,
+    targets: tuple[str, ...],
+    replace: tuple[str, ...],
+    fmt: str,
+    out_file: Path | None,
+    estimate: bool,
+    detailed_exitcode: bool,
+) -> int:
+    """Show what apply would change in the account: creates, replaces and stops."""
+    from ctflow import plancmd
+
+    options = plancmd.PlanOptions(targets, replace, fmt, out_file, estimate, detailed_exitcode)
+    try:
+        return plancmd.plan(_invocation(state, env), options, out=sys.stdout, err=sys.stderr)
+    except CtflowError:
+        if detailed_exitcode:
+            state.exit_override = ExitCode.ERROR
+        raise
+
+
+@cli.command()
+@click.argument(
+    "plan_file", required=False, type=click.Path(path_type=Path, dir_okay=False), metavar="[FILE]"
+)
+@click.option("--env", "env", default=None, metavar="ENV", help="Environment (default: sandbox).")
+@_TARGET_OPTION
+@_REPLACE_OPTION
+@click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
+@click.option("--allow-stop", is_flag=True, help="Allow stopping campaigns that are running.")
+@pass_state
+def apply(
+    state: AppState,
+    plan_file: Path | None,
+    env: str | None,
+    targets: tuple[str, ...],
+    replace: tuple[str, ...],
+    auto_approve: bool,
+    allow_stop: bool,
+) -> int:
+    """Make the account match the declarations (or apply a saved plan FILE)."""
+    from ctflow import plancmd
+
+    if plan_file is not None and (targets or replace):
+        raise click.UsageError("--target and --replace belong to the plan; a saved plan is fixed")
+    options = plancmd.ApplyOptions(
+        plan_file, targets, replace, auto_approve, allow_stop, confirm=_confirm()
+    )
+    return plancmd.apply(_invocation(state, env), options, out=sys.stdout, err=sys.stderr)
+
+
+@cli.command()
+@click.option("--all", "everything", is_flag=True, help="Required: stop every campaign.")
+@click.option("--env", "env", default=None, metavar="ENV", help="Environment (default: sandbox).")
+@click.option("--auto-approve", is_flag=True, help="Stop without asking (for CI).")
+@pass_state
+def stop(state: AppState, everything: bool, env: str | None, auto_approve: bool) -> int:
+    """The kill switch: stop every pending or running campaign of this project (--all)."""
+    from ctflow import plancmd
+
+    if not everything:
+        raise click.UsageError("say --all: stop stops every campaign of the project")
+    return plancmd.stop_all(
+        _invocation(state, env),
+        auto_approve=auto_approve,
+        confirm=_confirm(),
+        out=sys.stdout,
+        err=sys.stderr,
+    )
+
+
+def _secrets(state: AppState) -> set[str]:
+    found = set(state.secrets)
+    found.update(v for k, v in state.environ.items() if "PASSCODE" in k.upper())
+    return found
+
+
 # --- read commands --------------------------------------------------------------------------
 
 _ENV_OPTION = click.option(
@@ -221,8 +394,10 @@ def serve(
     """Serve the sandbox over HTTP, e.g. for curl or another tool."""
     from ctflow import sandboxcmd
 
+    project = state.project()
+    timezone = project.timezone_for(project.environment("sandbox"))
     options = sandboxcmd.ServeOptions(
-        host, port, latency_ms, fail_429, fail_5xx, drop_response, account_id, passcode
+        host, port, latency_ms, fail_429, fail_5xx, drop_response, account_id, passcode, timezone
     )
     return sandboxcmd.serve(_sandbox_db(state, db), options, out=sys.stdout, err=sys.stderr)
 
@@ -280,10 +455,10 @@ def run(argv: Sequence[str] | None, environ: Mapping[str, str]) -> int:
         for problem in exc.problems:
             _say(problem, state)
         _say(f"ctflow: {exc.message}", state)
-        return exc.exit_code
+        return state.exit_override if state.exit_override is not None else exc.exit_code
     except CtflowError as exc:
         _say(f"ctflow: {exc.message}", state)
-        return exc.exit_code
+        return state.exit_override if state.exit_override is not None else exc.exit_code
     except Exception as exc:
         if state.debug:
             _say(traceback.format_exc().rstrip(), state)
@@ -299,9 +474,7 @@ def run(argv: Sequence[str] | None, environ: Mapping[str, str]) -> int:
 
 def _say(text: str, state: AppState) -> None:
     """Print to stderr with every known passcode masked, whatever raised the message."""
-    secrets = set(state.secrets)
-    secrets.update(v for k, v in state.environ.items() if "PASSCODE" in k.upper())
-    for value in sorted(secrets, key=len, reverse=True):
+    for value in sorted(_secrets(state), key=len, reverse=True):
         if len(value) >= 4:
             text = text.replace(value, "***")
     click.echo(text, err=True)

@@ -20,13 +20,16 @@ if TYPE_CHECKING:
     from ctflow.sandbox import Sandbox
 
 
-def open_sandbox(db: Path) -> Sandbox:
-    """The sandbox stored in ``db`` (created if missing); an unusable path says which and why."""
-    from ctflow.sandbox import Sandbox
+def open_sandbox(db: Path, timezone: str | None = None) -> Sandbox:
+    """The sandbox stored in ``db`` (created if missing); an unusable path says which and why.
+
+    ``timezone`` is the emulated account's (the project's ``timezone:``), UTC when not given.
+    """
+    from ctflow.sandbox import Sandbox, SandboxConfig
 
     try:
         db.parent.mkdir(parents=True, exist_ok=True)
-        return Sandbox(db=db)
+        return Sandbox(db=db, config=SandboxConfig(timezone=timezone or "UTC"))
     except (OSError, sqlite3.Error) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise CtflowError(f"cannot open the sandbox database {db}: {reason}") from None
@@ -41,9 +44,10 @@ def sandbox_client(sandbox: Sandbox, **options: Any) -> CleverTap:
 
 
 @asynccontextmanager
-async def open_client(target: Target) -> AsyncIterator[CleverTap]:
+async def open_client(target: Target, *, timezone: str | None = None) -> AsyncIterator[CleverTap]:
+    """A client of ``target``; a sandbox emulates an account in ``timezone``."""
     if target.sandbox_db is not None:
-        sandbox = open_sandbox(target.sandbox_db)
+        sandbox = open_sandbox(target.sandbox_db, timezone)
         try:
             async with sandbox_client(sandbox) as client:
                 yield client

@@ -29,6 +29,7 @@ class ServeOptions:
     drop_response: float = 0.0
     account_id: str | None = None
     passcode: str | None = None
+    timezone: str | None = None
 
 
 def serve(db: Path, options: ServeOptions, *, out: TextIO, err: TextIO) -> int:
@@ -40,7 +41,7 @@ def serve(db: Path, options: ServeOptions, *, out: TextIO, err: TextIO) -> int:
     passcode = options.passcode or DEFAULT_PASSCODE
     sock = _listen(options.host, options.port)
     port = sock.getsockname()[1]
-    sandbox = open_sandbox(db)
+    sandbox = open_sandbox(db, options.timezone)
     sandbox.config.accounts = {account_id: passcode}
     sandbox.faults.latency_ms = options.latency_ms
     sandbox.faults.rate_429 = options.fail_429

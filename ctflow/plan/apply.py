@@ -1,0 +1,201 @@
+"""The applier: executes a Plan against the account, journaling each step before and after.
+
+Stops run first, all of them; a replace creates only once its old version stopped. Creates run
+together and the client keeps them under CleverTap's ceiling (3 in flight, 3 starts a second).
+A create that may have been processed (a lost answer, a gateway or server error) is never
+retried blindly: the applier lists the campaigns again and adopts the one carrying the marker of
+this key and version; only when the listing proves it absent does it create again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from ctflow.clevertap import (
+    AmbiguousOutcomeError,
+    AuthError,
+    CleverTap,
+    CleverTapError,
+    ServerError,
+)
+from ctflow.errors import ExitCode
+from ctflow.journal import Journal
+from ctflow.plan.live import read_live
+from ctflow.plan.model import Change, LiveRef, Plan, Status
+
+RECONCILE_ATTEMPTS = 3
+"""Creates of one change, counting those a listing proved never happened."""
+NOT_PROCESSED = frozenset({503})
+
+
+@dataclass
+class Outcome:
+    """What an apply did; ``failed`` holds (key, message, exit code)."""
+
+    created: list[tuple[str, int]] = field(default_factory=list)
+    adopted: list[tuple[str, int]] = field(default_factory=list)
+    stopped: list[tuple[str, int]] = field(default_factory=list)
+    failed: list[tuple[str, str, int]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.skipped
+
+    @property
+    def exit_code(self) -> int:
+        return ExitCode.OK if self.ok else (self.failed[0][2] if self.failed else ExitCode.ERROR)
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "created": len(self.created),
+            "adopted": len(self.adopted),
+            "stopped": len(self.stopped),
+            "failed": len(self.failed),
+            "skipped": len(self.skipped),
+        }
+
+
+def _ambiguous(exc: CleverTapError) -> bool:
+    if isinstance(exc, AmbiguousOutcomeError):
+        return True
+    return isinstance(exc, ServerError) and exc.status not in NOT_PROCESSED
+
+
+class Applier:
+    def __init__(
+        self,
+        client: CleverTap,
+        journal: Journal,
+        run_id: int,
+        *,
+        project: str,
+        environment: str,
+        window: tuple[date, date],
+        say: Callable[[str], None],
+    ) -> None:
+        self.client = client
+        self.journal = journal
+        self.run_id = run_id
+        self.project = project
+        self.environment = environment
+        self.window = window
+        self.say = say
+        self.outcome = Outcome()
+
+    async def run(self, plan: Plan) -> Outcome:
+        stopped = await asyncio.gather(*(self._stops(c) for c in plan.changes))
+        creates = []
+        for change, ok in zip(plan.changes, stopped, strict=True):
+            if not change.creates:
+                continue
+            if ok:
+                creates.append(self._create(change))
+            else:
+                self.outcome.skipped.append(change.key)
+                step = self.journal.intent(
+                    self.run_id, key=change.key, action="create", hash=change.hash
+                )
+                self.journal.outcome(step, "skipped", detail={"why": "its old version not stopped"})
+                self.say(f"  ! {change.key}: not created, its live version could not be stopped")
+        await asyncio.gather(*creates)
+        return self.outcome
+
+    # --- stops --------------------------------------------------------------------------------
+
+    async def _stops(self, change: Change) -> bool:
+        results = await asyncio.gather(*(self._stop(change, ref) for ref in change.stop))
+        return all(results)
+
+    async def _stop(self, change: Change, ref: LiveRef) -> bool:
+        step = self.journal.intent(
+            self.run_id, key=change.key, action="stop", hash=ref.hash, campaign_id=ref.id
+        )
+        try:
+            await self.client.stop_campaign(ref.id)
+        except AuthError:
+            self.journal.outcome(step, "failed", detail={"error": "credentials refused"})
+            raise
+        except CleverTapError as exc:
+            self.journal.outcome(step, "failed", detail={"error": exc.message})
+            self.outcome.failed.append((change.key, f"stop {ref.id}: {exc.message}", exc.exit_code))
+            self.say(f"  ✗ {change.key}: stopping {ref.id} failed: {exc.message}")
+            return False
+        self.journal.outcome(step, "done", campaign_id=ref.id)
+        self.outcome.stopped.append((change.key, ref.id))
+        self.say(f"  - {change.key}: stopped {ref.id}")
+        return True
+
+    # --- creates ------------------------------------------------------------------------------
+
+    async def _create(self, change: Change) -> None:
+        assert change.payload is not None and change.hash is not None
+        for attempt in range(1, RECONCILE_ATTEMPTS + 1):
+            step = self.journal.intent(
+                self.run_id,
+                key=change.key,
+                action="create",
+                hash=change.hash,
+                detail={"name": change.payload.get("name"), "attempt": attempt},
+            )
+            try:
+                created = await self.client.create_campaign(change.payload)
+            except AuthError:
+                self.journal.outcome(step, "failed", detail={"error": "credentials refused"})
+                raise
+            except CleverTapError as exc:
+                if not _ambiguous(exc):
+                    self.journal.outcome(step, "failed", detail={"error": exc.message})
+                    self.outcome.failed.append((change.key, exc.message, exc.exit_code))
+                    self.say(f"  ✗ {change.key}: create failed: {exc.message}")
+                    return
+                self.journal.outcome(step, "ambiguous", detail={"error": exc.message})
+                self.say(f"  ? {change.key}: {exc.message}; listing to see whether it exists")
+                try:
+                    found = await self._find(change)
+                except CleverTapError as listing:
+                    message = (
+                        f"{exc.message}; listing to check failed too ({listing.message}): it may "
+                        "exist; the next `ctflow apply` adopts it or creates it"
+                    )
+                    self.outcome.failed.append((change.key, message, ExitCode.UNAVAILABLE))
+                    self.say(f"  ✗ {change.key}: {message}")
+                    return
+                if found is not None:
+                    self.journal.outcome(step, "adopted", campaign_id=found.id)
+                    self._applied(change, found.id)
+                    self.outcome.adopted.append((change.key, found.id))
+                    self.say(f"  + {change.key}: adopted {found.id} (it had been created)")
+                    return
+                self.say(f"  ? {change.key}: not created; creating it again")
+                continue
+            self.journal.outcome(step, "done", campaign_id=created.id)
+            self._applied(change, created.id)
+            self.outcome.created.append((change.key, created.id))
+            reach = ", ".join(f"{k} {v}" for k, v in sorted(created.estimates.by_device.items()))
+            self.say(
+                f"  + {change.key}: created {created.id}" + (f" (reach {reach})" if reach else "")
+            )
+            return
+        message = f"{RECONCILE_ATTEMPTS} creates went unanswered and none was found by listing"
+        self.outcome.failed.append((change.key, message, ExitCode.UNAVAILABLE))
+        self.say(f"  ✗ {change.key}: {message}")
+
+    async def _find(self, change: Change) -> LiveRef | None:
+        """Our campaign of this key and version that the plan did not know of, if any."""
+        known = {ref.id for ref in change.stop}
+        live = await read_live(self.client, self.project, self.window)
+        for ref in live.by_key.get(change.key, ()):
+            if ref.hash == change.hash and ref.status is not Status.STOPPED and ref.id not in known:
+                return ref
+        return None
+
+    def _applied(self, change: Change, campaign_id: int) -> None:
+        assert change.hash is not None
+        spec = change.spec if change.spec is not None else {}
+        self.journal.record_spec(
+            self.environment, change.key, change.hash, spec, campaign_id=campaign_id
+        )

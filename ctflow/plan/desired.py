@@ -1,0 +1,124 @@
+"""Desired state: each declared campaign (journey steps included) as the exact create body for
+one environment, with the version hash its marker carries.
+
+Templates (``[[ … ]]``) are rendered with the environment's variables and ``body_file``s are
+read; the spec layer has already checked everything. No HTTP.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from ctflow.config import Environment
+from ctflow.errors import InvalidInput
+from ctflow.plan import marker
+from ctflow.spec import templates, templating
+from ctflow.spec.model import Decl, Declarations
+from ctflow.spec.payload import create_payload
+from ctflow.spec.problems import Problems
+
+OWNER_LABEL = "ctflow"
+
+
+@dataclass(frozen=True)
+class Desired:
+    """One campaign as it should be live.
+
+    ``spec`` is the create body the hash covers: the display name, audience windows kept
+    relative (``in_last: 7d``), so that a campaign does not change version every day. ``payload``
+    is what is sent: windows fixed to today's dates and the marker at the end of the name.
+    """
+
+    key: str
+    journey: str | None
+    name: str
+    enabled: bool
+    hash: str
+    spec: Mapping[str, Any]
+    payload: Mapping[str, Any]
+
+
+def owner_labels(project: str, labels: tuple[str, ...]) -> list[str]:
+    return list(dict.fromkeys([OWNER_LABEL, f"{OWNER_LABEL}:{project}", *labels]))
+
+
+def desired_state(declarations: Declarations, env: Environment, today: date) -> list[Desired]:
+    """Every campaign of ``declarations`` for ``env``, in key order.
+
+    ``today`` is in the account timezone: it fixes the audience windows of the payloads.
+    A template that fails to render raises :class:`InvalidInput` (exit 3) with its position.
+    """
+    project = declarations.project
+    labels = owner_labels(project.name, project.labels)
+    timezone = project.timezone_for(env)
+    problems = Problems()
+    out: list[Desired] = []
+    for key in sorted(declarations.campaigns):
+        decl = declarations.campaigns[key]
+        data = _rendered(decl, declarations, env, problems)
+        if data is None:
+            continue
+        common: dict[str, Any] = {
+            "labels": labels,
+            "today": today,
+            "account_timezone": timezone,
+            "events": declarations.event_properties,
+            "profile": declarations.profile_properties,
+        }
+        spec = create_payload(data, symbolic=True, **common)
+        payload = create_payload(data, **common)
+        version = marker.digest(spec)
+        payload["name"] = marker.mark(data["name"], project.name, key, version)
+        out.append(
+            Desired(
+                key=key,
+                journey=decl.journey,
+                name=data["name"],
+                enabled=data.get("enabled", True) is not False,
+                hash=version,
+                spec=spec,
+                payload=payload,
+            )
+        )
+    if problems:
+        raise InvalidInput(
+            f"{len(problems)} template(s) failed to render for environment {env.name!r}",
+            [str(p) for p in problems.sorted()],
+        )
+    return out
+
+
+def _rendered(
+    decl: Decl, declarations: Declarations, env: Environment, problems: Problems
+) -> dict[str, Any] | None:
+    """``decl.data`` with every template rendered and each ``body_file`` read into ``body``."""
+    data: dict[str, Any] = copy.deepcopy(dict(decl.data))
+    context = templating.context(declarations.project, env)
+    before = len(problems)
+    for field in templating.fields(decl, problems):
+        text = field.source
+        if templates.is_template(text):
+            try:
+                text = templates.render(text, context, autoescape=field.autoescape)
+            except templates.TemplateRenderError as exc:
+                field.report(problems, exc.line, 1, f"in environment {env.name}: {exc}")
+                continue
+        _put(data, field.keys, text)
+        if field.file is not None:
+            parent = _at(data, field.keys[:-1])
+            parent.pop("body_file", None)
+    return data if len(problems) == before else None
+
+
+def _at(data: Any, keys: tuple[str | int, ...]) -> Any:
+    for key in keys:
+        data = data[key]
+    return data
+
+
+def _put(data: MutableMapping[str, Any], keys: tuple[str | int, ...], value: str) -> None:
+    _at(data, keys[:-1])[keys[-1]] = value

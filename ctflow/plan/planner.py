@@ -1,0 +1,214 @@
+"""The planner: (desired, live, the journal's applied specs) → Plan. Pure; implements every row
+of DESIGN.md's plan-semantics table.
+
+Per key, looking only at campaigns that carry this project's marker:
+
+- nothing live → create;
+- the same version pending or running → no change (extra copies: repair, keep the oldest);
+- another version pending or running → replace (stop, then create), gated when running;
+- declared no more, or ``enabled: false`` → stop what is pending or running, gated when running;
+- only sent (completed) versions → no change when it is this version, else a warning;
+- only stopped versions → a drift warning, unless ctflow stopped it (a replace or disable cut
+  short, a re-enable): then create. ``--replace KEY`` re-creates in every case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from ctflow.plan.desired import Desired
+from ctflow.plan.diff import field_changes
+from ctflow.plan.live import LiveState
+from ctflow.plan.marker import display_name
+from ctflow.plan.model import Action, Change, LiveRef, Note, NoteKind, Plan, Status
+
+ACTIVE = (Status.PENDING, Status.RUNNING)
+UNCHANGED: Final = "unchanged"
+"""A key whose live campaign is the declared version (or that version was sent)."""
+Outcome = Change | Note | Literal["unchanged"] | None
+"""``None``: nothing to do and nothing to report (removed, and nothing live)."""
+Specs = Mapping[tuple[str, str], Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the planner reads besides desired and live: the journal and the command line."""
+
+    project: str
+    environment: str
+    sandbox: bool
+    created_at: str
+    specs: Specs
+    stopped_by_us: Collection[int] = ()
+    killed: Collection[int] = ()
+    """Ids stopped by ``ctflow stop --all``: they stay stopped, but the warning says who."""
+    targets: tuple[str, ...] = ()
+    replace: Collection[str] = ()
+    ctflow_version: str = ""
+
+
+def targeted(key: str, targets: Sequence[str]) -> bool:
+    """Whether ``--target`` picks ``key``: itself, or a journey's key picks all its steps."""
+    return not targets or any(key == t or key.startswith(t + ".") for t in targets)
+
+
+def make_plan(desired: Sequence[Desired], live: LiveState, ctx: Context) -> Plan:
+    wanted = {d.key: d for d in desired}
+    changes: list[Change] = []
+    notes: list[Note] = []
+    unchanged: list[str] = []
+    for key in sorted(set(wanted) | set(live.by_key), key=_order):
+        if not targeted(key, ctx.targets):
+            continue
+        refs = live.by_key.get(key, ())
+        outcome = _plan_key(key, wanted.get(key), refs, ctx)
+        if outcome == UNCHANGED:
+            unchanged.append(key)
+        elif isinstance(outcome, Note):
+            notes.append(outcome)
+        elif isinstance(outcome, Change):
+            changes.append(outcome)
+    return Plan(
+        project=ctx.project,
+        environment=ctx.environment,
+        sandbox=ctx.sandbox,
+        created_at=ctx.created_at,
+        window=(live.window[0].isoformat(), live.window[1].isoformat()),
+        fingerprint=live.fingerprint,
+        changes=tuple(changes),
+        notes=tuple(notes),
+        unchanged=tuple(unchanged),
+        targets=tuple(ctx.targets),
+        ctflow_version=ctx.ctflow_version,
+    )
+
+
+def _order(key: str) -> tuple[str, str]:
+    """Journeys' steps together, after the campaigns outside journeys."""
+    journey, _, step = key.rpartition(".")
+    return (journey, step)
+
+
+def _journey(key: str, want: Desired | None) -> str | None:
+    if want is not None:
+        return want.journey
+    journey, dot, _ = key.rpartition(".")
+    return journey if dot else None
+
+
+def _plan_key(key: str, want: Desired | None, refs: Sequence[LiveRef], ctx: Context) -> Outcome:
+    active = [r for r in refs if r.status in ACTIVE]
+    journey = _journey(key, want)
+    if want is None or not want.enabled:
+        if not active:
+            return None
+        reason = "removed from the declarations" if want is None else "disabled (enabled: false)"
+        name = want.name if want is not None else display_name(active[-1].name)
+        return Change(
+            Action.STOP,
+            key,
+            name,
+            reason,
+            journey=journey,
+            stop=tuple(active),
+            gated=_running(active),
+        )
+    same = [r for r in active if r.hash == want.hash]
+    if key in ctx.replace and refs:
+        last = active[-1] if active else refs[-1]
+        if active:
+            reason = f"--replace {key}: stops what is live and creates it again"
+            return _create(want, ctx, reason, before=last, stop=active, action=Action.REPLACE)
+        return _create(want, ctx, f"--replace {key}: creates it again", before=last)
+    if same:
+        extras = [r for r in active if r is not same[0]]
+        if not extras:
+            return UNCHANGED
+        copies = (
+            "copies of this version" if all(r.hash == want.hash for r in extras) else "versions"
+        )
+        return Change(
+            Action.REPAIR,
+            key,
+            want.name,
+            f"{len(active)} live {copies} under one key (a create whose answer was lost); "
+            "keeps the oldest of this version",
+            journey=journey,
+            keep=same[0],
+            stop=tuple(extras),
+            gated=any(r.status is Status.RUNNING and r.hash != want.hash for r in extras),
+        )
+    if active:
+        old = active[-1]
+        reason = f"changed since the live version ({old.hash} → {want.hash})"
+        return _create(want, ctx, reason, before=old, stop=active, action=Action.REPLACE)
+    return _no_active(key, want, refs, ctx)
+
+
+def _no_active(key: str, want: Desired, refs: Sequence[LiveRef], ctx: Context) -> Outcome:
+    completed = [r for r in refs if r.status is Status.COMPLETED]
+    stopped = [r for r in refs if r.status is Status.STOPPED]
+    if any(r.hash == want.hash for r in completed):
+        return UNCHANGED
+    ours = bool(stopped) and stopped[-1].id in ctx.stopped_by_us
+    if ours and (not completed or stopped[-1].id > completed[-1].id):
+        last = stopped[-1]
+        reason = f"ctflow stopped the live version ({last.id}) earlier; creating it again"
+        return _create(want, ctx, reason, before=last)
+    if completed:
+        last = completed[-1]
+        return Note(
+            NoteKind.ALREADY_SENT,
+            key,
+            want.name,
+            f"already sent (campaign {last.id}, version {last.hash}, completed); give it a new "
+            f"key to send again, or `--replace {key}`",
+            journey=want.journey,
+            live=tuple(completed),
+        )
+    if stopped:
+        last = stopped[-1]
+        who = "by `ctflow stop --all`" if last.id in ctx.killed else "outside ctflow"
+        return Note(
+            NoteKind.DRIFT,
+            key,
+            want.name,
+            f"stopped {who} (campaign {last.id}); `--replace {key}` creates it again",
+            journey=want.journey,
+            live=tuple(stopped),
+        )
+    return _create(want, ctx, "not live yet", before=None)
+
+
+def _create(
+    want: Desired,
+    ctx: Context,
+    reason: str,
+    *,
+    before: LiveRef | None,
+    stop: Sequence[LiveRef] = (),
+    action: Action = Action.CREATE,
+) -> Change:
+    previous = ctx.specs.get((want.key, before.hash)) if before is not None else None
+    fields = field_changes(previous, want.spec)
+    return Change(
+        action,
+        want.key,
+        want.name,
+        reason,
+        journey=want.journey,
+        hash=want.hash,
+        stop=tuple(stop),
+        payload=want.payload,
+        spec=want.spec,
+        fields=fields,
+        before_known=previous is not None,
+        forces=tuple(f.path for f in fields) if previous is not None and stop else (),
+        gated=_running(stop),
+    )
+
+
+def _running(refs: Sequence[LiveRef]) -> bool:
+    return any(r.status is Status.RUNNING for r in refs)
