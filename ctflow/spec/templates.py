@@ -16,6 +16,7 @@ from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import escape
 
 from ctflow.spec.templates_check import Checker
 
@@ -116,12 +117,46 @@ def render(source: str, context: Mapping[str, Any], *, autoescape: bool = False)
     Any failure (syntax, an undefined name, a type error, a sandbox refusal) raises
     :class:`TemplateRenderError` carrying the template line.
     """
+    simple = _substituted(source, context, autoescape)
+    if simple is not None:
+        return simple
     try:
         return _compiled(source, autoescape).render(dict(context))
     except TemplateSyntaxError as exc:
         raise TemplateRenderError(exc.lineno or 1, _one_line(exc.message or str(exc))) from exc
     except Exception as exc:
         raise TemplateRenderError(_failing_line(exc), _one_line(str(exc) or repr(exc))) from exc
+
+
+_NAME_ONLY = re.compile(r"\[\[\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*\]\]")
+
+
+def _substituted(source: str, context: Mapping[str, Any], autoescape: bool) -> str | None:
+    """The output Jinja would give for a template that only substitutes names (``[[ a.b ]]``),
+    without compiling it: a plan renders thousands of such one-off texts. ``None`` whenever
+    Jinja itself is needed (any statement, filter or expression; a missing name, whose error
+    Jinja words; a value that is not text or a number; a ``\r``, which Jinja normalises)."""
+    if "[%" in source or "[#" in source or "\r" in source:
+        return None
+    out: list[str] = []
+    end = 0
+    for match in _NAME_ONLY.finditer(source):
+        value: Any = context
+        for part in match[1].split("."):
+            if not isinstance(value, Mapping) or part not in value or hasattr(dict, part):
+                return None
+            value = value[part]
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            return None
+        text = str(value)
+        out.append(source[end : match.start()])
+        out.append(str(escape(text)) if autoescape else text)
+        end = match.end()
+    rest = source[end:]
+    if "[[" in rest or any("[[" in piece for piece in out[::2]):
+        return None
+    out.append(rest)
+    return "".join(out)
 
 
 @functools.lru_cache(maxsize=256)

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ctflow.spec import templates
 from ctflow.spec.templates import (
     TemplateProblem,
     TemplateRenderError,
@@ -343,3 +344,33 @@ def test_names_lists_what_a_template_reads_from_its_context(
 )
 def test_is_template_looks_for_ctflow_delimiters_only(source: str, expected: bool) -> None:
     assert is_template(source) is expected
+
+
+@pytest.mark.parametrize("autoescape", [False, True])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "Hello [[ vars.brand ]]!",
+        "[[vars.brand]][[ vars.count ]] and [[ vars.ratio ]]",
+        "<b>[[ vars.html ]]</b>\n",
+        "no template at all, {{ Profile.Name }} is Liquid",
+        "[[ vars.brand | upper ]] needs Jinja",
+        "[[ vars.flag ]] is a boolean",
+        "[[ vars.keys ]] is a dict method name",
+        "[% if vars.flag %]yes[% endif %] [[ vars.brand ]]",
+        "[[ vars.brand ]] [[ 'x' ]] [[ vars.brand ]]",
+        "line one\r\n[[ vars.brand ]]",
+    ],
+)
+def test_plain_substitution_renders_exactly_as_jinja_does(source: str, autoescape: bool) -> None:
+    """Name-only templates skip compiling (plans render thousands); the text must not differ."""
+    context = {
+        "vars": {"brand": "Shop & Co", "count": 3, "ratio": 0.5, "html": "<i>", "flag": True}
+    }
+    expected = templates._compiled(source, autoescape).render(context)
+    assert templates.render(source, context, autoescape=autoescape) == expected
+
+
+def test_a_missing_name_in_a_plain_template_still_gets_jinjas_error() -> None:
+    with pytest.raises(templates.TemplateRenderError, match="nope"):
+        templates.render("Hi [[ vars.nope ]]", {"vars": {}})
