@@ -69,9 +69,11 @@ class LiveState:
 
 def window(today: date, scheduled: Iterable[date] = ()) -> tuple[date, date]:
     """From ``LOOKBACK_DAYS`` before today to ``LOOKAHEAD_DAYS`` after, stretched to cover
-    every declared schedule."""
-    last = max([today + timedelta(days=LOOKAHEAD_DAYS), *scheduled])
-    return today - timedelta(days=LOOKBACK_DAYS), last
+    every declared schedule (a campaign scheduled long ago must be found as sent)."""
+    dates = list(scheduled)
+    first = min([today - timedelta(days=LOOKBACK_DAYS), *dates])
+    last = max([today + timedelta(days=LOOKAHEAD_DAYS), *dates])
+    return first, last
 
 
 def scheduled_dates(payloads: Iterable[Mapping[str, object]]) -> list[date]:
