@@ -123,7 +123,9 @@ def _plan_key(key: str, want: Desired | None, refs: Sequence[LiveRef], ctx: Cont
             return _create(want, ctx, reason, before=last, stop=active, action=Action.REPLACE)
         return _create(want, ctx, f"--replace {key}: creates it again", before=last)
     if same:
-        extras = [r for r in active if r is not same[0]]
+        # Keep the copy already sending, if one is: stopping it would cut a send in half.
+        keep = next((r for r in same if r.status is Status.RUNNING), same[0])
+        extras = [r for r in active if r is not keep]
         if not extras:
             return UNCHANGED
         copies = (
@@ -134,9 +136,9 @@ def _plan_key(key: str, want: Desired | None, refs: Sequence[LiveRef], ctx: Cont
             key,
             want.name,
             f"{len(active)} live {copies} under one key (a create whose answer was lost); "
-            "keeps the oldest of this version",
+            "keeps the running or else the oldest copy of this version",
             journey=journey,
-            keep=same[0],
+            keep=keep,
             stop=tuple(extras),
             gated=any(r.status is Status.RUNNING and r.hash != want.hash for r in extras),
         )

@@ -270,6 +270,15 @@ def test_duplicate_copies_are_repaired_keeping_the_oldest(status: str) -> None:
     assert change.payload is None
 
 
+def test_a_repair_keeps_the_copy_already_sending() -> None:
+    """Stopping the running copy would cut its send in half; the pending one never started."""
+    pending, running = live(7, "winback", "pending"), live(8, "winback", "running")
+    change = only(plan([want("winback")], state(pending, running)))
+
+    assert change.keep == running and change.stop == (pending,)
+    assert not change.gated
+
+
 def test_old_version_running_beside_the_current_one_is_repaired_behind_the_gate() -> None:
     old = live(7, "winback", "running", "Old")
     current = live(8, "winback", "pending")
