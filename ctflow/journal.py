@@ -180,6 +180,17 @@ class Journal:
         )
         _exactly_one(cursor, f"run {run_id}")
 
+    def finish_if_open(
+        self, run_id: int, outcome: str, summary: Mapping[str, Any] | None = None
+    ) -> bool:
+        """Close a run that nothing closed yet (an error cut it short); ``True`` if it was open."""
+        cursor = self._execute(
+            "UPDATE runs SET finished_at = ?, outcome = ?, summary = ?"
+            " WHERE id = ? AND finished_at IS NULL",
+            (self._stamp(), outcome, _dumps(summary), run_id),
+        )
+        return cursor.rowcount == 1
+
     def intent(
         self,
         run_id: int,

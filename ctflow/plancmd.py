@@ -249,11 +249,7 @@ def apply(inv: Invocation, options: ApplyOptions, *, out: TextIO, err: TextIO) -
                     window=span,
                     say=lambda line: _line(err, line, inv.secrets),
                 )
-                try:
-                    outcome = await applier.run(made)
-                except BaseException:
-                    journal.finish(run_id, "interrupted", applier.outcome.summary())
-                    raise
+                outcome = await applier.run(made)
                 journal.finish(run_id, "ok" if outcome.ok else "failed", outcome.summary())
                 out.write(_finished(outcome) + "\n")
                 return outcome.exit_code
@@ -474,16 +470,48 @@ def _journal(
                 f"ctflow: started a new journal at {journal.path}; the ownership markers keep "
                 "campaigns from being duplicated, and from now on plans show per-field diffs\n"
             )
+        env = inv.target.environment.name
         run_id = journal.begin(
             kind,
             project=project.name,
-            environment=inv.target.environment.name,
+            environment=env,
             user=inv.user,
             host=inv.host,
             git_commit=_git_commit(project.root),
             command=inv.command,
         )
-        yield journal, run_id
+        _settle_abandoned(journal, env, run_id, err)
+        try:
+            yield journal, run_id
+        except BaseException as exc:
+            journal.finish_if_open(run_id, _outcome_of(exc), {"error": str(exc)[:500]})
+            raise
+        journal.finish_if_open(run_id, "ok")
+
+
+def _settle_abandoned(journal: Journal, env: str, run_id: int, err: TextIO) -> None:
+    """Steps a killed run left without an outcome: this run re-reads the account, so they are
+    closed as ``abandoned``, pointing at it."""
+    open_steps = [s for s in journal.unfinished_steps(env) if s["run_id"] != run_id]
+    if not open_steps:
+        return
+    runs = sorted({s["run_id"] for s in open_steps})
+    err.write(
+        f"ctflow: run {', '.join(map(str, runs))} stopped without finishing "
+        f"{len(open_steps)} step(s); this run reads the account afresh and completes the work\n"
+    )
+    for step in open_steps:
+        journal.outcome(step["id"], "abandoned", detail={"settled_by_run": run_id})
+
+
+def _outcome_of(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError):
+        return "interrupted"
+    if isinstance(exc, GateError):
+        return "gated"
+    if isinstance(exc, ConflictError):
+        return "stale"
+    return "failed"
 
 
 def _git_commit(root: Path) -> str | None:

@@ -111,23 +111,51 @@ class Applier:
         return all(results)
 
     async def _stop(self, change: Change, ref: LiveRef) -> bool:
+        """Stop one campaign. Stopping is idempotent, so an unanswered stop is checked by
+        listing and sent again until the listing shows the campaign stopped."""
         step = self.journal.intent(
             self.run_id, key=change.key, action="stop", hash=ref.hash, campaign_id=ref.id
         )
-        try:
-            await self.client.stop_campaign(ref.id)
-        except AuthError:
-            self.journal.outcome(step, "failed", detail={"error": "credentials refused"})
-            raise
-        except CleverTapError as exc:
-            self.journal.outcome(step, "failed", detail={"error": exc.message})
-            self.outcome.failed.append((change.key, f"stop {ref.id}: {exc.message}", exc.exit_code))
-            self.say(f"  ✗ {change.key}: stopping {ref.id} failed: {exc.message}")
+        error: CleverTapError | None = None
+        for _attempt in range(RECONCILE_ATTEMPTS):
+            try:
+                await self.client.stop_campaign(ref.id)
+            except AuthError:
+                self.journal.outcome(step, "failed", detail={"error": "credentials refused"})
+                raise
+            except CleverTapError as exc:
+                error = exc
+                if not _ambiguous(exc):
+                    break
+                self.say(
+                    f"  ? {change.key}: {exc.message}; listing to see whether {ref.id} stopped"
+                )
+                stopped = await self._is_stopped(ref)
+                if stopped is None:
+                    break
+                if not stopped:
+                    continue
+            error = None
+            break
+        if error is not None:
+            self.journal.outcome(step, "failed", detail={"error": error.message})
+            failure = (change.key, f"stop {ref.id}: {error.message}", error.exit_code)
+            self.outcome.failed.append(failure)
+            self.say(f"  ✗ {change.key}: stopping {ref.id} failed: {error.message}")
             return False
         self.journal.outcome(step, "done", campaign_id=ref.id)
         self.outcome.stopped.append((change.key, ref.id))
         self.say(f"  - {change.key}: stopped {ref.id}")
         return True
+
+    async def _is_stopped(self, ref: LiveRef) -> bool | None:
+        """Whether ``ref`` is no longer pending or running; ``None`` when listing fails too."""
+        try:
+            live = await read_live(self.client, self.project, self.window)
+        except CleverTapError:
+            return None
+        now = next((r for r in live.refs() if r.id == ref.id), None)
+        return now is None or now.status not in (Status.PENDING, Status.RUNNING)
 
     # --- creates ------------------------------------------------------------------------------
 
