@@ -10,15 +10,16 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ctflow.config import Environment
 from ctflow.errors import InvalidInput
 from ctflow.plan import marker
 from ctflow.spec import templates, templating
 from ctflow.spec.model import Decl, Declarations
-from ctflow.spec.payload import create_payload
+from ctflow.spec.payload import SCHEDULE_FORMAT, create_payload
 from ctflow.spec.problems import Problems
 
 OWNER_LABEL = "ctflow"
@@ -40,6 +41,8 @@ class Desired:
     hash: str
     spec: Mapping[str, Any]
     payload: Mapping[str, Any]
+    starts_at: datetime | None = None
+    """When the (first) send is scheduled; ``None`` for ``schedule: now``."""
 
 
 def owner_labels(project: str, labels: tuple[str, ...]) -> list[str]:
@@ -82,6 +85,7 @@ def desired_state(declarations: Declarations, env: Environment, today: date) -> 
                 hash=version,
                 spec=spec,
                 payload=payload,
+                starts_at=_starts_at(payload, timezone),
             )
         )
     if problems:
@@ -112,6 +116,18 @@ def _rendered(
             parent = _at(data, field.keys[:-1])
             parent.pop("body_file", None)
     return data if len(problems) == before else None
+
+
+def _starts_at(payload: Mapping[str, Any], timezone: str) -> datetime | None:
+    """The start of ``payload["when"]`` (``"YYYYMMDD HH:MM"`` in the account timezone)."""
+    when = payload.get("when")
+    text = when.get("start_time") if isinstance(when, Mapping) else when
+    if not isinstance(text, str) or text == "now":
+        return None
+    try:
+        return datetime.strptime(text, SCHEDULE_FORMAT).replace(tzinfo=ZoneInfo(timezone))
+    except ValueError:
+        return None
 
 
 def _at(data: Any, keys: tuple[str | int, ...]) -> Any:

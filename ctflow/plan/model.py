@@ -98,6 +98,7 @@ class Change:
 class NoteKind(StrEnum):
     ALREADY_SENT = "already_sent"
     DRIFT = "drift"
+    PAST_SCHEDULE = "past_schedule"
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,8 @@ class Plan:
         return counts
 
     def summary(self) -> str:
+        if not self.changes and self.notes:
+            return f"No changes to make; {len(self.notes)} warning(s) above need a look."
         if not self.changes:
             return "No changes. The live campaigns match the declarations."
         n = self.counts()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final, Literal
 
 from ctflow.plan.desired import Desired
@@ -116,7 +117,20 @@ def _plan_key(key: str, want: Desired | None, refs: Sequence[LiveRef], ctx: Cont
             gated=_running(active),
         )
     same = [r for r in active if r.hash == want.hash]
-    if key in ctx.replace and refs:
+    current = any(r.hash == want.hash and r.status is not Status.STOPPED for r in refs)
+    if not current and _passed(want, ctx):
+        assert want.starts_at is not None
+        return Note(
+            NoteKind.PAST_SCHEDULE,
+            key,
+            want.name,
+            f"scheduled for {want.starts_at:%Y-%m-%d %H:%M %Z}, which has passed: CleverTap "
+            "refuses to create it, so nothing live is touched; give it a future time, or "
+            "remove it if it was sent",
+            journey=journey,
+            live=tuple(refs),
+        )
+    if targeted(key, tuple(ctx.replace)) and ctx.replace and refs:
         last = active[-1] if active else refs[-1]
         if active:
             reason = f"--replace {key}: stops what is live and creates it again"
@@ -195,6 +209,8 @@ def _create(
 ) -> Change:
     previous = ctx.specs.get((want.key, before.hash)) if before is not None else None
     fields = field_changes(previous, want.spec)
+    if action is Action.REPLACE and want.payload.get("when") == "now":
+        reason += "; the new version sends right away, to its whole audience again"
     return Change(
         action,
         want.key,
@@ -210,6 +226,14 @@ def _create(
         forces=tuple(f.path for f in fields) if previous is not None and stop else (),
         gated=_running(stop),
     )
+
+
+def _passed(want: Desired, ctx: Context) -> bool:
+    """Whether the declared schedule starts before the plan was made (creating it would fail),
+    for a version not live already (a sent campaign keeps its past date quietly)."""
+    if want.starts_at is None:
+        return False
+    return want.starts_at < datetime.fromisoformat(ctx.created_at)
 
 
 def _running(refs: Sequence[LiveRef]) -> bool:

@@ -218,7 +218,7 @@ def test_stop_all_stops_only_this_project_and_plan_does_not_bring_them_back(bed:
 
     planned = bed.plan()
     assert planned.code == 0
-    assert "No changes." in planned.out
+    assert "No changes to make; 5 warning(s) above need a look." in planned.out
     for key in KEYS:
         assert re.search(rf"! {re.escape(key)}: stopped by `ctflow stop --all`", planned.out)
     assert bed.apply().code == 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace as with_
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -499,3 +499,46 @@ def test_a_plan_applied_converges_and_respects_ownership_and_gates(
     again = plan(desired, after, specs=specs, stopped_by_us=by_us | stopped_now, killed=killed)
 
     assert again.changes == (), [(c.action, c.key, c.reason) for c in again.changes]
+
+
+# --- schedules that have passed, journeys under --replace, resends -----------------------------
+
+PAST = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("status", [None, "pending", "running"])
+def test_a_schedule_that_has_passed_touches_nothing_and_says_why(status: str | None) -> None:
+    """CleverTap refuses a past start: stopping the live version first would leave nothing."""
+    late = with_(want("launch", "New"), starts_at=PAST)
+    refs = [live(7, "launch", status, "Old")] if status else []
+    made = plan([late], state(*refs))
+
+    assert made.changes == ()
+    (note,) = made.notes
+    assert note.kind is NoteKind.PAST_SCHEDULE
+    assert "2026-11-01 10:00" in note.message and "which has passed" in note.message
+
+
+def test_a_sent_campaign_keeps_its_past_date_quietly() -> None:
+    sent = with_(want("launch"), starts_at=PAST)
+    made = plan([sent], state(live(7, "launch", "completed")))
+    assert made.unchanged == ("launch",) and made.notes == ()
+
+
+def test_replace_with_a_journey_key_replaces_every_step() -> None:
+    steps = [want("onboarding.welcome"), want("onboarding.day2")]
+    refs = state(live(7, "onboarding.welcome", "stopped"), live(8, "onboarding.day2", "pending"))
+    made = plan(steps, refs, replace=frozenset({"onboarding"}))
+
+    assert {(c.key, c.action) for c in made.changes} == {
+        ("onboarding.welcome", Action.CREATE),
+        ("onboarding.day2", Action.REPLACE),
+    }
+
+
+def test_replacing_a_send_now_campaign_warns_that_it_sends_again() -> None:
+    now = with_(want("flash", "New"), payload={**want("flash", "New").payload, "when": "now"})
+    change = only(plan([now], state(live(7, "flash", "running", "Old"))))
+
+    assert change.action is Action.REPLACE and change.gated
+    assert "sends right away, to its whole audience again" in change.reason

@@ -187,7 +187,7 @@ def test_the_last_line_is_the_summary() -> None:
 def test_an_empty_plan_still_shows_its_warnings() -> None:
     text = render_text(make_plan(notes=NOTES))
     assert "Warnings\n  ! promo-old: already sent" in text
-    assert text.endswith("No changes. The live campaigns match the declarations.\n")
+    assert text.endswith("No changes to make; 2 warning(s) above need a look.\n")
 
 
 def test_colour_adds_ansi_codes_and_nothing_else() -> None:
