@@ -184,7 +184,12 @@ def _confirm() -> Any:
         return None
 
     def ask(question: str) -> bool:
-        answer: str = click.prompt(question, default="", show_default=False)
+        """Anything but ``yes`` (end of input and Ctrl-C included) is no."""
+        try:
+            answer: str = click.prompt(question, default="", show_default=False)
+        except click.Abort:
+            click.echo("")
+            return False
         return answer.strip() == "yes"
 
     return ask
@@ -243,6 +248,7 @@ def plan(
     """Show what apply would change in the account: creates, replaces and stops."""
     from ctflow import plancmd
 
+    out_file = _under(state, out_file)
     options = plancmd.PlanOptions(targets, replace, fmt, out_file, estimate, detailed_exitcode)
     try:
         return plancmd.plan(_invocation(state, env), options, out=sys.stdout, err=sys.stderr)
@@ -277,7 +283,7 @@ def apply(
     if plan_file is not None and (targets or replace):
         raise click.UsageError("--target and --replace belong to the plan; a saved plan is fixed")
     options = plancmd.ApplyOptions(
-        plan_file, targets, replace, auto_approve, allow_stop, confirm=_confirm()
+        _under(state, plan_file), targets, replace, auto_approve, allow_stop, confirm=_confirm()
     )
     return plancmd.apply(_invocation(state, env), options, out=sys.stdout, err=sys.stderr)
 
@@ -300,6 +306,13 @@ def stop(state: AppState, everything: bool, env: str | None, auto_approve: bool)
         out=sys.stdout,
         err=sys.stderr,
     )
+
+
+def _under(state: AppState, path: Path | None) -> Path | None:
+    """A relative FILE means one in the -C directory ("run as if started in DIR")."""
+    if path is None or path.is_absolute():
+        return path
+    return state.directory / path
 
 
 def _secrets(state: AppState) -> set[str]:

@@ -9,7 +9,7 @@ import asyncio
 import os
 import subprocess
 from collections.abc import Callable, Collection, Iterator
-from contextlib import AbstractAsyncContextManager, contextmanager
+from contextlib import AbstractAsyncContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -26,14 +26,16 @@ from ctflow.errors import (
     CtflowError,
     ExitCode,
     GateError,
+    InvalidInput,
     UsageError,
 )
 from ctflow.journal import JOURNAL_NAME, Holder, Journal
-from ctflow.plan.apply import Applier, Outcome
+from ctflow.plan.apply import Applier, Outcome, reach
 from ctflow.plan.desired import desired_state
-from ctflow.plan.live import LOOKAHEAD_DAYS, LOOKBACK_DAYS, LiveState, read_live, scheduled_dates
+from ctflow.plan.diff import is_sensitive
+from ctflow.plan.live import LOOKBACK_DAYS, LiveState, read_live, scheduled_dates
 from ctflow.plan.live import window as live_window
-from ctflow.plan.marker import display_name
+from ctflow.plan.marker import digest, display_name, mark
 from ctflow.plan.model import Action, Change, Plan, PlanFormatError, Status
 from ctflow.plan.planner import Context, make_plan, targeted
 from ctflow.plan.render_json import load as load_plan
@@ -44,6 +46,11 @@ from ctflow.spec.model import Declarations
 from ctflow.spec.validate import load as load_declarations
 
 Connect = Callable[[], AbstractAsyncContextManager[CleverTap]]
+KILL_SWITCH_LOOKAHEAD_DAYS = 3660
+"""The kill switch cannot read the declarations (they may be broken), so it looks ten years
+ahead for what is pending."""
+MARKDOWN_LIMIT = 65_000
+"""GitHub refuses comments over 65,536 characters; the comment actions add a header."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,7 @@ class ApplyOptions:
 def plan(inv: Invocation, options: PlanOptions, *, out: TextIO, err: TextIO) -> int:
     declarations = load_declarations(inv.directory)
     project = declarations.project
+    inv = _with_secret_variables(inv, project)
     _announce(inv, "planning against", err)
 
     async def run() -> Plan:
@@ -108,7 +116,7 @@ def plan(inv: Invocation, options: PlanOptions, *, out: TextIO, err: TextIO) -> 
     if options.out_file is not None:
         _write_plan(options.out_file, made)
         err.write(
-            f"ctflow: saved the plan to {options.out_file}; `ctflow apply "
+            f"ctflow: saved the plan to {options.out_file}; `ctflow apply{_env_flag(inv)} "
             f"{options.out_file}` applies exactly this plan\n"
         )
     if options.detailed_exitcode and made.has_changes:
@@ -120,7 +128,7 @@ def _render(made: Plan, fmt: str, color: bool) -> str:
     if fmt == "json":
         return render_json(made)
     if fmt == "markdown":
-        return render_markdown(made)
+        return render_markdown(made, limit=MARKDOWN_LIMIT)
     return render_text(made, color=color)
 
 
@@ -166,7 +174,7 @@ async def _estimate(made: Plan, client: CleverTap) -> Plan:
         if not change.creates or change.payload is None:
             return change
         estimates = await client.estimate_campaign(change.payload)
-        return replace(change, estimate=dict(estimates.by_device))
+        return replace(change, estimate=reach(change.payload, estimates.by_device))
 
     changes = await asyncio.gather(*(one(c) for c in made.changes))
     return replace(made, changes=tuple(changes))
@@ -208,6 +216,7 @@ def apply(inv: Invocation, options: ApplyOptions, *, out: TextIO, err: TextIO) -
         saved = None
         declarations = load_declarations(inv.directory)
         project = declarations.project
+    inv = _with_secret_variables(inv, project)
     _announce(inv, "applying to", err)
     with _journal(project, inv, "apply", err) as (journal, run_id):
 
@@ -223,7 +232,7 @@ def apply(inv: Invocation, options: ApplyOptions, *, out: TextIO, err: TextIO) -
                         journal.finish(run_id, "stale")
                         raise ConflictError(
                             f"the live campaigns changed since {options.plan_file} was saved "
-                            f"({saved.created_at}): run `ctflow plan --out "
+                            f"({saved.created_at}): run `ctflow plan{_env_flag(inv)} --out "
                             f"{options.plan_file}` again and review it"
                         )
                     made = saved
@@ -249,9 +258,20 @@ def apply(inv: Invocation, options: ApplyOptions, *, out: TextIO, err: TextIO) -
                     window=span,
                     say=lambda line: _line(err, line, inv.secrets),
                 )
-                outcome = await applier.run(made)
+                try:
+                    outcome = await applier.run(made)
+                except (KeyboardInterrupt, asyncio.CancelledError):
+                    done = applier.outcome
+                    journal.finish(run_id, "interrupted", done.summary())
+                    err.write(
+                        f"ctflow: interrupted after {len(done.stopped)} stop(s) and "
+                        f"{len(done.created) + len(done.adopted)} create(s); run `ctflow "
+                        f"apply{_env_flag(inv)}` again to finish (it re-creates what a replace "
+                        "stopped)\n"
+                    )
+                    raise
                 journal.finish(run_id, "ok" if outcome.ok else "failed", outcome.summary())
-                out.write(_finished(outcome) + "\n")
+                out.write(_finished(outcome, _env_flag(inv)) + "\n")
                 return outcome.exit_code
 
         return asyncio.run(run())
@@ -295,7 +315,7 @@ def _confirm(
         raise CtflowError("apply cancelled; nothing was changed")
 
 
-def _finished(outcome: Outcome) -> str:
+def _finished(outcome: Outcome, env_flag: str) -> str:
     n = outcome.summary()
     head = "Apply complete" if outcome.ok else "Apply incomplete"
     text = (
@@ -307,7 +327,9 @@ def _finished(outcome: Outcome) -> str:
     for key, message, _code in outcome.failed:
         text += f"\n  ✗ {key}: {message}"
     if not outcome.ok:
-        text += "\nRe-run `ctflow apply`: it adopts what was created and finishes the rest."
+        text += (
+            f"\nRe-run `ctflow apply{env_flag}`: it adopts what was created and finishes the rest."
+        )
     return text
 
 
@@ -323,6 +345,15 @@ def _read_plan(path: Path) -> Plan:
 
 
 def _check_saved(saved: Plan, project: Project, target: Target) -> None:
+    """The plan is for this project and environment, and each create body is the version its
+    hash names (a hand-edited body would otherwise go live under a marker that hides it)."""
+    for change in saved.changes:
+        if change.creates and not _consistent(change, saved.project):
+            raise InvalidInput(
+                f"the saved plan's create body for {change.key!r} does not match its version "
+                f"hash {change.hash}: the file was edited; make a new plan with `ctflow plan "
+                "--out FILE`"
+            )
     if saved.project != project.name:
         raise UsageError(f"the plan is for project {saved.project!r}, this is {project.name!r}")
     env = target.environment.name
@@ -331,6 +362,20 @@ def _check_saved(saved: Plan, project: Project, target: Target) -> None:
             f"the plan is for environment {saved.environment!r}, not {env!r}: add "
             f"--env {saved.environment}"
         )
+
+
+def _consistent(change: Change, project: str) -> bool:
+    spec, payload = change.spec, change.payload
+    if spec is None or payload is None or change.hash is None:
+        return False
+    if digest(spec) != change.hash:
+        return False
+    if payload.get("name") != mark(str(spec.get("name")), project, change.key, change.hash):
+        return False
+    dated = ("name", "where")  # the payload fixes the spec's relative windows to dates
+    return {k: v for k, v in payload.items() if k not in dated} == {
+        k: v for k, v in spec.items() if k not in dated
+    }
 
 
 # --- stop --all -----------------------------------------------------------------------------
@@ -347,14 +392,14 @@ def stop_all(
     """The kill switch: stop every pending or running campaign with this project's marker."""
     project = _project(inv)
     _announce(inv, "stopping campaigns in", err)
-    with _journal(project, inv, "stop-all", err) as (journal, run_id):
+    with _journal(project, inv, "stop-all", err, exclusive=False) as (journal, run_id):
 
         async def run() -> int:
             async with _connect(inv, project) as client:
                 today = _today(inv, project)
                 span = (
                     today - timedelta(days=LOOKBACK_DAYS),
-                    today + timedelta(days=LOOKAHEAD_DAYS),
+                    today + timedelta(days=KILL_SWITCH_LOOKAHEAD_DAYS),
                 )
                 live = await read_live(client, project.name, span)
                 changes = _stop_everything(live)
@@ -444,6 +489,23 @@ def _connect(inv: Invocation, project: Project) -> AbstractAsyncContextManager[C
     return open_client(inv.target, timezone=project.timezone_for(inv.target.environment))
 
 
+def _with_secret_variables(inv: Invocation, project: Project) -> Invocation:
+    """Template variables named like secrets (``api_token``) are masked in everything printed,
+    as the passcode is; the create bodies still carry them to CleverTap."""
+    values = {
+        str(value)
+        for variables in (project.variables, *(e.variables for e in project.environments.values()))
+        for name, value in variables.items()
+        if is_sensitive(name) and isinstance(value, str | int) and len(str(value)) >= 4
+    }
+    return replace(inv, secrets={*inv.secrets, *values}) if values else inv
+
+
+def _env_flag(inv: Invocation) -> str:
+    """`` --env NAME`` for commands ctflow suggests, so they act on the same account."""
+    return "" if inv.target.is_sandbox else f" --env {inv.target.environment.name}"
+
+
 def _announce(inv: Invocation, doing: str, err: TextIO) -> None:
     if inv.target.is_sandbox:
         err.write(
@@ -454,9 +516,13 @@ def _announce(inv: Invocation, doing: str, err: TextIO) -> None:
 
 @contextmanager
 def _journal(
-    project: Project, inv: Invocation, kind: str, err: TextIO
+    project: Project, inv: Invocation, kind: str, err: TextIO, *, exclusive: bool = True
 ) -> Iterator[tuple[Journal, int]]:
-    """Open the journal, take its lock and begin a run; release everything on the way out."""
+    """Open the journal, take its lock and begin a run; release everything on the way out.
+
+    Not ``exclusive`` (the kill switch): a held lock is reported and the run goes ahead, since
+    a runaway apply is exactly when campaigns must be stopped.
+    """
     holder = Holder(
         pid=os.getpid(),
         user=inv.user,
@@ -464,7 +530,19 @@ def _journal(
         command=inv.command,
         started_at=inv.now.isoformat(timespec="seconds"),
     )
-    with Journal.open(project.state_dir / JOURNAL_NAME) as journal, journal.lock(holder):
+    with Journal.open(project.state_dir / JOURNAL_NAME) as journal, ExitStack() as stack:
+        try:
+            stack.enter_context(journal.lock(holder))
+            locked = True
+        except ConflictError as exc:
+            if exclusive:
+                raise
+            locked = False
+            err.write(
+                f"ctflow: warning: {exc.message.removesuffix('; wait for it to finish')}. "
+                "Stopping anyway; it may create campaigns after this: interrupt it (Ctrl-C) "
+                "and run this again\n"
+            )
         if journal.created:
             err.write(
                 f"ctflow: started a new journal at {journal.path}; the ownership markers keep "
@@ -480,7 +558,8 @@ def _journal(
             git_commit=_git_commit(project.root),
             command=inv.command,
         )
-        _settle_abandoned(journal, env, run_id, err)
+        if locked:
+            _settle_abandoned(journal, env, run_id, err)
         try:
             yield journal, run_id
         except BaseException as exc:
@@ -502,6 +581,8 @@ def _settle_abandoned(journal: Journal, env: str, run_id: int, err: TextIO) -> N
     )
     for step in open_steps:
         journal.outcome(step["id"], "abandoned", detail={"settled_by_run": run_id})
+    for run in runs:
+        journal.finish_if_open(run, "killed", {"settled_by_run": run_id})
 
 
 def _outcome_of(exc: BaseException) -> str:

@@ -1,7 +1,8 @@
 """When and how a failed attempt is tried again (stamina: jittered exponential backoff + budget).
 
 Only outcomes that prove the request was not processed are retried: 429, 503, a failed connect;
-502/504 as well for idempotent calls. Ambiguous outcomes, validation and auth never are.
+502/504 and a lost answer as well for idempotent calls. Otherwise ambiguous outcomes,
+validation and auth never are.
 """
 
 from __future__ import annotations
@@ -12,7 +13,12 @@ from typing import TypeVar
 
 import stamina
 
-from ctflow.clevertap.errors import RateLimitedError, ServerError, TransportError
+from ctflow.clevertap.errors import (
+    AmbiguousOutcomeError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+)
 
 T = TypeVar("T")
 
@@ -46,6 +52,8 @@ class RetryPolicy:
 def is_retryable(exc: BaseException, *, idempotent: bool) -> bool:
     if isinstance(exc, RateLimitedError | TransportError):
         return True
+    if idempotent and type(exc) is AmbiguousOutcomeError:
+        return True  # a lost answer: asking again cannot do anything twice
     if isinstance(exc, ServerError) and exc.status is not None:
         return exc.status in NOT_PROCESSED_STATUSES or (
             idempotent and exc.status in GATEWAY_STATUSES

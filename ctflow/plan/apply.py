@@ -10,9 +10,10 @@ this key and version; only when the listing proves it absent does it create agai
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from ctflow.clevertap import (
     AmbiguousOutcomeError,
@@ -23,6 +24,7 @@ from ctflow.clevertap import (
 )
 from ctflow.errors import ExitCode
 from ctflow.journal import Journal
+from ctflow.plan.diff import masked
 from ctflow.plan.live import read_live
 from ctflow.plan.model import Change, LiveRef, Plan, Status
 
@@ -57,6 +59,14 @@ class Outcome:
             "failed": len(self.failed),
             "skipped": len(self.skipped),
         }
+
+
+def reach(payload: Mapping[str, Any], by_device: Mapping[str, int]) -> dict[str, int]:
+    """CleverTap reports email, SMS and WhatsApp reach under ``web`` (§4.4); name the channel."""
+    mode = str(payload.get("target_mode", ""))
+    if mode in ("email", "sms", "whatsapp"):
+        return {mode if device == "web" else device: n for device, n in by_device.items()}
+    return dict(by_device)
 
 
 def _ambiguous(exc: CleverTapError) -> bool:
@@ -203,9 +213,10 @@ class Applier:
             self.journal.outcome(step, "done", campaign_id=created.id)
             self._applied(change, created.id)
             self.outcome.created.append((change.key, created.id))
-            reach = ", ".join(f"{k} {v}" for k, v in sorted(created.estimates.by_device.items()))
+            counts = reach(change.payload, created.estimates.by_device)
+            shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
             self.say(
-                f"  + {change.key}: created {created.id}" + (f" (reach {reach})" if reach else "")
+                f"  + {change.key}: created {created.id}" + (f" (reach {shown})" if shown else "")
             )
             return
         message = f"{RECONCILE_ATTEMPTS} creates went unanswered and none was found by listing"
@@ -223,7 +234,7 @@ class Applier:
 
     def _applied(self, change: Change, campaign_id: int) -> None:
         assert change.hash is not None
-        spec = change.spec if change.spec is not None else {}
+        spec = masked(change.spec) if change.spec is not None else {}
         self.journal.record_spec(
             self.environment, change.key, change.hash, spec, campaign_id=campaign_id
         )

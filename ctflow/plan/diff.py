@@ -49,6 +49,18 @@ def _same(a: Any, b: Any) -> bool:
     )
 
 
+def masked(body: Any, prefix: str = "") -> Any:
+    """``body`` with the value at every sensitive path replaced by ``SENSITIVE`` (what the
+    journal keeps of a create body)."""
+    if isinstance(body, Mapping):
+        out = {}
+        for key, value in body.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            out[key] = SENSITIVE if is_sensitive(path) else masked(value, path)
+        return out
+    return body
+
+
 def _mask(path: str, value: Any) -> Any:
     return SENSITIVE if value is not None and is_sensitive(path) else value
 

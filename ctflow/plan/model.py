@@ -243,6 +243,8 @@ def from_dict(raw: Mapping[str, Any]) -> Plan:
     if not isinstance(raw, Mapping):
         raise PlanFormatError("not a ctflow plan (expected a JSON object)")
     version = raw.get("format_version")
+    if version is None:
+        raise PlanFormatError("not a ctflow plan (no format_version): save one with --out FILE")
     if version != FORMAT_VERSION:
         raise PlanFormatError(
             f"plan format_version {version!r}; this ctflow reads format_version {FORMAT_VERSION}"

@@ -152,3 +152,14 @@ async def test_backoff_happens_outside_the_slot_so_other_calls_proceed() -> None
     assert order[-1] == 1
     assert sorted(order) == [1, 2, 3, 4, 5]
     assert len(rec.requests) == 6
+
+
+def test_a_lost_answer_is_asked_again_only_when_asking_twice_is_harmless() -> None:
+    from ctflow.clevertap.errors import AmbiguousOutcomeError, UnexpectedResponseError
+    from ctflow.clevertap.retry import is_retryable
+
+    lost = AmbiguousOutcomeError("connection reset after sending", endpoint="POST /x")
+    assert is_retryable(lost, idempotent=True)  # a listing, a stop
+    assert not is_retryable(lost, idempotent=False)  # a create, an upload, a send
+    unreadable = UnexpectedResponseError("success without an id", endpoint="POST /x")
+    assert not is_retryable(unreadable, idempotent=True)

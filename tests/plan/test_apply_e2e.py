@@ -317,3 +317,71 @@ def test_creates_stay_under_the_accounts_ceiling(tmp_path: Path) -> None:
         sb.close()
     assert statuses.of("create") == [200] * 5
     assert all(status == 200 for _family, status in statuses.seen), statuses.seen
+
+
+def test_a_hand_edited_saved_plan_is_refused(bed: Bed, tmp_path: Path) -> None:
+    """The marker would hide the edit from every later plan, so the body must match its hash."""
+    import json
+
+    saved = tmp_path / "plan.json"
+    assert bed.plan(out_file=saved).code == 0
+    doc = json.loads(saved.read_text())
+    promo = next(c for c in doc["changes"] if c["key"] == "promo")
+    promo["payload"]["content"]["subject"] = "TAMPERED"
+    saved.write_text(json.dumps(doc))
+
+    refused = bed.apply(plan_file=saved)
+    assert refused.code == 3
+    assert "create body for 'promo' does not match its version hash" in refused.err
+    assert bed.campaigns() == []
+
+
+def test_the_kill_switch_works_while_an_apply_holds_the_journal(bed: Bed) -> None:
+    assert bed.apply().code == 0
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(HOLD_LOCK), str(bed.journal_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        stopped = bed.stop_all()
+    finally:
+        holder.communicate(timeout=10)
+    assert stopped.code == 0, stopped.err
+    assert "pid 4242 (ana@ci-7)" in stopped.err and "Stopping anyway" in stopped.err
+    assert bed.live() == {}
+
+
+def test_secret_looking_variables_are_masked_in_plans_and_the_journal(bed: Bed) -> None:
+    bed.write(
+        {
+            "ctflow.yaml": "project: shop\ntimezone: Europe/Berlin\n"
+            "variables: {api_token: sk_live_SECRET999}\n",
+            "campaigns/promo.yaml": PROMO_WITH_TOKEN,
+        }
+    )
+    planned = bed.plan()
+    assert planned.code == 0, planned.err
+    assert "sk_live_SECRET999" not in planned.out and "Token ***" in planned.out
+    assert bed.apply().code == 0
+    (live,) = [c for c in bed.campaigns() if "promo" in c["name"]]
+    assert live["payload"]["webhook_key_value"]["subject"] == "Token sk_live_SECRET999"
+    journal_bytes = b"".join(p.read_bytes() for p in bed.journal_path.parent.glob("journal.db*"))
+    assert b"hunter2" not in journal_bytes, "a sensitive field's value is masked in the journal"
+
+
+PROMO_WITH_TOKEN = """\
+kind: Campaign
+key: promo
+name: Winter promo
+channel: webhook
+audience:
+  did:
+    - {event: Charged, in_last: 30d}
+content:
+  endpoint: orders
+  key_values: {password: hunter2, subject: "Token [[ vars.api_token ]]"}
+schedule: {at: "2027-02-01 09:00"}
+"""
