@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ctflow import plancmd
+from ctflow import plancmd, runs
 from ctflow.clevertap import CleverTap, Credentials, Limits
 from ctflow.config import find_project, resolve_target
 from ctflow.connect import open_sandbox
@@ -94,11 +94,11 @@ class Counted:
             self.seconds += time.perf_counter() - started
 
 
-def invocation(root: Path, app: Any, limits: Limits | None = None) -> plancmd.Invocation:
+def invocation(root: Path, app: Any, limits: Limits | None = None) -> runs.Invocation:
     def connect() -> CleverTap:
         return CleverTap.in_process(app, CREDS, limits=limits or Limits())
 
-    return plancmd.Invocation(
+    return runs.Invocation(
         directory=root,
         target=resolve_target(find_project(root), None, {}),
         now=datetime.now(UTC),

@@ -20,7 +20,7 @@ import click
 
 from ctflow import __version__
 from ctflow.config import Project, Target, find_project, resolve_target
-from ctflow.errors import CtflowError, ExitCode, InvalidInput
+from ctflow.errors import CtflowError, ExitCode, InvalidInput, mask
 
 
 @dataclass
@@ -144,7 +144,7 @@ def _invocation(state: AppState, env: str | None) -> Any:
     import shlex
     import socket
 
-    from ctflow.plancmd import Invocation
+    from ctflow.runs import Invocation
 
     target = state.target(env)
     environ = state.environ
@@ -295,11 +295,11 @@ def apply(
 @pass_state
 def stop(state: AppState, everything: bool, env: str | None, auto_approve: bool) -> int:
     """The kill switch: stop every pending or running campaign of this project (--all)."""
-    from ctflow import plancmd
+    from ctflow import stopcmd
 
     if not everything:
         raise click.UsageError("say --all: stop stops every campaign of the project")
-    return plancmd.stop_all(
+    return stopcmd.stop_all(
         _invocation(state, env),
         auto_approve=auto_approve,
         confirm=_confirm(),
@@ -487,10 +487,7 @@ def run(argv: Sequence[str] | None, environ: Mapping[str, str]) -> int:
 
 def _say(text: str, state: AppState) -> None:
     """Print to stderr with every known passcode masked, whatever raised the message."""
-    for value in sorted(_secrets(state), key=len, reverse=True):
-        if len(value) >= 4:
-            text = text.replace(value, "***")
-    click.echo(text, err=True)
+    click.echo(mask(text, _secrets(state)), err=True)
 
 
 def main() -> NoReturn:

@@ -26,7 +26,7 @@ from ctflow.errors import ExitCode
 from ctflow.journal import Journal
 from ctflow.plan.diff import masked
 from ctflow.plan.live import read_live
-from ctflow.plan.model import Change, LiveRef, Plan, Status
+from ctflow.plan.model import ACTIVE, Change, LiveRef, Plan, Status
 
 RECONCILE_ATTEMPTS = 3
 """Creates of one change, counting those a listing proved never happened."""
@@ -165,7 +165,7 @@ class Applier:
         except CleverTapError:
             return None
         now = next((r for r in live.refs() if r.id == ref.id), None)
-        return now is None or now.status not in (Status.PENDING, Status.RUNNING)
+        return now is None or now.status not in ACTIVE
 
     # --- creates ------------------------------------------------------------------------------
 

@@ -118,16 +118,22 @@ def _rendered(
     return data if len(problems) == before else None
 
 
-def _starts_at(payload: Mapping[str, Any], timezone: str) -> datetime | None:
-    """The start of ``payload["when"]`` (``"YYYYMMDD HH:MM"`` in the account timezone)."""
+def schedule_start(payload: Mapping[str, Any]) -> datetime | None:
+    """The (first) start of a create body's ``when`` as the account's wall time: the
+    ``"YYYYMMDD HH:MM"`` text, or the recurring object's ``start_time``; ``None`` for ``now``."""
     when = payload.get("when")
     text = when.get("start_time") if isinstance(when, Mapping) else when
     if not isinstance(text, str) or text == "now":
         return None
     try:
-        return datetime.strptime(text, SCHEDULE_FORMAT).replace(tzinfo=ZoneInfo(timezone))
+        return datetime.strptime(text, SCHEDULE_FORMAT)
     except ValueError:
         return None
+
+
+def _starts_at(payload: Mapping[str, Any], timezone: str) -> datetime | None:
+    start = schedule_start(payload)
+    return None if start is None else start.replace(tzinfo=ZoneInfo(timezone))
 
 
 def _at(data: Any, keys: tuple[str | int, ...]) -> Any:

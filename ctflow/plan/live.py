@@ -13,10 +13,12 @@ import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
+from typing import Any
 
 from ctflow.clevertap import CampaignSummary, CleverTap
 from ctflow.plan import marker
+from ctflow.plan.desired import schedule_start
 from ctflow.plan.model import LiveRef, Status
 
 logger = logging.getLogger("ctflow.plan")
@@ -76,18 +78,10 @@ def window(today: date, scheduled: Iterable[date] = ()) -> tuple[date, date]:
     return first, last
 
 
-def scheduled_dates(payloads: Iterable[Mapping[str, object]]) -> list[date]:
+def scheduled_dates(payloads: Iterable[Mapping[str, Any]]) -> list[date]:
     """The start dates of the ``when`` of create bodies (``"YYYYMMDD HH:MM"`` or the object)."""
-    out = []
-    for payload in payloads:
-        when = payload.get("when")
-        text = when.get("start_time") if isinstance(when, Mapping) else when
-        if isinstance(text, str) and text[:8].isdigit():
-            try:
-                out.append(datetime.strptime(text[:8], "%Y%m%d").date())
-            except ValueError:
-                continue
-    return out
+    starts = (schedule_start(payload) for payload in payloads)
+    return [start.date() for start in starts if start is not None]
 
 
 def from_summaries(

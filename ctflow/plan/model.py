@@ -35,6 +35,10 @@ class Status(StrEnum):
     STOPPED = "stopped"
 
 
+ACTIVE = (Status.PENDING, Status.RUNNING)
+"""The statuses of a campaign that has yet to send, or is sending: what a stop acts on."""
+
+
 @dataclass(frozen=True)
 class LiveRef:
     """One live campaign of ours, as listed."""

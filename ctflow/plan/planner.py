@@ -23,9 +23,8 @@ from ctflow.plan.desired import Desired
 from ctflow.plan.diff import field_changes
 from ctflow.plan.live import LiveState
 from ctflow.plan.marker import display_name
-from ctflow.plan.model import Action, Change, LiveRef, Note, NoteKind, Plan, Status
+from ctflow.plan.model import ACTIVE, Action, Change, LiveRef, Note, NoteKind, Plan, Status
 
-ACTIVE = (Status.PENDING, Status.RUNNING)
 UNCHANGED: Final = "unchanged"
 """A key whose live campaign is the declared version (or that version was sent)."""
 Outcome = Change | Note | Literal["unchanged"] | None

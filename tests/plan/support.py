@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ctflow import plancmd
+from ctflow import plancmd, runs, stopcmd
 from ctflow.clevertap import CleverTap, Limits, RetryPolicy
 from ctflow.config import find_project, resolve_target
 from ctflow.connect import sandbox_client
@@ -234,8 +234,8 @@ class Bed:
     def write(self, overrides: Mapping[str, str | None] | None = None) -> None:
         write_project(self.root, overrides)
 
-    def invocation(self, command: str = "ctflow") -> plancmd.Invocation:
-        return plancmd.Invocation(
+    def invocation(self, command: str = "ctflow") -> runs.Invocation:
+        return runs.Invocation(
             directory=self.root,
             target=resolve_target(find_project(self.root), None, {}),
             now=self.sb.clock.now(),
@@ -260,7 +260,7 @@ class Bed:
     ) -> Ran:
         inv = self.invocation()
         return self._run(
-            lambda out, err: plancmd.stop_all(
+            lambda out, err: stopcmd.stop_all(
                 inv, auto_approve=auto_approve, confirm=confirm, out=out, err=err
             )
         )

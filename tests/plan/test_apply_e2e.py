@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -288,7 +289,10 @@ with Journal.open(Path(sys.argv[1])) as journal, journal.lock(
 """
 
 
-def test_a_second_apply_is_refused_while_another_holds_the_journal(bed: Bed) -> None:
+@contextmanager
+def lock_held_elsewhere(bed: Bed) -> Iterator[None]:
+    """The journal's lock held by another process (flock is per open file) until the block
+    ends."""
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(HOLD_LOCK), str(bed.journal_path)],
         stdin=subprocess.PIPE,
@@ -297,9 +301,14 @@ def test_a_second_apply_is_refused_while_another_holds_the_journal(bed: Bed) -> 
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
-        refused = bed.apply()
+        yield
     finally:
         holder.communicate(timeout=10)
+
+
+def test_a_second_apply_is_refused_while_another_holds_the_journal(bed: Bed) -> None:
+    with lock_held_elsewhere(bed):
+        refused = bed.apply()
     assert refused.code == 7
     assert "locked by another run: pid 4242 (ana@ci-7), `ctflow apply`" in refused.err
     assert bed.campaigns() == []
@@ -338,17 +347,8 @@ def test_a_hand_edited_saved_plan_is_refused(bed: Bed, tmp_path: Path) -> None:
 
 def test_the_kill_switch_works_while_an_apply_holds_the_journal(bed: Bed) -> None:
     assert bed.apply().code == 0
-    holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(HOLD_LOCK), str(bed.journal_path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+    with lock_held_elsewhere(bed):
         stopped = bed.stop_all()
-    finally:
-        holder.communicate(timeout=10)
     assert stopped.code == 0, stopped.err
     assert "pid 4242 (ana@ci-7)" in stopped.err and "Stopping anyway" in stopped.err
     assert bed.live() == {}

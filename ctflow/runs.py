@@ -1,0 +1,189 @@
+"""What ``plan``, ``apply`` and ``stop --all`` share: the invocation (what ``cli.py`` read from
+the process), connecting to the target, and a journaled, locked run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+from collections.abc import Callable, Collection, Iterator
+from contextlib import AbstractAsyncContextManager, ExitStack, contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from ctflow.clevertap import CleverTap
+from ctflow.config import CONFIG_NAME, Project, Target, find_project
+from ctflow.connect import open_client
+from ctflow.errors import ConfigError, ConflictError, GateError, mask
+from ctflow.journal import JOURNAL_NAME, Holder, Journal
+from ctflow.plan.diff import is_sensitive
+
+Connect = Callable[[], AbstractAsyncContextManager[CleverTap]]
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One run of a command: where, against what, when, by whom, and how to print."""
+
+    directory: Path
+    target: Target
+    now: datetime
+    user: str
+    host: str
+    command: str
+    color: bool = False
+    step_summary: Path | None = None
+    secrets: Collection[str] = field(default=(), repr=False)
+    connect: Connect | None = None
+    """Tests hand in a client of their own sandbox; by default the target's."""
+
+
+def find_declared_project(inv: Invocation) -> Project:
+    project = find_project(inv.directory)
+    if not project.found:
+        raise ConfigError(
+            f"no {CONFIG_NAME} in {inv.directory.resolve()} or any directory above it: the "
+            "project's name is what marks its campaigns"
+        )
+    return project
+
+
+def today_of(inv: Invocation, project: Project) -> date:
+    return inv.now.astimezone(ZoneInfo(project.timezone_for(inv.target.environment))).date()
+
+
+def connect(inv: Invocation, project: Project) -> AbstractAsyncContextManager[CleverTap]:
+    if inv.connect is not None:
+        return inv.connect()
+    return open_client(inv.target, timezone=project.timezone_for(inv.target.environment))
+
+
+def with_secret_variables(inv: Invocation, project: Project) -> Invocation:
+    """Template variables named like secrets (``api_token``) are masked in everything printed,
+    as the passcode is; the create bodies still carry them to CleverTap."""
+    values = {
+        str(value)
+        for variables in (project.variables, *(e.variables for e in project.environments.values()))
+        for name, value in variables.items()
+        if is_sensitive(name) and isinstance(value, str | int) and len(str(value)) >= 4
+    }
+    return replace(inv, secrets={*inv.secrets, *values}) if values else inv
+
+
+def env_flag(inv: Invocation) -> str:
+    """`` --env NAME`` for commands ctflow suggests, so they act on the same account."""
+    return "" if inv.target.is_sandbox else f" --env {inv.target.environment.name}"
+
+
+def announce(inv: Invocation, doing: str, err: TextIO) -> None:
+    if inv.target.is_sandbox:
+        err.write(
+            f"ctflow: {doing} the built-in sandbox ({inv.target.sandbox_db}); set credentials "
+            "and --env to work on a real account\n"
+        )
+
+
+@contextmanager
+def journal_run(
+    project: Project, inv: Invocation, kind: str, err: TextIO, *, exclusive: bool = True
+) -> Iterator[tuple[Journal, int]]:
+    """Open the journal, take its lock and begin a run; release everything on the way out.
+
+    Not ``exclusive`` (the kill switch): a held lock is reported and the run goes ahead, since
+    a runaway apply is exactly when campaigns must be stopped.
+    """
+    holder = Holder(
+        pid=os.getpid(),
+        user=inv.user,
+        host=inv.host,
+        command=inv.command,
+        started_at=inv.now.isoformat(timespec="seconds"),
+    )
+    with Journal.open(project.state_dir / JOURNAL_NAME) as journal, ExitStack() as stack:
+        try:
+            stack.enter_context(journal.lock(holder))
+            locked = True
+        except ConflictError as exc:
+            if exclusive:
+                raise
+            locked = False
+            err.write(
+                f"ctflow: warning: {exc.message.removesuffix('; wait for it to finish')}. "
+                "Stopping anyway; it may create campaigns after this: interrupt it (Ctrl-C) "
+                "and run this again\n"
+            )
+        if journal.created:
+            err.write(
+                f"ctflow: started a new journal at {journal.path}; the ownership markers keep "
+                "campaigns from being duplicated, and from now on plans show per-field diffs\n"
+            )
+        env = inv.target.environment.name
+        run_id = journal.begin(
+            kind,
+            project=project.name,
+            environment=env,
+            user=inv.user,
+            host=inv.host,
+            git_commit=_git_commit(project.root),
+            command=inv.command,
+        )
+        if locked:
+            _settle_abandoned(journal, env, run_id, err)
+        try:
+            yield journal, run_id
+        except BaseException as exc:
+            journal.finish_if_open(run_id, _outcome_of(exc), {"error": str(exc)[:500]})
+            raise
+        journal.finish_if_open(run_id, "ok")
+
+
+def _settle_abandoned(journal: Journal, env: str, run_id: int, err: TextIO) -> None:
+    """Steps a killed run left without an outcome: this run re-reads the account, so they are
+    closed as ``abandoned``, pointing at it."""
+    open_steps = [s for s in journal.unfinished_steps(env) if s["run_id"] != run_id]
+    if not open_steps:
+        return
+    runs = sorted({s["run_id"] for s in open_steps})
+    err.write(
+        f"ctflow: run {', '.join(map(str, runs))} stopped without finishing "
+        f"{len(open_steps)} step(s); this run reads the account afresh and completes the work\n"
+    )
+    for step in open_steps:
+        journal.outcome(step["id"], "abandoned", detail={"settled_by_run": run_id})
+    for run in runs:
+        journal.finish_if_open(run, "killed", {"settled_by_run": run_id})
+
+
+def _outcome_of(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError):
+        return "interrupted"
+    if isinstance(exc, GateError):
+        return "gated"
+    if isinstance(exc, ConflictError):
+        return "stale"
+    return "failed"
+
+
+def _git_commit(root: Path) -> str | None:
+    """The commit checked out at ``root``, with ``+dirty`` when files differ; ``None`` outside
+    git."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head or None
+
+
+def say_line(err: TextIO, line: str, secrets: Collection[str]) -> None:
+    err.write(mask(line, secrets) + "\n")
+    err.flush()
