@@ -3,3 +3,19 @@
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+
+__all__ = ["Account", "JournalLedger", "Ledger", "MemoryLedger", "UploadSummary", "upload_records"]
+
+
+def __getattr__(name: str) -> object:
+    """The upload API, imported on first use so that ``ctflow --help`` stays quick."""
+    if name in ("Account", "UploadSummary", "upload_records"):
+        from ctflow.upload import api
+
+        return getattr(api, name)
+    if name in ("JournalLedger", "Ledger", "MemoryLedger"):
+        from ctflow.upload import ledger
+
+        return getattr(ledger, name)
+    raise AttributeError(f"module 'ctflow' has no attribute {name!r}")

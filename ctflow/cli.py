@@ -308,6 +308,11 @@ def stop(state: AppState, everything: bool, env: str | None, auto_approve: bool)
     )
 
 
+_FORMAT_OPTION_EARLY = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+
+
 def _under(state: AppState, path: Path | None) -> Path | None:
     """A relative FILE means one in the -C directory ("run as if started in DIR")."""
     if path is None or path.is_absolute():
@@ -319,6 +324,82 @@ def _secrets(state: AppState) -> set[str]:
     found = set(state.secrets)
     found.update(v for k, v in state.environ.items() if "PASSCODE" in k.upper())
     return found
+
+
+# --- upload --------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(["events", "profiles", "tokens"]))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--env", "env", default=None, metavar="ENV", help="Environment (default: sandbox).")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 15),
+    default=15,
+    show_default=True,
+    help="Calls in flight; CleverTap allows 15 per account, so share them between jobs.",
+)
+@click.option("--restart", is_flag=True, help="Forget what was sent and upload everything again.")
+@click.option(
+    "--resend-ambiguous",
+    is_flag=True,
+    help="Send again batches whose answer was lost (events may then arrive twice).",
+)
+@click.option(
+    "--accept-ambiguous",
+    is_flag=True,
+    help="Count batches whose answer was lost as arrived (you checked that they did).",
+)
+@click.option(
+    "--dead-letter",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="Append rejected records here (default: .ctflow/rejected/<file>.<id>.jsonl).",
+)
+@_FORMAT_OPTION_EARLY
+@pass_state
+def upload(
+    state: AppState,
+    kind: str,
+    files: tuple[Path, ...],
+    env: str | None,
+    concurrency: int,
+    restart: bool,
+    resend_ambiguous: bool,
+    accept_ambiguous: bool,
+    dead_letter: Path | None,
+    fmt: str,
+) -> int:
+    """Upload JSONL or CSV files (optionally .gz) of events, profiles or device tokens.
+
+    Every record is checked against the declared schemas and CleverTap's rules first; rejected
+    ones are written, with their file, line and reason, to a dead-letter file. A re-run sends
+    only the batches that did not arrive.
+    """
+    from ctflow import uploadcmd
+
+    if resend_ambiguous and accept_ambiguous:
+        raise click.UsageError("--resend-ambiguous and --accept-ambiguous contradict each other")
+    options = uploadcmd.UploadOptions(
+        kind,  # type: ignore[arg-type]
+        tuple(p for p in (_under(state, f) for f in files) if p is not None),
+        concurrency=concurrency,
+        restart=restart,
+        resend_ambiguous=resend_ambiguous,
+        accept_ambiguous=accept_ambiguous,
+        dead_letter=_under(state, dead_letter),
+        fmt=fmt,
+        terminal=_terminal(sys.stderr, state.environ),
+    )
+    return uploadcmd.upload(_invocation(state, env), options, out=sys.stdout, err=sys.stderr)
+
+
+def _terminal(stream: Any, environ: Mapping[str, str]) -> bool:
+    """A progress bar only on a terminal that can redraw lines."""
+    if environ.get("TERM") == "dumb" or environ.get("CI"):
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
 
 
 # --- read commands --------------------------------------------------------------------------
@@ -422,7 +503,12 @@ def reset(state: AppState, db: Path | None) -> int:
     """Delete every profile, event, campaign and send the sandbox holds."""
     from ctflow import sandboxcmd
 
-    return sandboxcmd.reset(_sandbox_db(state, db), out=sys.stdout)
+    journal = None
+    if db is None:  # the project's own sandbox: its journal's uploads go with it
+        from ctflow.journal import JOURNAL_NAME
+
+        journal = state.project().state_dir / JOURNAL_NAME
+    return sandboxcmd.reset(_sandbox_db(state, db), out=sys.stdout, journal=journal)
 
 
 @sandbox.command()

@@ -1,8 +1,9 @@
 """The local journal (``.ctflow/journal.db``): what the API cannot tell ctflow.
 
 Owns the audit trail of runs and their steps (each intent committed before its API call), the
-last-applied spec of each campaign version, the campaigns ctflow itself stopped, and the lock that
-keeps two applies on one machine apart. Imports only the standard library and ``ctflow.errors``;
+last-applied spec of each campaign version, the campaigns ctflow itself stopped, the upload ledger
+(each batch's state, and which files were uploaded whole), and the lock that keeps two applies on
+one machine apart. Imports only the standard library and ``ctflow.errors``;
 the caller passes user, host and git commit in.
 """
 
@@ -23,7 +24,7 @@ from typing import Any
 from ctflow.errors import ConflictError, CtflowError
 
 JOURNAL_NAME = "journal.db"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Later versions add tables here (IF NOT EXISTS) and raise SCHEMA_VERSION.
 _SCHEMA = (
@@ -43,6 +44,15 @@ _SCHEMA = (
         environment TEXT NOT NULL, key TEXT NOT NULL, hash TEXT NOT NULL,
         spec TEXT NOT NULL, campaign_id INTEGER, applied_at TEXT NOT NULL,
         PRIMARY KEY (environment, key, hash))""",
+    # version 2: the upload ledger
+    """CREATE TABLE IF NOT EXISTS upload_batches (
+        environment TEXT NOT NULL, batch_id TEXT NOT NULL, state TEXT NOT NULL,
+        records INTEGER NOT NULL, run_id INTEGER, updated_at TEXT NOT NULL, detail TEXT,
+        PRIMARY KEY (environment, batch_id))""",
+    """CREATE TABLE IF NOT EXISTS uploads (
+        environment TEXT NOT NULL, upload_key TEXT NOT NULL, kind TEXT NOT NULL,
+        source TEXT NOT NULL, dataset TEXT, state TEXT NOT NULL, summary TEXT,
+        run_id INTEGER, updated_at TEXT NOT NULL, PRIMARY KEY (environment, upload_key))""",
 )
 
 _RUN_COLUMNS = (
@@ -296,6 +306,95 @@ class Journal:
             (environment,),
         )
         return [_row(row, "detail") for row in rows]
+
+    # -- the upload ledger -------------------------------------------------------------------
+
+    def batch_states(self, environment: str, prefix: str) -> dict[str, str]:
+        """The state of every batch whose id starts with ``prefix``."""
+        rows = self._query(
+            "SELECT batch_id, state FROM upload_batches"
+            " WHERE environment = ? AND substr(batch_id, 1, ?) = ?",
+            (environment, len(prefix), prefix),
+        )
+        return {row["batch_id"]: row["state"] for row in rows}
+
+    def batch_state(
+        self,
+        environment: str,
+        batch_id: str,
+        state: str,
+        *,
+        records: int,
+        run_id: int | None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Record a batch's state (``sending`` before its call, then how it ended)."""
+        self._execute(
+            "INSERT INTO upload_batches (environment, batch_id, state, records, run_id,"
+            " updated_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (environment, batch_id) DO UPDATE SET state = excluded.state,"
+            " records = excluded.records, run_id = excluded.run_id,"
+            " updated_at = excluded.updated_at, detail = excluded.detail",
+            (environment, batch_id, state, records, run_id, self._stamp(), _dumps(detail)),
+        )
+
+    def forget_batches(self, environment: str, prefix: str) -> int:
+        """Forget every batch whose id starts with ``prefix`` (``upload --restart``)."""
+        cursor = self._execute(
+            "DELETE FROM upload_batches WHERE environment = ? AND substr(batch_id, 1, ?) = ?",
+            (environment, len(prefix), prefix),
+        )
+        return cursor.rowcount
+
+    def record_upload(
+        self,
+        environment: str,
+        upload_key: str,
+        *,
+        kind: str,
+        source: str,
+        dataset: str | None,
+        state: str,
+        summary: Mapping[str, Any],
+        run_id: int | None,
+    ) -> None:
+        """How the upload of one file content ended: ``complete`` or ``partial``."""
+        self._execute(
+            "INSERT INTO uploads (environment, upload_key, kind, source, dataset, state, summary,"
+            " run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (environment, upload_key) DO UPDATE SET kind = excluded.kind,"
+            " source = excluded.source, dataset = excluded.dataset, state = excluded.state,"
+            " summary = excluded.summary, run_id = excluded.run_id,"
+            " updated_at = excluded.updated_at",
+            (
+                environment,
+                upload_key,
+                kind,
+                source,
+                dataset,
+                state,
+                _dumps(summary),
+                run_id,
+                self._stamp(),
+            ),
+        )
+
+    def uploads(self, environment: str) -> list[dict[str, Any]]:
+        """Every upload recorded in ``environment``, newest first."""
+        rows = self._query(
+            "SELECT upload_key, kind, source, dataset, state, summary, run_id, updated_at"
+            " FROM uploads WHERE environment = ? ORDER BY updated_at DESC, rowid DESC",
+            (environment,),
+        )
+        return [_row(row, "summary") for row in rows]
+
+    def forget_environment_uploads(self, environment: str) -> int:
+        """Forget what was uploaded to ``environment`` (its account was emptied)."""
+        batches = self._execute(
+            "DELETE FROM upload_batches WHERE environment = ?", (environment,)
+        ).rowcount
+        self._execute("DELETE FROM uploads WHERE environment = ?", (environment,))
+        return batches
 
     def _stamp(self) -> str:
         return self._now().astimezone(UTC).isoformat(timespec="seconds")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from ctflow import __version__
 from ctflow.clevertap import CleverTap
@@ -28,11 +29,12 @@ from ctflow.errors import (
 )
 from ctflow.journal import JOURNAL_NAME, Journal
 from ctflow.plan.apply import Applier, Outcome, reach
+from ctflow.plan.datasets import DatasetFacts, dataset_changes
 from ctflow.plan.desired import desired_state
 from ctflow.plan.live import read_live, scheduled_dates
 from ctflow.plan.live import window as live_window
 from ctflow.plan.marker import digest, mark
-from ctflow.plan.model import Change, Plan, PlanFormatError, Status
+from ctflow.plan.model import Action, Change, Plan, PlanFormatError, Status
 from ctflow.plan.planner import Context, make_plan, targeted
 from ctflow.plan.render_json import load as load_plan
 from ctflow.plan.render_json import render_json, save
@@ -51,6 +53,13 @@ from ctflow.runs import (
 )
 from ctflow.spec.model import Declarations
 from ctflow.spec.validate import load as load_declarations
+from ctflow.upload.datasets import dataset_facts, dataset_jobs
+from ctflow.upload.engine import Options as UploadEngineOptions
+from ctflow.upload.job import FileJob, schemas_of
+from ctflow.upload.report import FileResult, to_json
+from ctflow.upload.report import text as upload_text
+from ctflow.upload.runner import RunSettings, run_jobs
+from ctflow.uploadcmd import exit_code as upload_exit_code
 
 MARKDOWN_LIMIT = 65_000
 """GitHub refuses comments over 65,536 characters; the comment actions add a header."""
@@ -131,7 +140,8 @@ async def _plan(
     desired = desired_state(declarations, env, today)
     span = live_window(today, scheduled_dates(d.payload for d in desired))
     live = await read_live(client, project.name, span)
-    keys = {d.key for d in desired} | set(live.by_key)
+    jobs = dataset_jobs(declarations)
+    keys = {d.key for d in desired} | set(live.by_key) | set(jobs)
     for name in (*targets, *replacing):
         if not any(targeted(key, (name,)) for key in keys):
             raise UsageError(
@@ -150,7 +160,23 @@ async def _plan(
         replace=frozenset(replacing),
         ctflow_version=__version__,
     )
-    return make_plan(desired, live, ctx)
+    made = make_plan(desired, live, ctx)
+    if not jobs:
+        return made
+    uploads, unchanged = dataset_changes(_dataset_facts(project, jobs, env.name), targets)
+    return replace(
+        made,
+        changes=(*made.changes, *uploads),
+        unchanged=(*made.unchanged, *unchanged),
+    )
+
+
+def _dataset_facts(project: Project, jobs: dict[str, FileJob], env: str) -> list[DatasetFacts]:
+    path = project.state_dir / JOURNAL_NAME
+    if not path.exists():
+        return dataset_facts(jobs, project.root, None, env)
+    with Journal.open(path) as journal:
+        return dataset_facts(jobs, project.root, journal, env)
 
 
 async def _estimate(made: Plan, client: CleverTap) -> Plan:
@@ -235,6 +261,9 @@ def apply(inv: Invocation, options: ApplyOptions, *, out: TextIO, err: TextIO) -
                 _gate(made, options, journal, run_id)
                 if saved is None and not options.auto_approve:
                     _confirm(made, inv, options, journal, run_id, out)
+                uploads = await _upload_datasets(
+                    client, journal, run_id, inv, project, declarations, made, err
+                )
                 applier = Applier(
                     client,
                     journal,
@@ -256,11 +285,57 @@ def apply(inv: Invocation, options: ApplyOptions, *, out: TextIO, err: TextIO) -
                         "stopped)\n"
                     )
                     raise
-                journal.finish(run_id, "ok" if outcome.ok else "failed", outcome.summary())
+                upload_code = upload_exit_code(to_json(uploads)) if uploads else ExitCode.OK
+                ok = outcome.ok and upload_code == ExitCode.OK
+                journal.finish(run_id, "ok" if ok else "failed", outcome.summary())
+                if uploads:
+                    out.write(upload_text(uploads, env_flag=env_flag(inv)))
                 out.write(_finished(outcome, env_flag(inv)) + "\n")
-                return outcome.exit_code
+                return outcome.exit_code if outcome.exit_code != ExitCode.OK else upload_code
 
         return asyncio.run(run())
+
+
+async def _upload_datasets(
+    client: CleverTap,
+    journal: Journal,
+    run_id: int,
+    inv: Invocation,
+    project: Project,
+    declarations: Declarations | None,
+    made: Plan,
+    err: TextIO,
+) -> list[FileResult]:
+    """Upload the plan's datasets (before any campaign is created, so the data is there)."""
+    changes = [c for c in made.changes if c.action is Action.UPLOAD]
+    if not changes:
+        return []
+    if declarations is None:  # a saved plan: the files must still be what was planned
+        declarations = load_declarations(inv.directory)
+    jobs = dataset_jobs(declarations)
+    for change in changes:
+        job = jobs.get(change.key)
+        if job is None or job.prefix != change.hash:
+            raise ConflictError(
+                f"dataset {change.key!r} changed since the plan was saved: run `ctflow "
+                f"plan{env_flag(inv)} --out FILE` again and review it"
+            )
+    settings = RunSettings(
+        options=UploadEngineOptions(),
+        schemas=schemas_of(declarations),
+        timezone=ZoneInfo(project.timezone_for(inv.target.environment)),
+        state_dir=project.state_dir,
+    )
+    return await run_jobs(
+        client,
+        journal,
+        run_id,
+        inv.target.environment.name,
+        [jobs[c.key] for c in changes],
+        settings,
+        err=err,
+        say=lambda line: say_line(err, line, inv.secrets),
+    )
 
 
 def _gate(made: Plan, options: ApplyOptions, journal: Journal, run_id: int) -> None:

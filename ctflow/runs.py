@@ -117,10 +117,7 @@ def journal_run(
                 "and run this again\n"
             )
         if journal.created:
-            err.write(
-                f"ctflow: started a new journal at {journal.path}; the ownership markers keep "
-                "campaigns from being duplicated, and from now on plans show per-field diffs\n"
-            )
+            err.write(f"ctflow: started a new journal at {journal.path}; {_NEW_JOURNAL.get(kind, _NEW_JOURNAL_DEFAULT)}\n")
         env = inv.target.environment.name
         run_id = journal.begin(
             kind,
@@ -139,6 +136,15 @@ def journal_run(
             journal.finish_if_open(run_id, _outcome_of(exc), {"error": str(exc)[:500]})
             raise
         journal.finish_if_open(run_id, "ok")
+
+
+_NEW_JOURNAL = {
+    "upload": "it records each batch sent, so that a re-run sends only what did not arrive",
+}
+_NEW_JOURNAL_DEFAULT = (
+    "the ownership markers keep campaigns from being duplicated, and from now on plans show "
+    "per-field diffs"
+)
 
 
 def _settle_abandoned(journal: Journal, env: str, run_id: int, err: TextIO) -> None:

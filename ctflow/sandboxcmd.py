@@ -93,13 +93,25 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def reset(db: Path, *, out: TextIO) -> int:
+def reset(db: Path, *, out: TextIO, journal: Path | None = None) -> int:
+    """Empty the sandbox; with the project's ``journal``, forget what was uploaded to the
+    sandbox too, so that the next upload or apply sends the data again."""
     sandbox = open_sandbox(db)
     try:
         sandbox.reset()
     finally:
         sandbox.close()
     out.write(f"Sandbox {db} is empty.\n")
+    if journal is not None and journal.exists():
+        from ctflow.journal import Journal
+
+        with Journal.open(journal) as opened:
+            batches = opened.forget_environment_uploads("sandbox")
+        if batches:
+            out.write(
+                f"Forgot {batches} uploaded batch(es) recorded for the sandbox in {journal}; "
+                "uploads and datasets will be sent again.\n"
+            )
     return ExitCode.OK
 
 

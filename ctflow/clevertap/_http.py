@@ -85,14 +85,16 @@ class Transport:
         params: QueryParams | None = None,
         json: Any = None,
         raw_query: str | None = None,
+        content: bytes | None = None,
     ) -> RawResponse:
-        """Send one request. ``raw_query`` is appended as is (already percent-encoded)."""
+        """Send one request. ``raw_query`` is appended as is (already percent-encoded);
+        ``content`` is a body already encoded as JSON (instead of ``json``)."""
         endpoint = f"{method} {path}"
         url = path if raw_query is None else f"{path}?{raw_query}"
         headers: dict[str, str] = {}
-        content: bytes | None = None
         if json is not None:
             content = _encode(json, endpoint)
+        if content is not None:
             headers["Content-Type"] = "application/json"
         try:
             response = await self._client.request(

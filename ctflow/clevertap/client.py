@@ -120,7 +120,9 @@ class CleverTap:
         params: QueryParams | None = None,
         json: Any = None,
         raw_query: str | None = None,
+        content: bytes | None = None,
         idempotent: bool = True,
+        retry: RetryPolicy | None = None,
     ) -> dict[str, Any]:
         endpoint = f"{method} {path}"
 
@@ -129,7 +131,7 @@ class CleverTap:
                 async with self._gate.slot(family):
                     started = time.perf_counter()
                     raw = await self._transport.request(
-                        method, path, params=params, json=json, raw_query=raw_query
+                        method, path, params=params, json=json, raw_query=raw_query, content=content
                     )
                 elapsed = time.perf_counter() - started
                 logger.debug("%s -> %d in %.3fs", endpoint, raw.status, elapsed)
@@ -154,7 +156,7 @@ class CleverTap:
                 logger.debug("%s failed: %s", endpoint, type(exc).__name__)
                 raise
 
-        return await call_with_retry(self._retry, attempt, idempotent=idempotent)
+        return await call_with_retry(retry or self._retry, attempt, idempotent=idempotent)
 
     # --- upload and profile mutation --------------------------------------------------------
 
@@ -170,6 +172,21 @@ class CleverTap:
             params={"dryRun": 1} if dry_run else None,
             json={"d": batch},
             idempotent=False,
+        )
+        return UploadResult.from_api(doc)
+
+    async def upload_encoded(
+        self, body: bytes, *, idempotent: bool = False, retry: RetryPolicy | None = None
+    ) -> UploadResult:
+        """Upload a body already encoded as ``{"d": [...]}`` (the caller keeps CleverTap's
+        per-call limits: 1..1000 records, at most 100 tokens).
+
+        For bulk uploaders that encode faster than the stdlib and pace retries themselves:
+        ``idempotent`` says re-sending is harmless (profile upserts), so a lost answer or a
+        gateway error is retried too; ``retry`` replaces the client's policy for this call.
+        """
+        doc = await self._call(
+            "upload", "POST", "/1/upload", content=body, idempotent=idempotent, retry=retry
         )
         return UploadResult.from_api(doc)
 

@@ -21,9 +21,16 @@ class Action(StrEnum):
     REPLACE = "replace"
     STOP = "stop"
     REPAIR = "repair"
+    UPLOAD = "upload"
 
 
-SYMBOLS = {Action.CREATE: "+", Action.REPLACE: "-/+", Action.STOP: "-", Action.REPAIR: "~"}
+SYMBOLS = {
+    Action.CREATE: "+",
+    Action.REPLACE: "-/+",
+    Action.STOP: "-",
+    Action.REPAIR: "~",
+    Action.UPLOAD: "+",
+}
 
 
 class Status(StrEnum):
@@ -72,6 +79,10 @@ class Change:
     is the per-field diff against the last applied version; ``before_known`` says whether that
     version's spec was in the journal (when not, ``fields`` lists the new values only).
     ``forces`` names the fields whose change forces a replace.
+
+    An ``upload`` (a declared Dataset) has its file as ``name``, the id of its content as
+    ``hash`` and, in ``payload``, ``file``, ``kind``, ``rows``, ``batches`` and
+    ``accepted_batches`` (already accepted by an earlier, interrupted upload).
     """
 
     action: Action
@@ -146,7 +157,7 @@ class Plan:
 
     def counts(self) -> dict[str, int]:
         """For the summary line: repairs stop campaigns, so they count as stops."""
-        counts = {"create": 0, "replace": 0, "stop": 0}
+        counts = {"create": 0, "replace": 0, "stop": 0, "upload": 0}
         for change in self.changes:
             name = "stop" if change.action is Action.REPAIR else change.action.value
             counts[name] += 1
@@ -158,7 +169,11 @@ class Plan:
         if not self.changes:
             return "No changes. The live campaigns match the declarations."
         n = self.counts()
-        return f"Plan: {n['create']} to create, {n['replace']} to replace, {n['stop']} to stop."
+        uploads = f", {n['upload']} to upload" if n["upload"] else ""
+        return (
+            f"Plan: {n['create']} to create, {n['replace']} to replace, {n['stop']} to stop"
+            f"{uploads}."
+        )
 
 
 # --- JSON ------------------------------------------------------------------------------------
@@ -190,8 +205,9 @@ def _change(change: Change, *, payloads: bool) -> dict[str, Any]:
         "fields": [{"path": f.path, "before": f.before, "after": f.after} for f in change.fields],
         "estimate": dict(change.estimate) if change.estimate is not None else None,
     }
-    if payloads:
+    if payloads or change.action is Action.UPLOAD:  # an upload's payload is small: always
         out["payload"] = dict(change.payload) if change.payload is not None else None
+    if payloads:
         out["spec"] = dict(change.spec) if change.spec is not None else None
     return out
 

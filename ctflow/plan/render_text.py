@@ -42,8 +42,11 @@ def groups(plan: Plan) -> list[tuple[str, list[Change]]]:
     """``Journey <key>`` sections in key order, then ``Campaigns``; empty ones left out."""
     journeys = sorted({c.journey for c in plan.changes if c.journey is not None})
     found = [(f"Journey {j}", [c for c in plan.changes if c.journey == j]) for j in journeys]
-    loose = [c for c in plan.changes if c.journey is None]
-    return found + ([("Campaigns", loose)] if loose else [])
+    loose = [c for c in plan.changes if c.journey is None and c.action is not Action.UPLOAD]
+    data = [c for c in plan.changes if c.action is Action.UPLOAD]
+    return (
+        found + ([("Campaigns", loose)] if loose else []) + ([("Datasets", data)] if data else [])
+    )
 
 
 def _refs(refs: Iterable[LiveRef]) -> str:
@@ -68,11 +71,22 @@ def _repair_detail(change: Change) -> str:
     return f"({', '.join(kept + stopped)})" if kept or stopped else ""
 
 
+def _upload_detail(change: Change) -> str:
+    """``(1,200 records, 2 batches)``; rows of the file, valid or not, as the plan counts them."""
+    payload = change.payload or {}
+    rows, batches = int(payload.get("rows", 0)), int(payload.get("batches", 0))
+    plural = ("s" if rows != 1 else "", "es" if batches != 1 else "")
+    text = f"{rows:,} record{plural[0]}, {batches:,} batch{plural[1]}"
+    done = int(payload.get("accepted_batches", 0))
+    return f"({text}; {done:,} already accepted)" if done else f"({text})"
+
+
 _DETAILS: dict[Action, Callable[[Change], str]] = {
     Action.CREATE: _create_detail,
     Action.REPLACE: _replace_detail,
     Action.STOP: _stop_detail,
     Action.REPAIR: _repair_detail,
+    Action.UPLOAD: _upload_detail,
 }
 
 
@@ -144,12 +158,17 @@ def _field(pen: Pen, field: FieldChange, forced: bool) -> list[str]:
 
 def _change(pen: Pen, change: Change) -> list[str]:
     title = f"{pen(change.symbol, change.symbol)} {change.action.value} {change.key}"
-    title += f"  {json.dumps(change.name, ensure_ascii=False)}"
-    if detail := live_detail(change):
-        title += f"  {detail}"
+    if change.action is Action.UPLOAD:
+        title += f" {live_detail(change)}"
+    else:
+        title += f"  {json.dumps(change.name, ensure_ascii=False)}"
+        if detail := live_detail(change):
+            title += f"  {detail}"
     if change.gated:
         title += f"  {GATED}"
     lines = [f"  {title}", f"      {pen('dim', '# ' + change.reason)}"]
+    if change.action is Action.UPLOAD:
+        lines.append(f"      file: {change.name}")
     lines += [f"      {note}" for note in change_notes(change)]
     forces = set(change.forces)
     for field in change.fields:

@@ -1,0 +1,347 @@
+"""Sending batches at the account's ceiling: up to 15 calls in flight, each batch exactly once.
+
+One producer prepares batches (the CPU work: reading, checking, encoding) a little ahead of the
+senders; ``concurrency`` senders each keep one call in flight. Every batch is marked ``sending``
+in the ledger before its call and settled after it, so a crash leaves an exact record of what may
+have reached CleverTap.
+
+What an answer means (clevertap-api.md §1.3, §1.4, §2.2, §2.3):
+- 200: accepted; the records CleverTap lists in ``unprocessed`` go to the dead-letter file.
+- 429, 503, no connection: not processed; sent again after a backoff, and a 429 also lowers the
+  number of calls in flight for a while (other workers may share the account's 15).
+- a lost answer or another 5xx: may have been processed. Profiles and tokens are upserts and are
+  sent again; events are not (CleverTap does not deduplicate them) unless ``resend_ambiguous``.
+- 400: CleverTap refused the batch whole; every record of it goes to the dead-letter file.
+- 401/403: stop; nothing more is sent.
+A batch that cannot be sent for ``give_up_after`` seconds stops the upload: CleverTap is
+unavailable, and a re-run continues from there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ctflow.clevertap import CleverTap, RetryPolicy
+from ctflow.clevertap.errors import (
+    AmbiguousOutcomeError,
+    AuthError,
+    CleverTapError,
+    InvalidRequest,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+    ValidationError,
+)
+from ctflow.clevertap.models import UploadResult
+from ctflow.upload.batches import Batch, Reject, Skipped
+from ctflow.upload.ledger import ACCEPTED, AMBIGUOUS, FAILED, SENDING, SETTLED, Ledger
+
+ONE_ATTEMPT = RetryPolicy(attempts=1)
+MAX_CONCURRENCY = 15  # clevertap-api.md §1.4: 15 concurrent upload calls per account
+
+
+class DeadLetter(Protocol):
+    def write(self, rejects: Sequence[Reject]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Options:
+    concurrency: int = MAX_CONCURRENCY
+    resend_ambiguous: bool = False
+    accept_ambiguous: bool = False
+    give_up_after: float = 300.0
+    backoff_initial: float = 0.5
+    backoff_max: float = 20.0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.concurrency <= MAX_CONCURRENCY:
+            raise ValueError(f"concurrency must be 1 to {MAX_CONCURRENCY}: {self.concurrency}")
+
+
+@dataclass(frozen=True)
+class BatchRef:
+    """A batch named for the user: its id and the lines it covers."""
+
+    id: str
+    first_line: int | None
+    last_line: int | None
+    records: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "batch": self.id,
+            "first_line": self.first_line,
+            "last_line": self.last_line,
+            "records": self.records,
+        }
+
+
+@dataclass
+class Tally:
+    """What an upload did so far; the summary is read from it."""
+
+    rows: int = 0
+    accepted: int = 0
+    rejected_local: int = 0
+    rejected_remote: int = 0
+    skipped_rows: int = 0
+    batches_sent: int = 0
+    batches_skipped: int = 0
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    resent: int = 0
+    request_seconds: float = 0.0
+    ambiguous: list[BatchRef] = field(default_factory=list)
+    failed: list[BatchRef] = field(default_factory=list)
+    unavailable: str | None = None
+    interrupted: bool = False
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+
+    @property
+    def elapsed(self) -> float:
+        return (self.finished or time.monotonic()) - self.started
+
+    @property
+    def rate(self) -> float:
+        """Records accepted per second."""
+        return self.accepted / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def round_trip(self) -> float | None:
+        """Mean seconds from sending a batch to reading its answer."""
+        return self.request_seconds / self.requests if self.requests else None
+
+
+class _Window:
+    """How many calls may be in flight: lowered by one on a 429, raised back after a streak."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = self.ceiling = limit
+        self.in_flight = 0
+        self._streak = 0
+        self._changed = asyncio.Condition()
+
+    async def __aenter__(self) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.in_flight < self.limit)
+            self.in_flight += 1
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        async with self._changed:
+            self.in_flight -= 1
+            self._changed.notify_all()
+
+    def throttled(self) -> None:
+        self.limit = max(1, self.limit - 1)
+        self._streak = 0
+
+    async def succeeded(self) -> None:
+        if self.limit < self.ceiling:
+            self._streak += 1
+            if self._streak >= self.limit:
+                self._streak = 0
+                async with self._changed:
+                    self.limit += 1
+                    self._changed.notify_all()
+
+
+class Fatal(Exception):
+    """Raised inside a sender to stop the upload; carries the error that stops it."""
+
+
+class Engine:
+    def __init__(
+        self,
+        client: CleverTap,
+        ledger: Ledger,
+        options: Options,
+        *,
+        dead_letter: DeadLetter,
+        prior: Mapping[str, str] | None = None,
+        on_progress: Callable[[Tally], None] | None = None,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+    ) -> None:
+        self.client = client
+        self.ledger = ledger
+        self.options = options
+        self.dead_letter = dead_letter
+        self.prior = prior or {}
+        self.tally = Tally()
+        self.stopping = False
+        self._on_progress = on_progress
+        self._sleep = sleep
+        self._fatal: BaseException | None = None
+        self._window = _Window(options.concurrency)
+
+    def stop(self, *, interrupted: bool = True) -> None:
+        """Send nothing more; the calls in flight finish and are recorded. ``interrupted``:
+        the user asked (Ctrl-C, SIGTERM), so the command exits 130."""
+        self.stopping = True
+        self.tally.interrupted = interrupted
+
+    async def run(self, batches: Iterator[Batch | Skipped]) -> Tally:
+        queue: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=self.options.concurrency)
+        senders = [
+            asyncio.create_task(self._sender(queue)) for _ in range(self.options.concurrency)
+        ]
+        try:
+            await self._produce(batches, queue)
+        finally:
+            for _ in senders:
+                await queue.put(None)
+            results = await asyncio.gather(*senders, return_exceptions=True)
+            self.tally.finished = time.monotonic()
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, Fatal):
+                raise result
+        if self._fatal is not None:
+            raise self._fatal
+        return self.tally
+
+    async def _produce(
+        self, batches: Iterator[Batch | Skipped], queue: asyncio.Queue[Batch | None]
+    ) -> None:
+        tally = self.tally
+        for item in batches:
+            if self.stopping:
+                break
+            tally.rows += item.rows
+            if isinstance(item, Skipped):
+                tally.skipped_rows += item.rows
+                tally.batches_skipped += 1
+                continue
+            if self.prior.get(item.id) in (SENDING, AMBIGUOUS) and not self._settle_prior(item):
+                continue
+            await queue.put(item)
+            await asyncio.sleep(0)  # let the senders read answers between two batches
+
+    def _settle_prior(self, batch: Batch) -> bool:
+        """A batch an earlier run sent without reading the answer: send it again?"""
+        if self.options.accept_ambiguous:
+            self._finish(batch, SETTLED, [], {"settled": "the user said CleverTap holds it"})
+            self.tally.skipped_rows += batch.rows
+            self.tally.batches_skipped += 1
+            return False
+        if batch.repeatable or self.options.resend_ambiguous:
+            self.tally.resent += 1
+            return True
+        self.tally.ambiguous.append(_ref(batch))
+        return False
+
+    async def _sender(self, queue: asyncio.Queue[Batch | None]) -> None:
+        while (batch := await queue.get()) is not None:
+            if self.stopping:
+                continue  # drained, never sent: the next run sends it
+            if not batch.records:
+                self._finish(batch, ACCEPTED, [], {"processed": 0})
+                continue
+            async with self._window:
+                await self._send(batch)
+
+    async def _send(self, batch: Batch) -> None:
+        tally, options = self.tally, self.options
+        self.ledger.record(batch.id, SENDING, len(batch.records), _lines(batch))
+        first_try = time.monotonic()
+        attempt = 0
+        while True:
+            started = time.perf_counter()
+            try:
+                result = await self.client.upload_encoded(batch.body, retry=ONE_ATTEMPT)
+            except (AuthError, CleverTapError) as exc:
+                retry = self._after_error(batch, exc)
+            else:
+                tally.requests += 1
+                tally.request_seconds += time.perf_counter() - started
+                await self._window.succeeded()
+                self._accepted(batch, result)
+                return
+            if not retry:
+                return
+            if self.stopping or time.monotonic() - first_try > options.give_up_after:
+                self._failed(batch, "CleverTap stayed unavailable")
+                return
+            delay = min(options.backoff_max, options.backoff_initial * 2**attempt)
+            await self._sleep(random.uniform(delay / 2, delay))
+            attempt += 1
+            tally.retries += 1
+
+    def _after_error(self, batch: Batch, exc: CleverTapError) -> bool:
+        """Record what ``exc`` means for ``batch``; whether to send it again."""
+        if isinstance(exc, RateLimitedError):
+            self.tally.rate_limited += 1
+            self._window.throttled()
+            return True
+        if isinstance(exc, TransportError) or (isinstance(exc, ServerError) and exc.status == 503):
+            return True
+        if isinstance(exc, AmbiguousOutcomeError | ServerError):
+            if batch.repeatable or self.options.resend_ambiguous:
+                self.tally.resent += 1
+                return True
+            self.ledger.record(batch.id, AMBIGUOUS, len(batch.records), {"error": exc.message})
+            self.tally.ambiguous.append(_ref(batch))
+            return False
+        if isinstance(exc, ValidationError | InvalidRequest):
+            refused = [
+                Reject(batch.source, line, batch.id, exc.message, record, "clevertap", exc.code)
+                for record, line in zip(batch.records, batch.lines, strict=True)
+            ]
+            self.tally.rejected_remote += len(refused)
+            self._finish(batch, ACCEPTED, refused, {"processed": 0, "refused": exc.message})
+            return False
+        self._failed(batch, exc.message)
+        self._fatal = exc
+        self.stopping = True
+        return False
+
+    def _accepted(self, batch: Batch, result: UploadResult) -> None:
+        tally = self.tally
+        remote: list[Reject] = []
+        for item in result.unprocessed:
+            number = item.record_number
+            inside = number is not None and 1 <= number <= len(batch.records)
+            line = batch.lines[number - 1] if inside and number is not None else None
+            record = batch.records[number - 1] if inside and number is not None else item.record
+            remote.append(
+                Reject(batch.source, line, batch.id, item.reason, record, "clevertap", item.code)
+            )
+        tally.accepted += max(0, len(batch.records) - len(remote))
+        tally.rejected_remote += len(remote)
+        tally.batches_sent += 1
+        self._finish(
+            batch, ACCEPTED, remote, {"processed": result.processed, "unprocessed": len(remote)}
+        )
+
+    def _failed(self, batch: Batch, reason: str) -> None:
+        self.ledger.record(batch.id, FAILED, len(batch.records), {"error": reason})
+        self.tally.failed.append(_ref(batch))
+        if self.tally.unavailable is None:
+            self.tally.unavailable = reason
+        self.stopping = True
+
+    def _finish(
+        self, batch: Batch, state: str, remote: list[Reject], detail: dict[str, Any]
+    ) -> None:
+        """Write the batch's rejects, then its state: a crash between the two repeats lines in
+        the dead-letter file rather than losing them."""
+        rejects = [*batch.rejects, *remote]
+        if rejects:
+            self.dead_letter.write(rejects)
+        self.tally.rejected_local += len(batch.rejects)
+        self.ledger.record(batch.id, state, len(batch.records), {**_lines(batch), **detail})
+        if self._on_progress is not None:
+            self._on_progress(self.tally)
+
+
+def _ref(batch: Batch) -> BatchRef:
+    return BatchRef(batch.id, batch.first_line, batch.last_line, len(batch.records))
+
+
+def _lines(batch: Batch) -> dict[str, Any]:
+    return {"first_line": batch.first_line, "last_line": batch.last_line}

@@ -1,0 +1,116 @@
+"""The upload ledger: which batches were sent and how each ended, so nothing is sent twice.
+
+A batch is ``sending`` from just before its call until its answer is read; then ``accepted``
+(CleverTap answered; some records may have been rejected), ``ambiguous`` (sent, answer lost:
+CleverTap may hold it), ``failed`` (provably not processed: sent again next time), or ``settled``
+(an ambiguous batch the user said CleverTap holds). A batch found ``sending`` on a later run was
+cut off by a crash: it is ambiguous.
+
+:class:`Ledger` is the interface ``upload_records`` takes, so that a Spark or Airflow job can keep
+its ledger where its workers can all reach it; :class:`MemoryLedger` and :class:`JournalLedger`
+(the ``.ctflow/journal.db`` the command line uses, or any file) are the two ctflow ships.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from ctflow.journal import Journal
+
+SENDING = "sending"
+ACCEPTED = "accepted"
+AMBIGUOUS = "ambiguous"
+FAILED = "failed"
+SETTLED = "settled"
+DONE = frozenset({ACCEPTED, SETTLED})
+"""States after which a batch is never sent again (short of ``--restart``)."""
+
+
+@runtime_checkable
+class Ledger(Protocol):
+    """Where batch states are kept. Batch ids are ``<prefix>:<index>``."""
+
+    def states(self, prefix: str) -> Mapping[str, str]:
+        """The state of every batch whose id starts with ``prefix``."""
+
+    def record(self, batch_id: str, state: str, records: int, detail: Mapping[str, Any]) -> None:
+        """Keep ``state`` for ``batch_id``; it must be durable when this returns."""
+
+    def forget(self, prefix: str) -> int:
+        """Drop every batch whose id starts with ``prefix``; how many there were."""
+
+
+class MemoryLedger:
+    """A ledger in a dict: for tests, and for jobs that keep no state between runs."""
+
+    def __init__(self) -> None:
+        self.batches: dict[str, tuple[str, int, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def states(self, prefix: str) -> dict[str, str]:
+        with self._lock:
+            return {k: v[0] for k, v in self.batches.items() if k.startswith(prefix)}
+
+    def record(self, batch_id: str, state: str, records: int, detail: Mapping[str, Any]) -> None:
+        with self._lock:
+            self.batches[batch_id] = (state, records, dict(detail))
+
+    def forget(self, prefix: str) -> int:
+        with self._lock:
+            gone = [k for k in self.batches if k.startswith(prefix)]
+            for key in gone:
+                del self.batches[key]
+            return len(gone)
+
+
+class JournalLedger:
+    """Batches kept in a journal (SQLite, WAL, every write durable), per environment.
+
+    ``JournalLedger.open(path, environment)`` opens (or creates) a journal file of its own; the
+    command line passes the project's journal and the run it belongs to.
+    """
+
+    def __init__(self, journal: Journal, environment: str, run_id: int | None = None) -> None:
+        self.journal = journal
+        self.environment = environment
+        self.run_id = run_id
+        self._lock = threading.Lock()
+        self._owned = False
+
+    @classmethod
+    def open(cls, path: str | Path, environment: str = "default") -> JournalLedger:
+        ledger = cls(Journal.open(Path(path)), environment)
+        ledger._owned = True
+        return ledger
+
+    def close(self) -> None:
+        if self._owned:
+            self.journal.close()
+
+    def __enter__(self) -> JournalLedger:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def states(self, prefix: str) -> dict[str, str]:
+        with self._lock:
+            return self.journal.batch_states(self.environment, prefix)
+
+    def record(self, batch_id: str, state: str, records: int, detail: Mapping[str, Any]) -> None:
+        with self._lock:
+            self.journal.batch_state(
+                self.environment,
+                batch_id,
+                state,
+                records=records,
+                run_id=self.run_id,
+                detail=detail or None,
+            )
+
+    def forget(self, prefix: str) -> int:
+        with self._lock:
+            return self.journal.forget_batches(self.environment, prefix)

@@ -1,0 +1,153 @@
+"""Running the uploads of one command (``ctflow upload`` or the Datasets of ``ctflow apply``):
+file after file through the engine, with progress, dead letters, a graceful Ctrl-C, and the
+journal told how each file's upload ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from ctflow.clevertap import CleverTap
+from ctflow.journal import Journal
+from ctflow.upload.engine import Engine, Options
+from ctflow.upload.job import DeadLetterFile, FileJob
+from ctflow.upload.ledger import JournalLedger
+from ctflow.upload.report import FileResult, Progress, to_json
+from ctflow.upload.rules import Schemas
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    options: Options
+    schemas: Schemas
+    timezone: ZoneInfo
+    state_dir: Path
+    restart: bool = False
+    dead_letter: Path | None = None
+    terminal: bool = False
+
+
+async def run_jobs(
+    client: CleverTap,
+    journal: Journal,
+    run_id: int,
+    environment: str,
+    jobs: Sequence[FileJob],
+    settings: RunSettings,
+    *,
+    err: TextIO,
+    say: Callable[[str], None],
+) -> list[FileResult]:
+    """Upload each job in turn; stop after one that found CleverTap unavailable."""
+    ledger = JournalLedger(journal, environment, run_id)
+    results: list[FileResult] = []
+    for job in jobs:
+        result = await _run_job(client, ledger, job, settings, err, say)
+        complete = not (result.tally.ambiguous or result.tally.failed)
+        journal.record_upload(
+            environment,
+            job.prefix,
+            kind=job.kind,
+            source=str(job.path),
+            dataset=job.dataset,
+            state="complete" if complete else "partial",
+            summary=to_json([result])["total"],
+            run_id=run_id,
+        )
+        results.append(result)
+        if result.tally.unavailable:
+            break
+    return results
+
+
+async def _run_job(
+    client: CleverTap,
+    ledger: JournalLedger,
+    job: FileJob,
+    settings: RunSettings,
+    err: TextIO,
+    say: Callable[[str], None],
+) -> FileResult:
+    prefix = job.prefix + ":"
+    if settings.restart:
+        forgotten = ledger.forget(prefix)
+        if forgotten:
+            say(
+                f"ctflow: {job.path}: --restart: sending every batch again "
+                f"({forgotten} recorded batch(es) forgotten)"
+            )
+    states = ledger.states(prefix)
+    path = settings.dead_letter or dead_letter_path(settings.state_dir, job)
+    dead = DeadLetterFile(path, truncate=settings.restart and settings.dead_letter is None)
+    progress = Progress(err, terminal=settings.terminal)
+    engine = Engine(
+        client,
+        ledger,
+        settings.options,
+        dead_letter=dead,
+        prior=states,
+        on_progress=progress.update,
+    )
+    progress.start(job.dataset or job.path.name, job.estimated_rows)
+    try:
+        with _GracefulStop(engine, err):
+            tally = await engine.run(job.batches(settings.schemas, settings.timezone, states))
+    finally:
+        progress.finish(engine.tally)
+        dead.close()
+    return FileResult(
+        str(job.path),
+        job.kind,
+        job.dataset,
+        job.prefix,
+        str(dead.path) if dead.written else None,
+        tally,
+    )
+
+
+def dead_letter_path(state_dir: Path, job: FileJob) -> Path:
+    """``.ctflow/rejected/<file stem>.<content id>.jsonl``: one file per content, so a resumed
+    upload appends to the file its first run started."""
+    name = job.path.name
+    for suffix in (".gz", ".jsonl", ".ndjson", ".json", ".csv"):
+        name = name.removesuffix(suffix)
+    return state_dir / "rejected" / f"{name}.{job.prefix.split(':')[1][:8]}.jsonl"
+
+
+class _GracefulStop:
+    """The first Ctrl-C (or SIGTERM) stops sending and lets the calls in flight finish, so that
+    every batch is recorded; a second one interrupts at once."""
+
+    def __init__(self, engine: Engine, err: TextIO) -> None:
+        self.engine = engine
+        self.err = err
+        self._installed: list[signal.Signals] = []
+
+    def __enter__(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self._stop)
+                self._installed.append(sig)
+
+    def __exit__(self, *exc_info: object) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in self._installed:
+            loop.remove_signal_handler(sig)
+
+    def _stop(self) -> None:
+        if self.engine.stopping:
+            raise KeyboardInterrupt
+        self.engine.stop()
+        self.err.write(
+            "\nctflow: stopping: waiting for the calls in flight to be answered (Ctrl-C again "
+            "to stop at once; those batches are then reported as ambiguous next time)\n"
+        )
+        self.err.flush()

@@ -1,0 +1,128 @@
+"""``ctflow upload events|profiles|tokens FILE...``: stream files into the account.
+
+Each file is checked against the declared schemas, sent in batches at the account's ceiling,
+and recorded batch by batch in the journal's ledger under a journaled, locked run, so that a
+re-run sends only what did not arrive. A plain function returning an exit code; ``cli.py``
+parses the flags.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from ctflow.config import Project, find_project
+from ctflow.errors import ExitCode, InvalidInput
+from ctflow.runs import Invocation, announce, connect, env_flag, journal_run, say_line
+from ctflow.spec.model import Declarations
+from ctflow.upload.engine import Options
+from ctflow.upload.job import file_job, schemas_of
+from ctflow.upload.report import FileResult, text, to_json
+from ctflow.upload.rules import Kind
+from ctflow.upload.runner import RunSettings, run_jobs
+
+
+@dataclass(frozen=True)
+class UploadOptions:
+    kind: Kind
+    files: tuple[Path, ...]
+    concurrency: int = 15
+    restart: bool = False
+    resend_ambiguous: bool = False
+    accept_ambiguous: bool = False
+    dead_letter: Path | None = None
+    fmt: str = "text"
+    terminal: bool = False
+
+
+def upload(inv: Invocation, options: UploadOptions, *, out: TextIO, err: TextIO) -> int:
+    project = find_project(inv.directory)
+    decls = load_tracking_plan(project, err) if project.found else None
+    jobs = [file_job(path, options.kind, decls) for path in options.files]
+    settings = RunSettings(
+        options=Options(
+            concurrency=options.concurrency,
+            resend_ambiguous=options.resend_ambiguous,
+            accept_ambiguous=options.accept_ambiguous,
+        ),
+        schemas=schemas_of(decls),
+        timezone=ZoneInfo(project.timezone_for(inv.target.environment)),
+        state_dir=project.state_dir,
+        restart=options.restart,
+        dead_letter=options.dead_letter,
+        terminal=options.terminal,
+    )
+    announce(inv, "uploading to", err)
+    with journal_run(project, inv, "upload", err) as (journal, run_id):
+
+        async def run() -> list[FileResult]:
+            async with connect(inv, project) as client:
+                return await run_jobs(
+                    client,
+                    journal,
+                    run_id,
+                    inv.target.environment.name,
+                    jobs,
+                    settings,
+                    err=err,
+                    say=lambda line: say_line(err, line, inv.secrets),
+                )
+
+        results = asyncio.run(run())
+        summary = to_json(results)
+        code = exit_code(summary)
+        interrupted = any(r.tally.interrupted for r in results)
+        outcome = "interrupted" if interrupted else OUTCOMES.get(code, "failed")
+        journal.finish(run_id, outcome, summary["total"])
+    if options.fmt == "json":
+        out.write(json.dumps(summary, indent=2) + "\n")
+    else:
+        out.write(text(results, env_flag=env_flag(inv)))
+    return ExitCode.INTERRUPTED if interrupted else code
+
+
+def load_tracking_plan(project: Project, err: TextIO) -> Declarations:
+    """The declarations; problems in schemas and datasets stop the upload (exit 3), problems
+    elsewhere (a campaign) are mentioned and do not."""
+    from ctflow.spec import validate
+
+    result = validate.check(project.root)
+    decls = result.declarations
+    tracking = (decls.events, decls.profiles, decls.datasets)
+    others = (decls.campaigns, decls.journeys, decls.triggers)
+    elsewhere = {str(d.path) for group in others for d in group.values()} - {
+        str(d.path) for group in tracking for d in group.values()
+    }
+    blocking = [p for p in result.problems if p.path not in elsewhere]
+    if blocking:
+        raise InvalidInput(
+            f"{len(blocking)} problem(s) in the tracking plan or datasets; records are checked "
+            "against them, so fix them first",
+            [str(p) for p in blocking],
+        )
+    if result.problems:
+        err.write(
+            f"ctflow: warning: {len(result.problems)} problem(s) in campaigns, journeys or "
+            "triggers (`ctflow validate` lists them); uploading anyway\n"
+        )
+    return decls
+
+
+OUTCOMES = {0: "ok", 3: "rejected", 5: "unavailable", 6: "ambiguous"}
+
+
+def exit_code(summary: dict[str, Any]) -> int:
+    """5 when CleverTap stayed unavailable, 6 when batches are ambiguous, 3 when records were
+    rejected, else 0."""
+    total = summary["total"]
+    if total["unavailable"]:
+        return ExitCode.UNAVAILABLE
+    if total["ambiguous_batches"]:
+        return ExitCode.GATED
+    if total["rejected_locally"] or total["rejected_by_clevertap"]:
+        return ExitCode.INVALID
+    return ExitCode.OK
