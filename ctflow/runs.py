@@ -117,7 +117,8 @@ def journal_run(
                 "and run this again\n"
             )
         if journal.created:
-            err.write(f"ctflow: started a new journal at {journal.path}; {_NEW_JOURNAL.get(kind, _NEW_JOURNAL_DEFAULT)}\n")
+            why = _NEW_JOURNAL.get(kind, _NEW_JOURNAL_DEFAULT)
+            err.write(f"ctflow: started a new journal at {journal.path}; {why}\n")
         env = inv.target.environment.name
         run_id = journal.begin(
             kind,

@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from ctflow.config import Project, find_project
-from ctflow.errors import ExitCode, InvalidInput
+from ctflow.config import find_project
+from ctflow.errors import ExitCode
 from ctflow.runs import Invocation, announce, connect, env_flag, journal_run, say_line
-from ctflow.spec.model import Declarations
 from ctflow.upload.engine import Options
-from ctflow.upload.job import file_job, schemas_of
+from ctflow.upload.job import file_job, load_tracking_plan, schemas_of
 from ctflow.upload.report import FileResult, text, to_json
 from ctflow.upload.rules import Kind
 from ctflow.upload.runner import RunSettings, run_jobs
@@ -41,7 +40,7 @@ class UploadOptions:
 
 def upload(inv: Invocation, options: UploadOptions, *, out: TextIO, err: TextIO) -> int:
     project = find_project(inv.directory)
-    decls = load_tracking_plan(project, err) if project.found else None
+    decls = load_tracking_plan(project, err.write) if project.found else None
     jobs = [file_job(path, options.kind, decls) for path in options.files]
     settings = RunSettings(
         options=Options(
@@ -83,33 +82,6 @@ def upload(inv: Invocation, options: UploadOptions, *, out: TextIO, err: TextIO)
     else:
         out.write(text(results, env_flag=env_flag(inv)))
     return ExitCode.INTERRUPTED if interrupted else code
-
-
-def load_tracking_plan(project: Project, err: TextIO) -> Declarations:
-    """The declarations; problems in schemas and datasets stop the upload (exit 3), problems
-    elsewhere (a campaign) are mentioned and do not."""
-    from ctflow.spec import validate
-
-    result = validate.check(project.root)
-    decls = result.declarations
-    tracking = (decls.events, decls.profiles, decls.datasets)
-    others = (decls.campaigns, decls.journeys, decls.triggers)
-    elsewhere = {str(d.path) for group in others for d in group.values()} - {
-        str(d.path) for group in tracking for d in group.values()
-    }
-    blocking = [p for p in result.problems if p.path not in elsewhere]
-    if blocking:
-        raise InvalidInput(
-            f"{len(blocking)} problem(s) in the tracking plan or datasets; records are checked "
-            "against them, so fix them first",
-            [str(p) for p in blocking],
-        )
-    if result.problems:
-        err.write(
-            f"ctflow: warning: {len(result.problems)} problem(s) in campaigns, journeys or "
-            "triggers (`ctflow validate` lists them); uploading anyway\n"
-        )
-    return decls
 
 
 OUTCOMES = {0: "ok", 3: "rejected", 5: "unavailable", 6: "ambiguous"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,13 @@ from ctflow.errors import CtflowError, ExitCode, InvalidInput
 from ctflow.journal import JOURNAL_NAME, Journal
 from ctflow.upload.batches import Preparer, Reject, make_batches
 from ctflow.upload.engine import BatchRef, Engine, Options, Tally
-from ctflow.upload.job import DeadLetterFile, DeadLetterList, batch_size, schemas_of
+from ctflow.upload.job import (
+    DeadLetterFile,
+    DeadLetterList,
+    batch_size,
+    load_tracking_plan,
+    schemas_of,
+)
 from ctflow.upload.ledger import JournalLedger, Ledger, MemoryLedger
 from ctflow.upload.rules import KINDS, Kind, Rules
 from ctflow.upload.shape import Shaper
@@ -116,11 +123,7 @@ def upload_records(
     found = find_project(Path(project) if project is not None else Path.cwd())
     if project is not None and not found.found:
         raise InvalidInput(f"no ctflow.yaml in {project} or above it")
-    decls = None
-    if found.found:
-        from ctflow.spec import validate
-
-        decls = validate.load(found.root)
+    decls = load_tracking_plan(found, _warn) if found.found else None
     target = _target(env, found, environ if environ is not None else os.environ)
     job = _Job(records, kind, target, found, decls, options, batch_id_prefix, dead_letter)
     summary: UploadSummary = _run_sync(job.run(ledger))
@@ -175,6 +178,10 @@ class _Job:
         async with open_client(self.target, timezone=tz.key) as client:
             engine = Engine(client, ledger, self.options, dead_letter=dead, prior=states)
             return await engine.run(batches)
+
+
+def _warn(text: str) -> None:
+    warnings.warn(text.removeprefix("ctflow: warning: ").strip(), stacklevel=3)
 
 
 def _target(env: str | Account, project: Project, environ: Mapping[str, str]) -> Target:

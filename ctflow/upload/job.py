@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
+from ctflow.config import Project
 from ctflow.errors import InvalidInput
 from ctflow.spec.datasets import dataset_format
 from ctflow.spec.model import Decl, Declarations
@@ -33,6 +34,33 @@ from ctflow.upload.shape import DatasetMapping, Shaper
 from ctflow.upload.sources import CHUNK, Format, format_of, rows
 
 DATASET_KINDS: dict[str, Kind] = {"events": "events", "profiles": "profiles"}
+
+
+def load_tracking_plan(project: Project, warn: Callable[[str], object]) -> Declarations:
+    """The declarations; problems in schemas and datasets stop the upload (exit 3), problems
+    elsewhere (a campaign) are mentioned and do not."""
+    from ctflow.spec import validate
+
+    result = validate.check(project.root)
+    decls = result.declarations
+    tracking = (decls.events, decls.profiles, decls.datasets)
+    others = (decls.campaigns, decls.journeys, decls.triggers)
+    elsewhere = {str(d.path) for group in others for d in group.values()} - {
+        str(d.path) for group in tracking for d in group.values()
+    }
+    blocking = [p for p in result.problems if p.path not in elsewhere]
+    if blocking:
+        raise InvalidInput(
+            f"{len(blocking)} problem(s) in the tracking plan or datasets; records are checked "
+            "against them, so fix them first",
+            [str(p) for p in blocking],
+        )
+    if result.problems:
+        warn(
+            f"ctflow: warning: {len(result.problems)} problem(s) in campaigns, journeys or "
+            "triggers (`ctflow validate` lists them); uploading anyway\n"
+        )
+    return decls
 
 
 def batch_size(kind: Kind) -> int:
