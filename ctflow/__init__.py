@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:  # what type checkers see; at run time they are imported on first use
+    from ctflow.upload.api import Account, UploadSummary, upload_records
+    from ctflow.upload.ledger import JournalLedger, Ledger, MemoryLedger
 
 
 __all__ = ["Account", "JournalLedger", "Ledger", "MemoryLedger", "UploadSummary", "upload_records"]

@@ -76,10 +76,18 @@ def serve(db: Path, options: ServeOptions, *, out: TextIO, err: TextIO) -> int:
 
 def _listen(host: str, port: int) -> socket.socket:
     """Bind first, so a taken port or a bad address is reported before anything is announced."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # Created with IPPROTO_TCP (create_server leaves the protocol 0): asyncio turns Nagle's
+    # algorithm off only on TCP sockets, and with it on every answer written as headers then
+    # body waits ~40 ms for the client's delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        return socket.create_server((host, port), family=family, reuse_port=False)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen()
+        return sock
     except (OSError, OverflowError) as exc:
+        sock.close()
         reason = getattr(exc, "strerror", None) or str(exc)
         raise CtflowError(f"cannot listen on {host}:{port}: {reason}") from None
 

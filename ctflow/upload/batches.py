@@ -127,6 +127,7 @@ def _batch(
         if type(row) is Unreadable:
             rejects.append(Reject(source, line, ident, row.reason, row.text))
             continue
+        typed = "type" in row  # type: ignore[operator]
         try:
             record = shape(row, text_cells)  # type: ignore[arg-type]
             reason = problem(record)
@@ -136,6 +137,8 @@ def _batch(
             records.append(record)
             lines.append(line)
         else:
+            if not typed:
+                row.pop("type", None)  # type: ignore[union-attr]  # back as read
             rejects.append(Reject(source, line, ident, reason, row))
     if records:
         _encode(batch, source)

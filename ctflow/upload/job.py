@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,12 +44,7 @@ def load_tracking_plan(project: Project, warn: Callable[[str], object]) -> Decla
 
     result = validate.check(project.root)
     decls = result.declarations
-    tracking = (decls.events, decls.profiles, decls.datasets)
-    others = (decls.campaigns, decls.journeys, decls.triggers)
-    elsewhere = {str(d.path) for group in others for d in group.values()} - {
-        str(d.path) for group in tracking for d in group.values()
-    }
-    blocking = [p for p in result.problems if p.path not in elsewhere]
+    blocking = [p for p in result.problems if _may_declare_tracking(Path(p.path))]
     if blocking:
         raise InvalidInput(
             f"{len(blocking)} problem(s) in the tracking plan or datasets; records are checked "
@@ -61,6 +57,20 @@ def load_tracking_plan(project: Project, warn: Callable[[str], object]) -> Decla
             "triggers (`ctflow validate` lists them); uploading anyway\n"
         )
     return decls
+
+
+_KIND = re.compile(r"^\s*-?\s*kind:\s*[\"']?([A-Za-z]+)", re.MULTILINE)
+TRACKING_KINDS = frozenset({"EventSchema", "ProfileSchema", "Dataset"})
+
+
+def _may_declare_tracking(path: Path) -> bool:
+    """Whether a file with problems may hold a schema or dataset: it says one of those kinds,
+    or no kind can be read from it (a file that failed to load may hold anything)."""
+    try:
+        kinds = set(_KIND.findall(path.read_text(encoding="utf-8", errors="replace")))
+    except OSError:
+        return True
+    return not kinds or bool(kinds & TRACKING_KINDS)
 
 
 def batch_size(kind: Kind) -> int:

@@ -94,7 +94,7 @@ class Rules:
     def problem(self, record: Mapping[str, Any]) -> str | None:
         if self.kind == "events":
             name = record.get("evtName")
-            gate = self._record_gates.get(name)
+            gate = self._record_gates.get(name) if isinstance(name, str) else None
             if gate is None and isinstance(name, str) and len(self._record_gates) < MAX_GATES:
                 gate = self._record_gates[name] = _event_record_gate(name, self.schemas)
             if gate and gate.is_valid(record):
@@ -198,7 +198,25 @@ def repeatable(record: Mapping[str, Any]) -> bool:
 
 MAX_GATES = 1024
 _SHORT = {"maxLength": SAFE_CHARS, "items": {"maxLength": SAFE_CHARS}}
-_IDENTIFIER = {"type": ["string", "integer"], "pattern": "\\S", "maxLength": MAX_IDENTITY_CHARS}
+# Strings only (an integer identity, or 1.0, goes through the rules); the pattern needs one
+# character str.strip() keeps (it also strips \x1c-\x1f and \x85, which \s does not match).
+_IDENTIFIER = {
+    "type": "string",
+    "pattern": "[^\\s\\x1c-\\x1f\\x85]",
+    "maxLength": MAX_IDENTITY_CHARS,
+}
+
+
+def _shortened(schema: dict[str, Any]) -> dict[str, Any]:
+    """A declared property's schema whose strings also fit in SAFE_CHARS (merged in, not an
+    ``allOf``: one keyword less to evaluate per property and record)."""
+    if schema.get("type") == "string":
+        return {**schema, "maxLength": min(schema.get("maxLength", SAFE_CHARS), SAFE_CHARS)}
+    if schema.get("type") == "array":
+        return {**schema, "items": _shortened(schema["items"])}
+    if "anyOf" in schema:  # dates: ISO strings, $D_ strings or epoch seconds
+        return {**schema, "anyOf": [_shortened(s) for s in schema["anyOf"]]}
+    return schema
 
 
 def _event_record_gate(name: str, schemas: Schemas) -> Any:
@@ -219,7 +237,7 @@ def _event_record_gate(name: str, schemas: Schemas) -> Any:
         strict = name in schemas.strict_events
         declared_schema = property_json_schema(properties, strict=strict)
         data["properties"] = {
-            key: {"allOf": [value, _SHORT]} for key, value in declared_schema["properties"].items()
+            key: _shortened(value) for key, value in declared_schema["properties"].items()
         }
         data["required"] = declared_schema["required"]
         if strict:

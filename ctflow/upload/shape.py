@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,36 +51,53 @@ class Shaper:
         self.tz = timezone
         self._profile = schemas.profile or {}
         self._events = schemas.events
-        self._dates: dict[str, tuple[str, ...]] = {}
+        self._dates: dict[str, tuple[str, ...]] = {
+            name: dates
+            for name, props in self._events.items()
+            if (dates := tuple(n for n, p in props.items() if p.type == "date"))
+        }
+        self._profile_dates = tuple(n for n, p in self._profile.items() if p.type == "date")
+        self._converted: dict[Any, Any] = {}
 
     def shape(self, row: dict[str, Any], text_cells: bool = False) -> dict[str, Any]:
-        # A copy: the row itself stays as read, for the dead-letter file.
-        record = dict(row) if self.mapping is None else self._from_flat(row, text_cells)
-        record["type"] = self.type
+        # The row itself is changed only by adding ``type`` (make_batches takes it off again
+        # when the row is rejected); anything else is changed on a copy, so that the
+        # dead-letter file shows the row as read.
+        record = row if self.mapping is None else self._from_flat(row, text_cells)
         ts = record.get("ts")
         if ts is not None and type(ts) is not int:
+            record = dict(record)
             record["ts"] = _epoch(ts, self.tz)
+        if "type" not in record:  # a row's own type is checked by the rules
+            record["type"] = self.type
         if self.kind == "events":
-            data = record.get("evtData")
             name = record.get("evtName")
-            if isinstance(data, dict) and isinstance(name, str):
-                dates = self._dates.get(name)
-                if dates is None:
-                    props = self._events.get(name, {})
-                    dates = self._dates[name] = tuple(
-                        n for n, p in props.items() if p.type == "date"
-                    )
-                for key in dates:
-                    if key in data:
-                        data[key] = _clevertap_date(data[key], self.tz)
+            dates = self._dates.get(name) if type(name) is str else None
+            key = "evtData"
         elif self.kind == "profiles":
-            data = record.get("profileData")
-            if isinstance(data, dict):
-                for key, value in data.items():
-                    prop = self._profile.get(key)
-                    if prop is not None and prop.type == "date":
-                        data[key] = _clevertap_date(value, self.tz)
+            dates = self._profile_dates or None
+            key = "profileData"
+        else:
+            return record
+        data = record.get(key)
+        if dates and type(data) is dict and (present := [k for k in dates if k in data]):
+            data = record[key] = dict(data)  # the row's own stays as read
+            for name in present:
+                data[name] = self._date(data[name])
         return record
+
+    def _date(self, value: Any) -> Any:
+        """``_clevertap_date``, remembered: the same dates recur through a file."""
+        try:
+            return self._converted[value]
+        except KeyError:
+            converted = _clevertap_date(value, self.tz)
+            if len(self._converted) > 100_000:
+                self._converted.clear()
+            self._converted[value] = converted
+            return converted
+        except TypeError:  # unhashable: a list where a date should be
+            return value
 
     def _from_flat(self, row: dict[str, Any], text_cells: bool) -> dict[str, Any]:
         mapping = self.mapping
@@ -174,6 +192,7 @@ def _clevertap_date(value: Any, tz: ZoneInfo) -> Any:
     return value
 
 
+@lru_cache(maxsize=1 << 16)  # dates repeat within a file; parsing one costs microseconds
 def _iso_seconds(text: str, tz: ZoneInfo) -> int | None:
     """Epoch seconds of ``YYYY-MM-DD``, ``YYYY-MM-DD HH:MM[:SS]``, with ``T`` and an offset or
     ``Z`` too; None when the text is none of those."""

@@ -97,8 +97,11 @@ def _jsonl(stream: IO[bytes]) -> Iterator[tuple[int, Row]]:
 
 
 def _csv(stream: IO[bytes]) -> Iterator[tuple[int, Row]]:
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    reader = csv.reader(text)
+    with io.TextIOWrapper(stream, encoding="utf-8-sig", newline="") as text:
+        yield from _csv_rows(csv.reader(text))
+
+
+def _csv_rows(reader: Any) -> Iterator[tuple[int, Row]]:
     header = next(reader, None)
     if header is None:
         return
