@@ -7,16 +7,24 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # what type checkers see; at run time they are imported on first use
-    from ctflow.upload.api import Account, UploadSummary, upload_records
+    from ctflow.upload.api import Account, UploadIncomplete, UploadSummary, upload_records
     from ctflow.upload.ledger import JournalLedger, Ledger, MemoryLedger
 
 
-__all__ = ["Account", "JournalLedger", "Ledger", "MemoryLedger", "UploadSummary", "upload_records"]
+__all__ = [
+    "Account",
+    "JournalLedger",
+    "Ledger",
+    "MemoryLedger",
+    "UploadIncomplete",
+    "UploadSummary",
+    "upload_records",
+]
 
 
 def __getattr__(name: str) -> object:
     """The upload API, imported on first use so that ``ctflow --help`` stays quick."""
-    if name in ("Account", "UploadSummary", "upload_records"):
+    if name in ("Account", "UploadIncomplete", "UploadSummary", "upload_records"):
         from ctflow.upload import api
 
         return getattr(api, name)

@@ -294,6 +294,16 @@ class Journal:
         )
         return [_row(row, "detail") for row in rows]
 
+    def open_runs(self, environment: str, *, kinds: tuple[str, ...]) -> list[int]:
+        """Runs of these kinds never closed (their process was killed), oldest first."""
+        marks = ", ".join("?" * len(kinds))
+        rows = self._query(
+            f"SELECT id FROM runs WHERE environment = ? AND finished_at IS NULL"
+            f" AND kind IN ({marks}) ORDER BY id",
+            (environment, *kinds),
+        )
+        return [row["id"] for row in rows]
+
     def unfinished_steps(self, environment: str) -> list[dict[str, Any]]:
         """Steps intended but never given an outcome (their run was killed), newest first.
 

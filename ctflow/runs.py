@@ -140,7 +140,10 @@ def journal_run(
 
 
 _NEW_JOURNAL = {
-    "upload": "it records each batch sent, so that a re-run sends only what did not arrive",
+    "upload": (
+        "it records each batch sent, so that a re-run sends only what did not arrive; keep it "
+        "(a runner without it would send every file again)"
+    ),
 }
 _NEW_JOURNAL_DEFAULT = (
     "the ownership markers keep campaigns from being duplicated, and from now on plans show "
@@ -152,6 +155,11 @@ def _settle_abandoned(journal: Journal, env: str, run_id: int, err: TextIO) -> N
     """Steps a killed run left without an outcome: this run re-reads the account, so they are
     closed as ``abandoned``, pointing at it."""
     open_steps = [s for s in journal.unfinished_steps(env) if s["run_id"] != run_id]
+    # The lock is ours, so no other apply or upload is running: one left open was killed.
+    # (``stop --all`` runs without the lock and may be running now: it is left alone.)
+    for run in journal.open_runs(env, kinds=("apply", "upload")):
+        if run != run_id and run not in {s["run_id"] for s in open_steps}:
+            journal.finish_if_open(run, "killed", {"settled_by_run": run_id})
     if not open_steps:
         return
     runs = sorted({s["run_id"] for s in open_steps})

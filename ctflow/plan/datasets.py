@@ -69,9 +69,10 @@ def _reason(fact: DatasetFacts) -> str:
         )
     if fact.earlier is not None:
         kept = (
-            "the events sent then stay: CleverTap does not deduplicate them"
+            "the whole file is sent again, so rows that were in that version arrive twice "
+            "(CleverTap does not deduplicate events)"
             if fact.kind == "events"
-            else "profiles are updated in place"
+            else "the whole file is sent again; profiles are updated in place"
         )
         return f"the file changed since it was uploaded ({fact.earlier}); {kept}"
     return "not uploaded to this environment yet"

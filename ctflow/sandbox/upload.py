@@ -6,10 +6,11 @@ Imports only the standard library and sandbox modules.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from ctflow.sandbox.replies import Json, fail, malformed
-from ctflow.sandbox.store import Profile, Store
+from ctflow.sandbox.store import Profile, Store, new_profile
 
 MAX_RECORDS = 1000  # §1.5
 MAX_TOKENS = 100  # §1.5, device tokens per call
@@ -100,21 +101,29 @@ def _check_sizes(data: dict[str, Any], what: str) -> None:
     for key, value in data.items():
         if len(key) > MAX_KEY_CHARS:
             raise RecordError(512, f"{what} key exceeds {MAX_KEY_CHARS} characters: {key[:40]}. ")
-        items = value if isinstance(value, list) else [value]
-        for item in items:
-            if isinstance(item, str) and len(item.encode()) > MAX_VALUE_BYTES:
+        for item in value if isinstance(value, list) else (value,):
+            # ASCII is one byte a character; anything else is measured encoded.
+            if (
+                isinstance(item, str)
+                and (len(item) > MAX_VALUE_BYTES or not item.isascii())
+                and len(item.encode()) > MAX_VALUE_BYTES
+            ):
                 raise RecordError(
                     512, f"{what} value exceeds {MAX_VALUE_BYTES} bytes for key {key}. "
                 )
 
 
 def _identifier(record: dict[str, Any]) -> tuple[str, str]:
-    present = [key for key in IDENTIFIERS if key in record]
-    if len(present) != 1:
+    key = ""
+    for candidate in IDENTIFIERS:  # exactly one of them
+        if candidate in record:
+            if key:
+                raise RecordError(523, IDENTITY_TEXT)
+            key = candidate
+    if not key:
         raise RecordError(523, IDENTITY_TEXT)
-    key = present[0]
     raw = record[key]
-    value = str(raw) if isinstance(raw, int | str) and not isinstance(raw, bool) else ""
+    value = str(raw) if isinstance(raw, (int, str)) and not isinstance(raw, bool) else ""
     if not value.strip() or len(value) >= 120:
         raise RecordError(523, IDENTITY_TEXT)
     if key == "objectId" and not OBJECT_ID.match(value):
@@ -168,7 +177,7 @@ def _check_profile(record: dict[str, Any]) -> None:
             raise RecordError(code, text)
 
 
-def _check_token(record: dict[str, Any], store: Store) -> None:
+def _check_token(record: dict[str, Any]) -> tuple[str, str]:
     object_id = record.get("objectId")
     if not isinstance(object_id, str) or not OBJECT_ID.match(object_id):
         raise RecordError(530, "Token upload failed. objectId is invalid. ")
@@ -186,12 +195,18 @@ def _check_token(record: dict[str, Any], store: Store) -> None:
         isinstance(keys, dict) and keys.get("p256dh") and keys.get("auth")
     ):
         raise RecordError(535, "Token upload failed. Token data is invalid. ")
-    # §2.1: "Only tokens of users already live on the app can be uploaded".
-    if store.find_profile("objectId", object_id) is None:
-        raise RecordError(530, "Token upload failed. objectId is invalid. ")
+    return "objectId", object_id
 
 
-def check_record(record: object, store: Store, discarded: set[str]) -> None:
+# §2.1: "Only tokens of users already live on the app can be uploaded" — checked last, in order.
+NO_SUCH_USER = RecordError(530, "Token upload failed. objectId is invalid. ")
+
+
+def check_record(record: object, discarded: set[str]) -> tuple[str, str]:
+    """Every check that needs no stored data; the record's identifier (key, value) if it passes.
+
+    Whether a token's profile exists is left to `upload`, which knows the profiles created by
+    the batch's earlier records."""
     if not isinstance(record, dict):
         raise RecordError(512, "Invalid record structure. ")
     kind = record.get("type")
@@ -199,13 +214,13 @@ def check_record(record: object, store: Store, discarded: set[str]) -> None:
         raise RecordError(524, "Data is neither event nor profile. ")
     _check_ts(record)
     if kind == "token":
-        _check_token(record, store)
-        return
-    _identifier(record)
+        return _check_token(record)
+    identifier = _identifier(record)
     if kind == "event":
         _check_event(record, discarded)
     else:
         _check_profile(record)
+    return identifier
 
 
 def _merge(data: dict[str, Any], key: str, value: Any) -> None:
@@ -227,36 +242,82 @@ def _merge(data: dict[str, Any], key: str, value: Any) -> None:
         data[key] = (kept + changes)[-MAX_LIST_ITEMS:] if op == "$add" else kept
 
 
-def _profile_for(store: Store, record: dict[str, Any], now: int) -> Profile:
-    key, value = _identifier(record)
-    return store.find_profile(key, value) or store.create_profile(key, value, now)
+class Batch:
+    """The profiles one call touches: looked up together, created and merged in record order, and
+    written with the events in a few statements at the end. Nothing outlives the call, since
+    another process may write the same database file."""
+
+    def __init__(
+        self,
+        store: Store,
+        identifiers: Iterable[tuple[str, str]],
+        to_load: Iterable[tuple[str, str]],
+    ) -> None:
+        self.store = store
+        wanted: dict[str, set[str]] = {key: set() for key in IDENTIFIERS}
+        for key, value in identifiers:
+            wanted[key].add(value)
+        self.ids = {key: store.profile_ids(key, values) for key, values in wanted.items()}
+        loading = {self.ids[key][value] for key, value in to_load if value in self.ids[key]}
+        self.loaded = store.profiles_by_id(loading) if loading else {}
+        self.next_id = store.max_id("profiles") + 1
+        self.created: dict[int, Profile] = {}
+        self.changed: dict[int, Profile] = {}
+        self.events: list[tuple[int, str, int, dict[str, Any]]] = []
+
+    def exists(self, key: str, value: str) -> bool:
+        return value in self.ids[key]
+
+    def profile_id(self, key: str, value: str, now: int) -> int:
+        found = self.ids[key].get(value)
+        if found is not None:
+            return found
+        created = new_profile(self.next_id, key, value, now)
+        self.next_id += 1
+        self.created[created.id] = created
+        self.ids[key][value] = self.ids["objectId"][created.guid] = created.id
+        return created.id
+
+    def profile(self, key: str, value: str, now: int) -> Profile:
+        profile_id = self.profile_id(key, value, now)
+        if profile_id in self.created:
+            return self.created[profile_id]
+        found = self.changed[profile_id] = self.loaded[profile_id]
+        return found
+
+    def write(self) -> None:
+        self.store.insert_profiles(self.created.values())
+        self.store.save_profiles(self.changed.values())
+        self.store.add_events(self.events)
 
 
-def apply_record(record: dict[str, Any], store: Store, now: int) -> None:
+def _add_token(profile: Profile, data: dict[str, Any]) -> None:
+    entry = {
+        "platform": TOKEN_PLATFORMS[data["type"]],
+        "push_token": data["id"],
+        "token_type": data["type"],
+        "objectId": profile.guid,
+    }
+    if "keys" in data:
+        entry["keys"] = data["keys"]
+    profile.platform = [e for e in profile.platform if e.get("push_token") != data["id"]]
+    profile.platform.append(entry)
+
+
+def apply_record(
+    record: dict[str, Any], identifier: tuple[str, str], batch: Batch, now: int
+) -> None:
     ts = int(record.get("ts", now))
-    if record["type"] == "token":
-        profile = store.find_profile("objectId", record["objectId"])
-        assert profile is not None
-        data = record["tokenData"]
-        entry = {
-            "platform": TOKEN_PLATFORMS[data["type"]],
-            "push_token": data["id"],
-            "token_type": data["type"],
-            "objectId": profile.guid,
-        }
-        if "keys" in data:
-            entry["keys"] = data["keys"]
-        profile.platform = [e for e in profile.platform if e.get("push_token") != data["id"]]
-        profile.platform.append(entry)
-        store.save_profile(profile)
-        return
-    profile = _profile_for(store, record, ts)
-    if record["type"] == "event":
-        store.add_event(profile.id, record["evtName"], ts, record.get("evtData", {}), {})
-        return
-    for key, value in record.get("profileData", {}).items():
-        _merge(profile.data, key, value)
-    store.save_profile(profile)
+    kind = record["type"]
+    if kind == "event":
+        profile_id = batch.profile_id(*identifier, ts)
+        batch.events.append((profile_id, record["evtName"], ts, record.get("evtData", {})))
+    elif kind == "profile":
+        profile = batch.profile(*identifier, ts)
+        for key, value in record.get("profileData", {}).items():
+            _merge(profile.data, key, value)
+    else:
+        _add_token(batch.profile(*identifier, ts), record["tokenData"])
 
 
 def upload(store: Store, body: object, now: int, dry_run: bool, discarded: set[str]) -> Json:
@@ -270,20 +331,31 @@ def upload(store: Store, body: object, now: int, dry_run: bool, discarded: set[s
     tokens = sum(1 for r in records if isinstance(r, dict) and r.get("type") == "token")
     if tokens > MAX_TOKENS:
         raise fail(f"Too many token records: {tokens} in 'd', at most {MAX_TOKENS} per request")
+    outcomes: list[tuple[str, str] | RecordError] = []
+    for record in records:
+        try:
+            outcomes.append(check_record(record, discarded))
+        except RecordError as error:
+            outcomes.append(error)
+    valid = [
+        (r, found) for r, found in zip(records, outcomes, strict=True) if isinstance(found, tuple)
+    ]
+    to_load = [] if dry_run else [found for r, found in valid if r["type"] != "event"]
     unprocessed: list[Json] = []
-    with store.transaction():
-        for number, record in enumerate(records, start=1):
-            try:
-                check_record(record, store, discarded)
-            except RecordError as error:
-                text = f"{error.text}Skipped record number : {number}"
+    with store.transaction(immediate=not dry_run):
+        batch = Batch(store, (found for _, found in valid), to_load)
+        for number, (record, outcome) in enumerate(zip(records, outcomes, strict=True), start=1):
+            if isinstance(outcome, tuple) and record["type"] == "token":
+                outcome = outcome if batch.exists(*outcome) else NO_SUCH_USER
+            if isinstance(outcome, RecordError):
+                text = f"{outcome.text}Skipped record number : {number}"
                 unprocessed.append(
-                    {"status": "fail", "code": error.code, "error": text, "record": record}
+                    {"status": "fail", "code": outcome.code, "error": text, "record": record}
                 )
-                continue
-            if not dry_run:
-                assert isinstance(record, dict)
-                apply_record(record, store, now)
+            elif not dry_run:
+                apply_record(record, outcome, batch, now)
+        if not dry_run:
+            batch.write()
     processed = len(records) - len(unprocessed)
     status = "success" if not unprocessed else "partial" if processed else "fail"
     return {"status": status, "processed": processed, "unprocessed": unprocessed}

@@ -23,7 +23,7 @@ from ctflow.connect import open_client
 from ctflow.errors import CtflowError, ExitCode, InvalidInput
 from ctflow.journal import JOURNAL_NAME, Journal
 from ctflow.upload.batches import Preparer, Reject, make_batches
-from ctflow.upload.engine import BatchRef, Engine, Options, Tally
+from ctflow.upload.engine import MAX_CONCURRENCY, BatchRef, Engine, Options, Tally
 from ctflow.upload.job import (
     DeadLetterFile,
     DeadLetterList,
@@ -78,7 +78,9 @@ class UploadSummary:
         return ExitCode.OK
 
     def raise_for_status(self) -> None:
-        """Raise :class:`UploadIncomplete` unless every record arrived (for task retries)."""
+        """Raise :class:`UploadIncomplete` when CleverTap stayed unavailable or batches are
+        ambiguous: what a task retry can fix. Rejected records do not raise (they are in the
+        dead-letter file or ``rejects``, and a retry would not change them)."""
         if self.unavailable or self.ambiguous_batches:
             raise UploadIncomplete(self)
 
@@ -117,6 +119,8 @@ def upload_records(
     """
     if kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise InvalidInput(f"concurrency must be 1 to {MAX_CONCURRENCY}, not {concurrency}")
     if not batch_id_prefix or ":" in batch_id_prefix:
         raise InvalidInput("batch_id_prefix must be a non-empty name without ':'")
     options = Options(concurrency=concurrency, resend_ambiguous=resend_ambiguous)

@@ -127,8 +127,21 @@ class FileJob:
             size=batch_size(self.kind),
             prepare=prepare,
             states=states,
-            source=str(self.path),
+            source=self.shown,
         )
+
+    @property
+    def shown(self) -> str:
+        """The path as the user would write it: relative to the working directory when the
+        file is under it."""
+        return shown_path(self.path)
+
+
+def shown_path(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def dataset_job(decl: Decl) -> FileJob:

@@ -111,6 +111,7 @@ def to_json(results: Sequence[FileResult]) -> dict[str, Any]:
     total["records_per_second"] = round(total["accepted"] / elapsed, 1) if elapsed else 0.0
     total["ambiguous_batches"] = sum(len(f["ambiguous_batches"]) for f in files)
     total["unavailable"] = any(f["unavailable"] for f in files)
+    total["interrupted"] = any(f["interrupted"] for f in files)
     return {"files": files, "total": total}
 
 
@@ -139,6 +140,7 @@ def _file_json(result: FileResult) -> dict[str, Any]:
         "ambiguous_batches": [b.to_json() for b in t.ambiguous],
         "failed_batches": [b.to_json() for b in t.failed],
         "unavailable": t.unavailable,
+        "interrupted": t.interrupted,
         "dead_letter": result.dead_letter,
     }
 
@@ -155,7 +157,10 @@ def text(results: Sequence[FileResult], *, env_flag: str) -> str:
             f"({t.rate:,.0f} records/s)"
         )
         if t.skipped_rows:
-            out.append(f"  already uploaded: {t.skipped_rows:,} rows (skipped)")
+            out.append(
+                f"  already uploaded: {t.skipped_rows:,} rows, in batches an earlier run "
+                "delivered (skipped; their rejects are in the dead-letter file)"
+            )
         out.append(
             f"  rejected: {t.rejected_local:,} by ctflow, {t.rejected_remote:,} by CleverTap"
         )
@@ -177,8 +182,10 @@ def text(results: Sequence[FileResult], *, env_flag: str) -> str:
 
 def _ambiguous(refs: Sequence[BatchRef], source: str, env_flag: str, kind: str) -> list[str]:
     lines = [
-        f"  ambiguous: {len(refs)} batch(es) were sent but no answer came back; CleverTap may "
-        "or may not hold them, and it does not deduplicate events, so they were not sent again:"
+        f"  ambiguous: {len(refs)} batch(es) were sent but their outcome is unknown (the answer "
+        "was lost, or was an error that does not say whether the batch was processed); "
+        "CleverTap may or may not hold them, and it does not deduplicate events, so they were "
+        "not sent again:"
     ]
     for ref in refs[:10]:
         lines.append(f"    {ref.id}: lines {ref.first_line}-{ref.last_line}, {ref.records} records")
@@ -186,7 +193,8 @@ def _ambiguous(refs: Sequence[BatchRef], source: str, env_flag: str, kind: str) 
         lines.append(f"    … and {len(refs) - 10} more (--format json lists them all)")
     command = f"ctflow upload {kind}{env_flag} {source}"
     lines.append(
-        "  Check whether they arrived (count that event over those rows' dates), then run "
+        "  Check whether they arrived (export or count that event over those rows' dates), then "
+        "run "
         f"`{command} --resend-ambiguous` if they are missing, or `{command} --accept-ambiguous` "
         "if they arrived"
     )

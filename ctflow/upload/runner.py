@@ -49,6 +49,7 @@ async def run_jobs(
     ledger = JournalLedger(journal, environment, run_id)
     results: list[FileResult] = []
     for job in jobs:
+        _warn_if_changed(journal, environment, job, say)
         result = await _run_job(client, ledger, job, settings, err, say)
         complete = not (result.tally.ambiguous or result.tally.failed)
         journal.record_upload(
@@ -62,7 +63,7 @@ async def run_jobs(
             run_id=run_id,
         )
         results.append(result)
-        if result.tally.unavailable:
+        if result.tally.unavailable or result.tally.interrupted:
             break
     return results
 
@@ -103,13 +104,34 @@ async def _run_job(
         progress.finish(engine.tally)
         dead.close()
     return FileResult(
-        str(job.path),
+        job.shown,
         job.kind,
         job.dataset,
         job.prefix,
         str(dead.path) if dead.written else None,
         tally,
     )
+
+
+def _warn_if_changed(
+    journal: Journal, environment: str, job: FileJob, say: Callable[[str], None]
+) -> None:
+    """Events of this file (or dataset) went up before with other content: all of it goes up
+    again, and CleverTap does not deduplicate events."""
+    if job.kind != "events":
+        return
+    for upload in journal.uploads(environment):
+        same = upload["source"] == str(job.path) or (
+            job.dataset is not None and upload["dataset"] == job.dataset
+        )
+        if same and upload["upload_key"] != job.prefix:
+            say(
+                f"ctflow: warning: {job.shown} was uploaded on {upload['updated_at']} with other "
+                "content; the whole file is sent now, so its rows that were in that version "
+                "arrive twice (CleverTap does not deduplicate events). Upload only the new rows "
+                "in a file of their own to avoid that"
+            )
+            return
 
 
 def dead_letter_path(state_dir: Path, job: FileJob) -> Path:

@@ -83,7 +83,7 @@ def test_jsonl_events_upload_once_a_rerun_skips_them_and_restart_sends_again(
     again = ctflow(capsys, project, "upload", "events", "events.jsonl")
     assert again.code == 0, again.err
     assert "sent 0 of 2,500 rows" in again.out
-    assert "already uploaded: 2,500 rows (skipped)" in again.out
+    assert "already uploaded: 2,500 rows, in batches an earlier run delivered" in again.out
     assert stored(project) == {n: 1 for n in range(1, 2501)}, "nothing sent twice"
 
     restart = ctflow(capsys, project, "upload", "events", "events.jsonl", "--restart")
@@ -215,6 +215,7 @@ SUMMARY_FILE_KEYS = {
     "ambiguous_batches",
     "failed_batches",
     "unavailable",
+    "interrupted",
     "dead_letter",
 }
 SUMMARY_TOTAL_KEYS = {
@@ -228,6 +229,7 @@ SUMMARY_TOTAL_KEYS = {
     "records_per_second",
     "ambiguous_batches",
     "unavailable",
+    "interrupted",
 }
 
 
@@ -336,7 +338,7 @@ def test_a_dataset_column_a_strict_event_does_not_declare_stops_the_upload(
     ran = ctflow(capsys, example, "upload", "events", "data/loyalty.csv")
     assert ran.code == 3
     where = example / "datasets" / "loyalty-backfill.yaml"
-    assert f"{where}:10:7: file: column 'channel' is not a property of strict event" in ran.err
+    assert f"{where}:12:7: file: column 'channel' is not a property of strict event" in ran.err
     assert not (example / ".ctflow" / "sandbox.db").exists(), "nothing was sent"
 
 
@@ -434,7 +436,7 @@ def test_a_lost_answer_on_events_exits_6_and_accept_ambiguous_settles_it(
     assert settled.code == 0, settled.err
     later = upload(capsys, remote, "events", "events.jsonl")
     assert later.code == 0
-    assert "already uploaded: 3,000 rows (skipped)" in later.out
+    assert "already uploaded: 3,000 rows, in batches an earlier run delivered" in later.out
     assert len(calls.statuses) == 3, "nothing was sent after the first run"
     assert once(sb, range(1, 3001))
 
