@@ -223,6 +223,9 @@ def value_problem(prop: Property, value: Any, *, in_filter: bool = False) -> str
 
 # -- JSON Schema for records -------------------------------------------------------------------
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?)?$"
+ISO_DATE_PATTERN = _ISO_DATE
+"""The pattern a date property's ISO form matches (uploads take it out: shaping turns every
+valid ISO date into ``$D_<epoch>``, so one left is not a calendar date)."""
 
 
 def _value_schema(prop: Property) -> dict[str, Any]:

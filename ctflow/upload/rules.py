@@ -16,7 +16,13 @@ from typing import Any, Literal, TypeAlias
 
 import jsonschema_rs
 
-from ctflow.spec.types import MAX_VALUE_BYTES, Property, property_json_schema, value_problem
+from ctflow.spec.types import (
+    ISO_DATE_PATTERN,
+    MAX_VALUE_BYTES,
+    Property,
+    property_json_schema,
+    value_problem,
+)
 
 Kind: TypeAlias = Literal["events", "profiles", "tokens"]
 KINDS: tuple[Kind, ...] = ("events", "profiles", "tokens")
@@ -97,16 +103,20 @@ class Rules:
             gate = self._record_gates.get(name) if isinstance(name, str) else None
             if gate is None and isinstance(name, str) and len(self._record_gates) < MAX_GATES:
                 gate = self._record_gates[name] = _event_record_gate(name, self.schemas)
-            if gate and gate.is_valid(record):
+            if gate and type(record.get("ts")) is not float and gate.is_valid(record):
                 return None
         return self._problem(record)
 
     def _problem(self, record: Mapping[str, Any]) -> str | None:
         """Every rule in Python: exact, slower, and the reason in words."""
         kind = self.kind
-        declared = record.get("type")
-        if declared is not None and declared != RECORD_TYPE[kind]:
+        declared = record.get("type", RECORD_TYPE[kind])
+        if declared != RECORD_TYPE[kind]:
             return f"type is {declared!r}, but this is an upload of {kind}"
+        stray = "profileData" if kind == "events" else "evtName" if kind == "profiles" else None
+        if stray is not None and stray in record:
+            other = "profiles" if kind == "events" else "events"
+            return f"{stray}: this row is for an upload of {other}, not {kind}"
         reason = _ts_problem(record)
         if reason:
             return reason
@@ -147,12 +157,14 @@ class Rules:
         gate = self._gates.get(name)
         if gate is None:
             strict = name in self.schemas.strict_events
-            gate = self._gates[name] = _gate(property_json_schema(properties, strict=strict))
+            gate = self._gates[name] = _gate(
+                _without_iso_dates(property_json_schema(properties, strict=strict))
+            )
         if gate.is_valid(data):
             return None
         strict = name in self.schemas.strict_events
-        reason = _property_problem("evtData", data, properties, strict=strict)
-        return reason or _first_error(gate, data)
+        # The gate is a shortcut; the rules in Python are the exact word.
+        return _property_problem("evtData", data, properties, strict=strict)
 
     # -- profiles ----------------------------------------------------------------------------
 
@@ -179,8 +191,7 @@ class Rules:
             return None
         assert self.schemas.profile is not None
         plain = {k: v for k, v in data.items() if not isinstance(v, dict)}
-        reason = _property_problem("profileData", plain, self.schemas.profile, partial=True)
-        return reason or _first_error(self._profile_gate, data)
+        return _property_problem("profileData", plain, self.schemas.profile, partial=True)
 
 
 def repeatable(record: Mapping[str, Any]) -> bool:
@@ -214,8 +225,9 @@ def _shortened(schema: dict[str, Any]) -> dict[str, Any]:
         return {**schema, "maxLength": min(schema.get("maxLength", SAFE_CHARS), SAFE_CHARS)}
     if schema.get("type") == "array":
         return {**schema, "items": _shortened(schema["items"])}
-    if "anyOf" in schema:  # dates: ISO strings, $D_ strings or epoch seconds
-        return {**schema, "anyOf": [_shortened(s) for s in schema["anyOf"]]}
+    if "anyOf" in schema:  # dates: shaping made valid ones $D_ strings; ISO left is not a date
+        kept = [s for s in schema["anyOf"] if s.get("pattern") != ISO_DATE_PATTERN]
+        return {**schema, "anyOf": [_shortened(s) for s in kept]}
     return schema
 
 
@@ -227,6 +239,7 @@ def _event_record_gate(name: str, schemas: Schemas) -> Any:
     properties = declared.get(name)
     if declared and properties is None:
         return False
+    required = ["evtName"]
     data: dict[str, Any] = {
         "type": "object",
         "maxProperties": schemas.event_properties,
@@ -240,11 +253,13 @@ def _event_record_gate(name: str, schemas: Schemas) -> Any:
             key: _shortened(value) for key, value in declared_schema["properties"].items()
         }
         data["required"] = declared_schema["required"]
+        if data["required"]:
+            required.append("evtData")
         if strict:
             data["additionalProperties"] = False
     schema = {
         "type": "object",
-        "required": ["evtName"],
+        "required": required,
         "properties": {
             "type": {"const": RECORD_TYPE["events"]},
             "ts": {"type": "integer", "exclusiveMinimum": 0, "exclusiveMaximum": MAX_TS},
@@ -272,18 +287,24 @@ def _gate(schema: dict[str, Any], *, operations: bool = False) -> Any:
         schema = {
             **schema,
             "properties": {
-                name: {"anyOf": [value, _OPERATION_SCHEMA]}
+                name: {"anyOf": [_shaped_dates(value), _OPERATION_SCHEMA]}
                 for name, value in schema["properties"].items()
             },
         }
     return jsonschema_rs.validator_for(schema)
 
 
-def _first_error(gate: Any, data: Any) -> str:
-    for error in gate.iter_errors(data):
-        where = ".".join(str(p) for p in error.instance_path)
-        return f"{where}: {error.message}" if where else str(error.message)
-    return "does not match the declared schema"
+def _without_iso_dates(schema: dict[str, Any]) -> dict[str, Any]:
+    """A record schema whose date properties no longer take their ISO form."""
+    properties = {name: _shaped_dates(value) for name, value in schema["properties"].items()}
+    return {**schema, "properties": properties}
+
+
+def _shaped_dates(schema: dict[str, Any]) -> dict[str, Any]:
+    """A date property's schema without its ISO form (see ISO_DATE_PATTERN)."""
+    if "anyOf" not in schema:
+        return schema
+    return {**schema, "anyOf": [s for s in schema["anyOf"] if s.get("pattern") != ISO_DATE_PATTERN]}
 
 
 def _property_problem(

@@ -81,6 +81,8 @@ class Shaper:
             return record
         data = record.get(key)
         if dates and type(data) is dict and (present := [k for k in dates if k in data]):
+            if record is row:
+                record = dict(row)
             data = record[key] = dict(data)  # the row's own stays as read
             for name in present:
                 data[name] = self._date(data[name])
