@@ -375,7 +375,7 @@ def _quiet_gc() -> Iterator[None]:
     put back afterwards."""
     before = gc.get_threshold()
     gc.freeze()
-    gc.set_threshold(max(before[0], 50_000), before[1], before[2])
+    gc.set_threshold(max(before[0], 10_000), before[1], before[2])
     try:
         yield
     finally:
