@@ -57,9 +57,9 @@ from ctflow.upload.datasets import dataset_facts, dataset_jobs
 from ctflow.upload.engine import Options as UploadEngineOptions
 from ctflow.upload.job import FileJob, schemas_of
 from ctflow.upload.report import FileResult, to_json
+from ctflow.upload.report import exit_code as upload_exit_code
 from ctflow.upload.report import text as upload_text
 from ctflow.upload.runner import RunSettings, run_jobs
-from ctflow.uploadcmd import exit_code as upload_exit_code
 
 MARKDOWN_LIMIT = 65_000
 """GitHub refuses comments over 65,536 characters; the comment actions add a header."""

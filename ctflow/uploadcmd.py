@@ -12,7 +12,7 @@ import asyncio
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from ctflow.config import find_project
@@ -20,7 +20,7 @@ from ctflow.errors import ExitCode
 from ctflow.runs import Invocation, announce, connect, env_flag, journal_run, say_line
 from ctflow.upload.engine import Options
 from ctflow.upload.job import file_job, load_tracking_plan, schemas_of
-from ctflow.upload.report import FileResult, text, to_json
+from ctflow.upload.report import OUTCOMES, FileResult, exit_code, text, to_json
 from ctflow.upload.rules import Kind
 from ctflow.upload.runner import RunSettings, run_jobs
 
@@ -82,19 +82,3 @@ def upload(inv: Invocation, options: UploadOptions, *, out: TextIO, err: TextIO)
     else:
         out.write(text(results, env_flag=env_flag(inv)))
     return ExitCode.INTERRUPTED if interrupted else code
-
-
-OUTCOMES = {0: "ok", 3: "rejected", 5: "unavailable", 6: "ambiguous"}
-
-
-def exit_code(summary: dict[str, Any]) -> int:
-    """5 when CleverTap stayed unavailable, 6 when batches are ambiguous, 3 when records were
-    rejected, else 0."""
-    total = summary["total"]
-    if total["unavailable"]:
-        return ExitCode.UNAVAILABLE
-    if total["ambiguous_batches"]:
-        return ExitCode.GATED
-    if total["rejected_locally"] or total["rejected_by_clevertap"]:
-        return ExitCode.INVALID
-    return ExitCode.OK

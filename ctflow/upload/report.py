@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from ctflow.errors import ExitCode
 from ctflow.upload.engine import BatchRef, Tally
 
 PLAIN_EVERY = 5.0
@@ -199,3 +200,19 @@ def _ambiguous(refs: Sequence[BatchRef], source: str, env_flag: str, kind: str) 
         "if they arrived"
     )
     return lines
+
+
+OUTCOMES = {0: "ok", 3: "rejected", 5: "unavailable", 6: "ambiguous"}
+
+
+def exit_code(summary: dict[str, Any]) -> int:
+    """5 when CleverTap stayed unavailable, 6 when batches are ambiguous, 3 when records were
+    rejected, else 0."""
+    total = summary["total"]
+    if total["unavailable"]:
+        return ExitCode.UNAVAILABLE
+    if total["ambiguous_batches"]:
+        return ExitCode.GATED
+    if total["rejected_locally"] or total["rejected_by_clevertap"]:
+        return ExitCode.INVALID
+    return ExitCode.OK
