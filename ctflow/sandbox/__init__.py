@@ -1,6 +1,7 @@
 """The CleverTap API emulator (ctflow's test bed and `ctflow sandbox serve`).
 
-Imports nothing from the rest of ctflow: only the standard library, starlette, uvicorn and itself.
+Imports nothing from the rest of ctflow: only the standard library, starlette, uvicorn, orjson
+and itself.
 """
 
 from __future__ import annotations

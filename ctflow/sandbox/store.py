@@ -151,7 +151,9 @@ def encode(value: Any) -> str:
 
 
 def _profile_row(p: Profile) -> tuple[Any, ...]:
-    email, data, platform = _email_of(p.data), encode(p.data), encode(p.platform)
+    email = _email_of(p.data)
+    data = encode(p.data) if p.data else "{}"  # most new profiles come from an event
+    platform = encode(p.platform) if p.platform else "[]"
     return (p.id, p.guid, p.identity, p.fbid, p.gpid, email, data, platform, p.created_at)
 
 

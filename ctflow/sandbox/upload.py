@@ -265,10 +265,12 @@ class Batch:
         self.changed: dict[int, Profile] = {}
         self.events: list[tuple[int, str, int, dict[str, Any]]] = []
 
-    def exists(self, key: str, value: str) -> bool:
+    def exists(self, identifier: tuple[str, str]) -> bool:
+        key, value = identifier
         return value in self.ids[key]
 
-    def profile_id(self, key: str, value: str, now: int) -> int:
+    def profile_id(self, identifier: tuple[str, str], now: int) -> int:
+        key, value = identifier
         found = self.ids[key].get(value)
         if found is not None:
             return found
@@ -278,8 +280,8 @@ class Batch:
         self.ids[key][value] = self.ids["objectId"][created.guid] = created.id
         return created.id
 
-    def profile(self, key: str, value: str, now: int) -> Profile:
-        profile_id = self.profile_id(key, value, now)
+    def profile(self, identifier: tuple[str, str], now: int) -> Profile:
+        profile_id = self.profile_id(identifier, now)
         if profile_id in self.created:
             return self.created[profile_id]
         found = self.changed[profile_id] = self.loaded[profile_id]
@@ -310,14 +312,14 @@ def apply_record(
     ts = int(record.get("ts", now))
     kind = record["type"]
     if kind == "event":
-        profile_id = batch.profile_id(*identifier, ts)
+        profile_id = batch.profile_id(identifier, ts)
         batch.events.append((profile_id, record["evtName"], ts, record.get("evtData", {})))
     elif kind == "profile":
-        profile = batch.profile(*identifier, ts)
+        profile = batch.profile(identifier, ts)
         for key, value in record.get("profileData", {}).items():
             _merge(profile.data, key, value)
     else:
-        _add_token(batch.profile(*identifier, ts), record["tokenData"])
+        _add_token(batch.profile(identifier, ts), record["tokenData"])
 
 
 def upload(store: Store, body: object, now: int, dry_run: bool, discarded: set[str]) -> Json:
@@ -346,7 +348,7 @@ def upload(store: Store, body: object, now: int, dry_run: bool, discarded: set[s
         batch = Batch(store, (found for _, found in valid), to_load)
         for number, (record, outcome) in enumerate(zip(records, outcomes, strict=True), start=1):
             if isinstance(outcome, tuple) and record["type"] == "token":
-                outcome = outcome if batch.exists(*outcome) else NO_SUCH_USER
+                outcome = outcome if batch.exists(outcome) else NO_SUCH_USER
             if isinstance(outcome, RecordError):
                 text = f"{outcome.text}Skipped record number : {number}"
                 unprocessed.append(
