@@ -290,7 +290,7 @@ def apply(inv: Invocation, options: ApplyOptions, *, out: TextIO, err: TextIO) -
                 journal.finish(run_id, "ok" if ok else "failed", outcome.summary())
                 if uploads:
                     out.write(upload_text(uploads, env_flag=env_flag(inv)))
-                out.write(_finished(outcome, env_flag(inv)) + "\n")
+                out.write(_finished(outcome, env_flag(inv), uploaded=len(uploads)) + "\n")
                 return outcome.exit_code if outcome.exit_code != ExitCode.OK else upload_code
 
         return asyncio.run(run())
@@ -376,13 +376,14 @@ def _confirm(
         raise CtflowError("apply cancelled; nothing was changed")
 
 
-def _finished(outcome: Outcome, env_flag: str) -> str:
+def _finished(outcome: Outcome, env_flag: str, *, uploaded: int = 0) -> str:
     n = outcome.summary()
     head = "Apply complete" if outcome.ok else "Apply incomplete"
     text = (
         f"{head}: {n['created']} created, {n['adopted']} adopted, {n['stopped']} stopped"
         + (f", {n['failed']} failed" if n["failed"] else "")
         + (f", {n['skipped']} skipped" if n["skipped"] else "")
+        + (f", {uploaded} dataset(s) uploaded" if uploaded else "")
         + "."
     )
     for key, message, _code in outcome.failed:

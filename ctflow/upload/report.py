@@ -160,7 +160,7 @@ def text(results: Sequence[FileResult], *, env_flag: str) -> str:
         if t.skipped_rows:
             out.append(
                 f"  already uploaded: {t.skipped_rows:,} rows, in batches an earlier run "
-                "delivered (skipped; their rejects are in the dead-letter file)"
+                "delivered (skipped)"
             )
         out.append(
             f"  rejected: {t.rejected_local:,} by ctflow, {t.rejected_remote:,} by CleverTap"
