@@ -22,6 +22,7 @@ from ctflow.config import Environment, Project, Target, find_project, resolve_ta
 from ctflow.connect import open_client
 from ctflow.errors import CtflowError, ExitCode, InvalidInput
 from ctflow.journal import JOURNAL_NAME, Journal
+from ctflow.spec.model import Declarations
 from ctflow.upload.batches import Preparer, Reject, make_batches
 from ctflow.upload.engine import MAX_CONCURRENCY, BatchRef, Engine, Options, Tally
 from ctflow.upload.job import (
@@ -140,7 +141,7 @@ class _Job:
     kind: Kind
     target: Target
     project: Project
-    decls: Any
+    decls: Declarations | None
     options: Options
     prefix: str
     dead_letter: str | Path | None

@@ -155,10 +155,6 @@ class _Window:
                     self._changed.notify_all()
 
 
-class Fatal(Exception):
-    """Raised inside a sender to stop the upload; carries the error that stops it."""
-
-
 class Engine:
     def __init__(
         self,
@@ -210,7 +206,7 @@ class Engine:
             self._writer.shutdown(wait=True)
             self.tally.finished = time.monotonic()
         for result in results:
-            if isinstance(result, BaseException) and not isinstance(result, Fatal):
+            if isinstance(result, BaseException):
                 raise result
         if self._fatal is not None:
             raise self._fatal

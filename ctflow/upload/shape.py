@@ -130,11 +130,6 @@ class Shaper:
         return record
 
 
-def repeatable_kind(kind: Kind) -> bool:
-    """Profiles and tokens are upserts: sending one twice leaves the account as once."""
-    return kind != "events"
-
-
 def _read_cell(text: Any, prop: Property) -> Any:
     """A CSV cell read as its declared type; left as text when it is not one (rejected later)."""
     if not isinstance(text, str):

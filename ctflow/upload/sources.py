@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -45,18 +44,6 @@ def format_of(path: Path) -> Format | None:
     """The format the file's name says: ``.jsonl``/``.ndjson``/``.csv``, optionally ``.gz``."""
     name = path.name.lower().removesuffix(".gz")
     return SUFFIXES.get(Path(name).suffix)
-
-
-def digest(path: Path) -> str:
-    """SHA-256 of the file's bytes as stored (compressed files are not decompressed)."""
-    sha = hashlib.sha256()
-    try:
-        with path.open("rb") as stream:
-            while chunk := stream.read(CHUNK):
-                sha.update(chunk)
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
-    return sha.hexdigest()
 
 
 def rows(path: Path, fmt: Format) -> Iterator[tuple[int, Row]]:

@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import uvicorn
 
@@ -18,14 +19,16 @@ FAST_RETRY = RetryPolicy(attempts=8, timeout=20.0, wait_initial=0.01, wait_max=0
 
 
 class LoopbackServer:
-    """The sandbox served by uvicorn on 127.0.0.1 and a random port, in a thread."""
+    """The sandbox (or any ASGI app, such as an instrument in front of it) served by uvicorn
+    on 127.0.0.1 and a random port, in a thread."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: Sandbox | Any) -> None:
+        app = sandbox.app if isinstance(sandbox, Sandbox) else sandbox
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         config = uvicorn.Config(
-            sandbox.app, host="127.0.0.1", port=self.port, log_level="critical", lifespan="off"
+            app, host="127.0.0.1", port=self.port, log_level="critical", lifespan="off"
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import gzip
 import json
-import socket
 import subprocess
 import sys
 import textwrap
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -22,7 +20,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import uvicorn
 
 from ctflow import cli
 from ctflow.clevertap import CleverTap, Credentials
@@ -34,6 +31,7 @@ from ctflow.upload.job import DeadLetterList
 from ctflow.upload.ledger import Ledger, MemoryLedger
 from ctflow.upload.rules import Kind, Rules, Schemas
 from ctflow.upload.shape import Shaper
+from tests.contract.support import LoopbackServer
 
 TS = 1_763_600_000
 CREDS = Credentials(DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE)
@@ -152,35 +150,8 @@ async def send(
     return Sent(tally, ledger, dead.rejects)
 
 
-class Served:
-    """An ASGI app (the sandbox, or an instrument in front of it) on 127.0.0.1, in a thread."""
-
-    def __init__(self, app: Any) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="critical", lifespan="off"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> Served:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("sandbox server did not start")
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+Served = LoopbackServer
+"""An ASGI app (the sandbox, or an instrument in front of it) on 127.0.0.1, in a thread."""
 
 
 CREDENTIALS = {"CLEVERTAP_ACCOUNT_ID": DEFAULT_ACCOUNT_ID, "CLEVERTAP_PASSCODE": DEFAULT_PASSCODE}
