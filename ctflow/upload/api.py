@@ -35,6 +35,7 @@ from ctflow.upload.job import (
 from ctflow.upload.ledger import JournalLedger, Ledger, MemoryLedger
 from ctflow.upload.rules import KINDS, Kind, Rules
 from ctflow.upload.shape import Shaper
+from ctflow.upload.sources import chunked
 
 
 @dataclass(frozen=True)
@@ -171,11 +172,11 @@ class _Job:
         tz = ZoneInfo(self.project.timezone_for(self.target.environment))
         prepare = Preparer(Shaper(self.kind, schemas, tz, None), Rules(self.kind, schemas))
         states = dict(ledger.states(self.prefix + ":"))
-        rows = ((number, dict(record)) for number, record in enumerate(self.records, start=1))
+        # Preparing changes a row in place (its type, its dates); the caller's records stay theirs.
+        rows = ((number, _own(record)) for number, record in enumerate(self.records, start=1))
         batches = make_batches(
-            rows,
+            chunked(rows, batch_size(self.kind)),
             prefix=self.prefix,
-            size=batch_size(self.kind),
             prepare=prepare,
             states=states,
             source=None,
@@ -183,6 +184,15 @@ class _Job:
         async with open_client(self.target, timezone=tz.key) as client:
             engine = Engine(client, ledger, self.options, dead_letter=dead, prior=states)
             return await engine.run(batches)
+
+
+def _own(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``record`` and of the properties in it, which preparing may change."""
+    own = dict(record)
+    for key in ("evtData", "profileData"):
+        if type(own.get(key)) is dict:
+            own[key] = dict(own[key])
+    return own
 
 
 def _warn(text: str) -> None:

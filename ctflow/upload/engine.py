@@ -189,7 +189,7 @@ class Engine:
         self.tally.interrupted = interrupted
 
     async def run(self, batches: Iterator[Batch | Skipped]) -> Tally:
-        with _quiet_gc():
+        with quiet_gc():
             return await self._run(batches)
 
     async def _run(self, batches: Iterator[Batch | Skipped]) -> Tally:
@@ -363,7 +363,7 @@ class Engine:
 
 
 @contextmanager
-def _quiet_gc() -> Iterator[None]:
+def quiet_gc() -> Iterator[None]:
     """Records are acyclic and freed by reference counting, but allocating millions of them
     sets off the cyclic collector over and over, each time walking every object the process
     holds: about a third of the CPU an upload spends checking rows. For the upload, what

@@ -32,7 +32,7 @@ from ctflow.upload.batches import (
 )
 from ctflow.upload.rules import Kind, Rules, Schemas
 from ctflow.upload.shape import DatasetMapping, Shaper
-from ctflow.upload.sources import CHUNK, Format, format_of, rows
+from ctflow.upload.sources import CHUNK, Format, chunks, format_of
 
 DATASET_KINDS: dict[str, Kind] = {"events": "events", "profiles": "profiles"}
 
@@ -122,9 +122,8 @@ class FileJob:
         shaper = Shaper(self.kind, schemas, tz, self.mapping)
         prepare = Preparer(shaper, Rules(self.kind, schemas), text_cells=self.format == "csv")
         return make_batches(
-            rows(self.path, self.format),
+            chunks(self.path, self.format, batch_size(self.kind)),
             prefix=self.prefix,
-            size=batch_size(self.kind),
             prepare=prepare,
             states=states,
             source=self.shown,

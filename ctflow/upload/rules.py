@@ -10,6 +10,7 @@ that fails is worked out in Python only then, in the words ``ctflow validate`` u
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
@@ -35,6 +36,8 @@ MAX_TS = 10**10  # epoch seconds; 13 digits are milliseconds (§1.6)
 SAFE_CHARS = MAX_VALUE_BYTES // 4  # a string this short cannot exceed 512 bytes in UTF-8
 TOKEN_TYPES = frozenset({"fcm", "gcm", "apns", "wns", "mpns", "chrome"})
 OPERATIONS = frozenset({"$add", "$remove", "$incr", "$decr", "$delete"})
+CLEVERTAP_DATE = re.compile(r"\$D_-?\d+")
+"""CleverTap's form of a date property's value (fullmatch): ``$D_<epoch seconds>``."""
 NOT_REPEATABLE = frozenset({"$incr", "$decr"})
 """Profile operations that change the value again when a batch is sent twice."""
 
@@ -87,7 +90,9 @@ class Rules:
         self.kind = kind
         self.schemas = schemas
         self._gates: dict[str, Any] = {}
-        self._record_gates: dict[Any, Any] = {}
+        self._record_gates = Gates(schemas, as_read=False)
+        self.row_gates = Gates(schemas, as_read=True)
+        """Gates for event rows as read, before shaping (see :class:`Gates`)."""
         self._profile_gate = (
             None
             if schemas.profile is None
@@ -100,9 +105,7 @@ class Rules:
     def problem(self, record: Mapping[str, Any]) -> str | None:
         if self.kind == "events":
             name = record.get("evtName")
-            gate = self._record_gates.get(name) if isinstance(name, str) else None
-            if gate is None and isinstance(name, str) and len(self._record_gates) < MAX_GATES:
-                gate = self._record_gates[name] = _event_record_gate(name, self.schemas)
+            gate: Any = self._record_gates[name] if isinstance(name, str) else False
             if gate and type(record.get("ts")) is not float and gate.is_valid(record):
                 return None
         return self._problem(record)
@@ -208,6 +211,30 @@ def repeatable(record: Mapping[str, Any]) -> bool:
 # other goes through the rules in Python, which are exact and say why.
 
 MAX_GATES = 1024
+
+
+class Gates(dict[Any, Any]):
+    """``gates[event name]``: the compiled gate for records of that event, made on first use;
+    False when every such record needs the rules. ``as_read``: for rows before shaping, whose
+    date properties may still be ISO dates (the caller turns them into CleverTap dates after
+    the gate, and sends the row the exact way when one is not a calendar date)."""
+
+    def __init__(self, schemas: Schemas, *, as_read: bool) -> None:
+        super().__init__()
+        self.schemas = schemas
+        self.as_read = as_read
+
+    def __missing__(self, name: Any) -> Any:
+        gate = (
+            _event_record_gate(name, self.schemas, as_read=self.as_read)
+            if isinstance(name, str)
+            else False
+        )
+        if len(self) < MAX_GATES:  # a file of random names costs a compile each, not memory
+            self[name] = gate
+        return gate
+
+
 _SHORT = {"maxLength": SAFE_CHARS, "items": {"maxLength": SAFE_CHARS}}
 # Strings only (an integer identity, or 1.0, goes through the rules); the pattern needs one
 # character str.strip() keeps (it also strips \x1c-\x1f and \x85, which \s does not match).
@@ -218,21 +245,33 @@ _IDENTIFIER = {
 }
 
 
-def _shortened(schema: dict[str, Any]) -> dict[str, Any]:
+# Exactly one identifier, as exclusive branches: ``anyOf`` stops at the first that holds, so a
+# record with ``identity`` costs one branch (``oneOf`` would try all four).
+_ONE_IDENTIFIER = [
+    {"required": [key], "properties": {other: False for other in IDENTIFIERS if other != key}}
+    for key in IDENTIFIERS
+]
+
+
+def _shortened(schema: dict[str, Any], as_read: bool) -> dict[str, Any]:
     """A declared property's schema whose strings also fit in SAFE_CHARS (merged in, not an
     ``allOf``: one keyword less to evaluate per property and record)."""
     if schema.get("type") == "string":
         return {**schema, "maxLength": min(schema.get("maxLength", SAFE_CHARS), SAFE_CHARS)}
     if schema.get("type") == "array":
-        return {**schema, "items": _shortened(schema["items"])}
-    if "anyOf" in schema:  # dates: shaping made valid ones $D_ strings; ISO left is not a date
+        return {**schema, "items": _shortened(schema["items"], as_read)}
+    if "anyOf" in schema:  # dates
+        if as_read:  # the caller reads them (and sends a row the exact way when one is not)
+            return {"type": ["string", "integer"]}
+        # Shaping made valid ones $D_ strings; an ISO date left is not a calendar date.
         kept = [s for s in schema["anyOf"] if s.get("pattern") != ISO_DATE_PATTERN]
-        return {**schema, "anyOf": [_shortened(s) for s in kept]}
+        return {**schema, "anyOf": [_shortened(s, as_read) for s in kept]}
     return schema
 
 
-def _event_record_gate(name: str, schemas: Schemas) -> Any:
-    """The gate for records of event ``name``; False when every such record needs the rules."""
+def _event_record_gate(name: str, schemas: Schemas, *, as_read: bool = False) -> Any:
+    """The gate for records of event ``name``; False when every such record needs the rules.
+    ``as_read``: dates may still be in their ISO form (see :class:`Gates`)."""
     if not name.strip() or len(name) > MAX_KEY_CHARS or name in SYSTEM_EVENTS:
         return False
     declared = schemas.events
@@ -250,7 +289,7 @@ def _event_record_gate(name: str, schemas: Schemas) -> Any:
         strict = name in schemas.strict_events
         declared_schema = property_json_schema(properties, strict=strict)
         data["properties"] = {
-            key: _shortened(value) for key, value in declared_schema["properties"].items()
+            key: _shortened(value, as_read) for key, value in declared_schema["properties"].items()
         }
         data["required"] = declared_schema["required"]
         if data["required"]:
@@ -267,7 +306,7 @@ def _event_record_gate(name: str, schemas: Schemas) -> Any:
             "evtData": data,
             **{key: _IDENTIFIER for key in IDENTIFIERS},
         },
-        "oneOf": [{"required": [key]} for key in IDENTIFIERS],
+        "anyOf": _ONE_IDENTIFIER,
     }
     return jsonschema_rs.validator_for(schema)
 
@@ -322,7 +361,7 @@ def _property_problem(
                 return f"{where}: {name!r} is required"
             continue
         value = data[name]
-        if prop.type == "date" and isinstance(value, str) and value.startswith("$D_"):
+        if prop.type == "date" and isinstance(value, str) and CLEVERTAP_DATE.fullmatch(value):
             continue
         reason = value_problem(prop, value)
         if reason:

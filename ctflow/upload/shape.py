@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from ctflow.spec.types import Property, date_epoch
-from ctflow.upload.rules import RECORD_TYPE, Kind, Schemas
+from ctflow.upload.rules import CLEVERTAP_DATE, RECORD_TYPE, Kind, Schemas
 
 _INTEGER = re.compile(r"[+-]?\d+")
 _TRUE = frozenset({"true", "yes", "y", "1"})
@@ -51,19 +51,20 @@ class Shaper:
         self.tz = timezone
         self._profile = schemas.profile or {}
         self._events = schemas.events
-        self._dates: dict[str, tuple[str, ...]] = {
+        self.event_dates: dict[str, tuple[str, ...]] = {
             name: dates
             for name, props in self._events.items()
             if (dates := tuple(n for n, p in props.items() if p.type == "date"))
         }
         self._profile_dates = tuple(n for n, p in self._profile.items() if p.type == "date")
-        self._converted: dict[Any, Any] = {}
+        self.known_dates: dict[Any, str | None] = {}
+        """Date values met so far: their CleverTap form, or None when they are not dates."""
 
     def shape(self, row: dict[str, Any], text_cells: bool = False) -> dict[str, Any]:
         # The row itself is changed only by adding ``type`` (make_batches takes it off again
         # when the row is rejected); anything else is changed on a copy, so that the
         # dead-letter file shows the row as read.
-        record = row if self.mapping is None else self._from_flat(row, text_cells)
+        record = row if self.mapping is None else self.from_flat(row, text_cells)
         ts = record.get("ts")
         if ts is not None and type(ts) is not int:
             record = dict(record)
@@ -72,7 +73,7 @@ class Shaper:
             record["type"] = self.type
         if self.kind == "events":
             name = record.get("evtName")
-            dates = self._dates.get(name) if type(name) is str else None
+            dates = self.event_dates.get(name) if type(name) is str else None
             key = "evtData"
         elif self.kind == "profiles":
             dates = self._profile_dates or None
@@ -85,23 +86,32 @@ class Shaper:
                 record = dict(row)
             data = record[key] = dict(data)  # the row's own stays as read
             for name in present:
-                data[name] = self._date(data[name])
+                data[name] = self.date(data[name])
         return record
 
-    def _date(self, value: Any) -> Any:
-        """``_clevertap_date``, remembered: the same dates recur through a file."""
+    def date(self, value: Any) -> Any:
+        """A date property's value as CleverTap's ``$D_<epoch seconds>``, or as it is when it is
+        not a date."""
+        converted = self.clevertap_date(value)
+        return value if converted is None else converted
+
+    def clevertap_date(self, value: Any) -> str | None:
+        """A date property's value as CleverTap's ``$D_<epoch seconds>``, None when it is not a
+        date; remembered (:attr:`known_dates`), since the same dates recur through a file."""
         try:
-            return self._converted[value]
+            return self.known_dates[value]
         except KeyError:
             converted = _clevertap_date(value, self.tz)
-            if len(self._converted) > 100_000:
-                self._converted.clear()
-            self._converted[value] = converted
+            if len(self.known_dates) > 100_000:
+                self.known_dates.clear()
+            self.known_dates[value] = converted
             return converted
         except TypeError:  # unhashable: a list where a date should be
-            return value
+            return None
 
-    def _from_flat(self, row: dict[str, Any], text_cells: bool) -> dict[str, Any]:
+    def from_flat(self, row: dict[str, Any], text_cells: bool) -> dict[str, Any]:
+        """A new record from a Dataset's flat row (``ts`` as epoch seconds when it reads as a
+        time; dates as they are); the row is not changed."""
         mapping = self.mapping
         assert mapping is not None
         record: dict[str, Any] = {}
@@ -115,7 +125,7 @@ class Shaper:
                     record["identity"] = value
             elif column == mapping.timestamp:
                 if value is not None and value != "":
-                    record["ts"] = value
+                    record["ts"] = value if type(value) is int else _epoch(value, self.tz)
             else:
                 if value is None or (text_cells and value == ""):
                     continue  # an empty cell sets nothing
@@ -176,17 +186,17 @@ def _epoch(value: Any, tz: ZoneInfo) -> Any:
     return value
 
 
-def _clevertap_date(value: Any, tz: ZoneInfo) -> Any:
-    """A date property value as ``$D_<epoch seconds>`` (§1.6)."""
-    if isinstance(value, str) and value.startswith("$D_"):
-        return value
+def _clevertap_date(value: Any, tz: ZoneInfo) -> str | None:
+    """A date property value as ``$D_<epoch seconds>`` (§1.6); None when it is not a date."""
     if isinstance(value, int) and not isinstance(value, bool):
         return f"$D_{value}"
     if isinstance(value, str):
+        if CLEVERTAP_DATE.fullmatch(value):
+            return value
         seconds = _iso_seconds(value.strip(), tz)
         if seconds is not None:
             return f"$D_{seconds}"
-    return value
+    return None
 
 
 @lru_cache(maxsize=1 << 16)  # dates repeat within a file; parsing one costs microseconds

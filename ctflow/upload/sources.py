@@ -10,8 +10,10 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Literal, TypeAlias
 
@@ -38,6 +40,8 @@ class Unreadable:
 
 
 Row: TypeAlias = dict[str, Any] | Unreadable
+Chunk: TypeAlias = tuple[Sequence[int | None], list[Row]]
+"""Rows in file order, each with the line it starts on (None: not from a file)."""
 
 
 def format_of(path: Path) -> Format | None:
@@ -48,12 +52,30 @@ def format_of(path: Path) -> Format | None:
 
 def rows(path: Path, fmt: Format) -> Iterator[tuple[int, Row]]:
     """(line number, row) for every record of the file; blank lines are skipped."""
+    with _reading(path) as stream:
+        yield from _jsonl(stream) if fmt == "jsonl" else _csv(stream)
+
+
+def chunks(path: Path, fmt: Format, size: int) -> Iterator[Chunk]:
+    """The file's rows, ``size`` at a time (the last chunk may have fewer): what
+    ``chunked(rows(path, fmt), size)`` gives, read faster."""
+    with _reading(path) as stream:
+        yield from _jsonl_chunks(stream, size) if fmt == "jsonl" else chunked(_csv(stream), size)
+
+
+def chunked(pairs: Iterable[tuple[int | None, Row]], size: int) -> Iterator[Chunk]:
+    """(line, row) pairs, ``size`` at a time."""
+    stream = iter(pairs)
+    while chunk := list(islice(stream, size)):
+        lines, found = zip(*chunk, strict=True)
+        yield lines, list(found)
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[IO[bytes]]:
     try:
         with _open(path) as stream:
-            if fmt == "jsonl":
-                yield from _jsonl(stream)
-            else:
-                yield from _csv(stream)
+            yield stream
     except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise InvalidInput(f"cannot read {path}: {reason}") from None
@@ -66,21 +88,56 @@ def _open(path: Path) -> IO[bytes]:
 
 
 def _jsonl(stream: IO[bytes]) -> Iterator[tuple[int, Row]]:
-    loads = orjson.loads
     for number, line in enumerate(stream, start=1):
-        if number == 1 and line.startswith(b"\xef\xbb\xbf"):
-            line = line[3:]
-        try:
-            value = loads(line)
-        except orjson.JSONDecodeError as exc:
-            if not line.strip():
+        row = _jsonl_row(number, line)
+        if row is not None:
+            yield number, row
+
+
+def _jsonl_chunks(stream: IO[bytes], size: int) -> Iterator[Chunk]:
+    """``size`` lines parsed in one go while they are all JSON objects (the common case: no
+    loop of Python per line); a chunk with a blank, broken or non-object line is read line by
+    line, and topped up to ``size`` rows."""
+    loads = orjson.loads
+    done = 0  # lines read
+    lines: list[int | None] = []
+    found: list[Row] = []
+    while raw := list(islice(stream, size - len(found))):
+        if not found and done:  # (line 1 may start with a byte-order mark)
+            try:
+                parsed = [loads(line) for line in raw]
+            except orjson.JSONDecodeError:
+                parsed = None
+            if parsed is not None and all(type(value) is dict for value in parsed):
+                yield range(done + 1, done + 1 + len(raw)), parsed
+                done += len(raw)
                 continue
-            yield number, Unreadable(f"not JSON: {exc}", _text(line))
-            continue
-        if type(value) is dict:
-            yield number, value
-        else:
-            yield number, Unreadable("not a JSON object", _text(line))
+        for line in raw:
+            done += 1
+            row = _jsonl_row(done, line)
+            if row is not None:
+                lines.append(done)
+                found.append(row)
+        if len(found) == size:
+            yield lines, found
+            lines, found = [], []
+    if found:
+        yield lines, found
+
+
+def _jsonl_row(number: int, line: bytes) -> Row | None:
+    """Line ``number`` of a JSONL file as a row; None when it is blank."""
+    if number == 1 and line.startswith(b"\xef\xbb\xbf"):
+        line = line[3:]
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        if not line.strip():
+            return None
+        return Unreadable(f"not JSON: {exc}", _text(line))
+    if type(value) is dict:
+        return value
+    return Unreadable("not a JSON object", _text(line))
 
 
 def _csv(stream: IO[bytes]) -> Iterator[tuple[int, Row]]:

@@ -31,6 +31,7 @@ from ctflow.upload.job import DeadLetterList
 from ctflow.upload.ledger import Ledger, MemoryLedger
 from ctflow.upload.rules import Kind, Rules, Schemas
 from ctflow.upload.shape import Shaper
+from ctflow.upload.sources import chunked
 from tests.contract.support import LoopbackServer
 
 TS = 1_763_600_000
@@ -139,7 +140,7 @@ async def send(
     rows = ((n, dict(r)) for n, r in enumerate(records, start=1))
     size = 100 if kind == "tokens" else 1000
     batches = make_batches(
-        rows, prefix=prefix, size=size, prepare=prepare, states=states, source="records.jsonl"
+        chunked(rows, size), prefix=prefix, prepare=prepare, states=states, source="records.jsonl"
     )
     dead = DeadLetterList()
     async with CleverTap.in_process(app, credentials) as client:

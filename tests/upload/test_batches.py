@@ -9,7 +9,7 @@ import copy
 import hashlib
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -25,7 +25,7 @@ from ctflow.upload.job import file_job, schemas_of
 from ctflow.upload.ledger import DONE
 from ctflow.upload.rules import RECORD_TYPE, Kind, Rules, Schemas
 from ctflow.upload.shape import DatasetMapping, Shaper
-from ctflow.upload.sources import Row, Unreadable
+from ctflow.upload.sources import Row, Unreadable, chunked
 
 UTC = ZoneInfo("UTC")
 TS = 1767225600
@@ -49,9 +49,8 @@ def batched(
 ) -> list[Batch | Skipped]:
     return list(
         make_batches(
-            rows,
+            chunked(rows, size),
             prefix=PREFIX,
-            size=size,
             prepare=preparer or prepare(kind),
             states=states or {},
             source=SOURCE,
@@ -189,10 +188,23 @@ def test_rejected_row_is_kept_as_read_for_the_dead_letter_file(
 # -- batches settled earlier -----------------------------------------------------------------
 
 
+class _UntouchableGates(dict[Any, Any]):
+    def __missing__(self, name: Any) -> Any:
+        raise AssertionError("a settled batch went through the gate")
+
+
 class Untouchable:
     """A shaper and rules that fail the test if a settled batch is read."""
 
     kind = "events"
+    type = "event"
+    mapping = None
+    event_dates: ClassVar[dict[str, Any]] = {}
+    known_dates: ClassVar[dict[Any, Any]] = {}
+    row_gates = _UntouchableGates()
+
+    def clevertap_date(self, value: Any) -> Any:
+        raise AssertionError("a settled batch's dates were read")
 
     def shape(self, row: Any, text_cells: bool = False) -> Any:
         raise AssertionError("a settled batch was shaped")

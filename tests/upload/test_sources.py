@@ -11,10 +11,12 @@ import warnings
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ctflow.errors import InvalidInput
 from ctflow.upload.job import scan
-from ctflow.upload.sources import Unreadable, format_of, rows
+from ctflow.upload.sources import Unreadable, chunked, chunks, format_of, rows
 
 
 def write(path: Path, data: bytes) -> Path:
@@ -228,3 +230,40 @@ def test_scan_of_a_missing_file_is_invalid_input(tmp_path: Path) -> None:
 )
 def test_format_of_follows_the_file_name(name: str, fmt: str | None) -> None:
     assert format_of(Path("data") / name) == fmt
+
+
+# -- chunks: the rows, read a batch at a time ------------------------------------------------
+
+LINE = st.sampled_from(
+    [
+        b'{"a": 1}',
+        b'{"b": [1, 2]}',
+        b"",
+        b"   ",
+        b"{broken",
+        b"[1]",
+        b"7",
+        b'"x"',
+        b"\xef\xbb\xbf{}",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    lines=st.lists(st.one_of(LINE, LINE.map(lambda x: b'{"n": 1}')), max_size=40),
+    size=st.integers(1, 6),
+    bom=st.booleans(),
+    end=st.sampled_from([b"", b"\n", b"\r\n"]),
+)
+def test_chunks_are_the_rows_size_at_a_time(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[bytes], size: int, bom: bool, end: bytes
+) -> None:
+    """Whatever the lines (blank, broken, not objects, a byte-order mark), every chunk but the
+    last has ``size`` rows, and the rows and their lines are the ones ``rows`` reads."""
+    data = (b"\xef\xbb\xbf" if bom else b"") + b"\n".join(lines) + (end if lines else b"")
+    path = write(tmp_path_factory.mktemp("c") / "e.jsonl", data)
+    expected = [(list(n), r) for n, r in chunked(rows(path, "jsonl"), size)]
+    got = [(list(n), r) for n, r in chunks(path, "jsonl", size)]
+    assert got == expected
+    assert all(len(r) == size for _, r in got[:-1])
