@@ -3,7 +3,8 @@
 Owns the audit trail of runs and their steps (each intent committed before its API call), the
 last-applied spec of each campaign version, the campaigns ctflow itself stopped, the upload ledger
 (each batch's state, and which files were uploaded whole), and the lock that keeps two applies on
-one machine apart. Imports only the standard library and ``ctflow.errors``;
+one machine apart, and the idempotency keys of sends (each recorded before its call and after).
+Imports only the standard library and ``ctflow.errors``;
 the caller passes user, host and git commit in.
 """
 
@@ -13,7 +14,7 @@ import fcntl
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -24,7 +25,7 @@ from typing import Any
 from ctflow.errors import ConflictError, CtflowError
 
 JOURNAL_NAME = "journal.db"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Later versions add tables here (IF NOT EXISTS) and raise SCHEMA_VERSION.
 _SCHEMA = (
@@ -53,6 +54,12 @@ _SCHEMA = (
         environment TEXT NOT NULL, upload_key TEXT NOT NULL, kind TEXT NOT NULL,
         source TEXT NOT NULL, dataset TEXT, state TEXT NOT NULL, summary TEXT,
         run_id INTEGER, updated_at TEXT NOT NULL, PRIMARY KEY (environment, upload_key))""",
+    # version 3: send idempotency keys
+    """CREATE TABLE IF NOT EXISTS sends (
+        environment TEXT NOT NULL, send_key TEXT NOT NULL, recipient TEXT NOT NULL,
+        trigger_key TEXT NOT NULL, digest TEXT NOT NULL, state TEXT NOT NULL,
+        run_id INTEGER, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, detail TEXT,
+        PRIMARY KEY (environment, send_key, recipient))""",
 )
 
 _RUN_COLUMNS = (
@@ -405,6 +412,68 @@ class Journal:
         ).rowcount
         self._execute("DELETE FROM uploads WHERE environment = ?", (environment,))
         return batches
+
+    def claim_sends(
+        self,
+        environment: str,
+        sends: Sequence[tuple[str, str, str]],
+        *,
+        trigger: str,
+        run_id: int | None,
+        again: Collection[str] = ("failed",),
+    ) -> dict[tuple[str, str], dict[str, Any]]:
+        """Record sends, each ``(send_key, recipient, digest of what is sent)``, as ``sending``
+        before their call, in one transaction. A send already recorded in a state not in
+        ``again`` is left as it was and returned by ``(send_key, recipient)`` with its record;
+        the others are claimed."""
+        now = self._stamp()
+        earlier: dict[tuple[str, str], dict[str, Any]] = {}
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            for send_key, recipient, digest in sends:
+                row = self._conn.execute(
+                    "SELECT trigger_key, digest, state, run_id, created_at, updated_at, detail"
+                    " FROM sends WHERE environment = ? AND send_key = ? AND recipient = ?",
+                    (environment, send_key, recipient),
+                ).fetchone()
+                if row is not None and row["state"] not in again:
+                    earlier[(send_key, recipient)] = _row(row, "detail")
+                    continue
+                self._conn.execute(
+                    "INSERT INTO sends (environment, send_key, recipient, trigger_key, digest,"
+                    " state, run_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'sending', ?,"
+                    " ?, ?) ON CONFLICT (environment, send_key, recipient) DO UPDATE SET"
+                    " trigger_key = excluded.trigger_key, digest = excluded.digest,"
+                    " state = 'sending', run_id = excluded.run_id,"
+                    " updated_at = excluded.updated_at, detail = NULL",
+                    (environment, send_key, recipient, trigger, digest, run_id, now, now),
+                )
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise CtflowError(f"cannot write the journal {self.path}: {exc}") from None
+        return earlier
+
+    def send_outcomes(
+        self,
+        environment: str,
+        sends: Sequence[tuple[str, str]],
+        state: str,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
+        """How claimed sends ended: ``sent``, ``failed`` (provably not sent) or ``ambiguous``."""
+        stamp, text = self._stamp(), _dumps(detail)
+        try:
+            with self._conn:  # one transaction
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._conn.executemany(
+                    "UPDATE sends SET state = ?, updated_at = ?, detail = ?"
+                    " WHERE environment = ? AND send_key = ? AND recipient = ?",
+                    [(state, stamp, text, environment, key, to) for key, to in sends],
+                )
+        except sqlite3.Error as exc:
+            raise CtflowError(f"cannot write the journal {self.path}: {exc}") from None
 
     def _stamp(self) -> str:
         return self._now().astimezone(UTC).isoformat(timespec="seconds")

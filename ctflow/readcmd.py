@@ -1,4 +1,4 @@
-"""Read commands that print what the account says (``ctflow now``; more arrive with issue 6).
+"""``ctflow now``: real-time counts (the other read commands are in :mod:`ctflow.reads`).
 
 Plain functions returning exit codes; the client comes from :mod:`ctflow.connect`.
 """

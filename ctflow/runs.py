@@ -65,13 +65,18 @@ def connect(inv: Invocation, project: Project) -> AbstractAsyncContextManager[Cl
 def with_secret_variables(inv: Invocation, project: Project) -> Invocation:
     """Template variables named like secrets (``api_token``) are masked in everything printed,
     as the passcode is; the create bodies still carry them to CleverTap."""
-    values = {
+    values = secret_variables(project)
+    return replace(inv, secrets={*inv.secrets, *values}) if values else inv
+
+
+def secret_variables(project: Project) -> set[str]:
+    """The values of the template variables named like secrets, in every environment."""
+    return {
         str(value)
         for variables in (project.variables, *(e.variables for e in project.environments.values()))
         for name, value in variables.items()
         if is_sensitive(name) and isinstance(value, str | int) and len(str(value)) >= 4
     }
-    return replace(inv, secrets={*inv.secrets, *values}) if values else inv
 
 
 def env_flag(inv: Invocation) -> str:

@@ -77,8 +77,9 @@ def test_client_knows_nothing_of_campaigns_as_code(module: str) -> None:
 
 
 def test_only_the_entry_points_read_the_process_environment() -> None:
-    """The command line, and ``upload_records`` (code's entry point, whose credentials default
-    to the process's like the CLI's); everything below them is handed what it needs."""
+    """The command line, ``upload_records`` and ``load_project`` (code's entry points, whose
+    credentials default to the process's like the CLI's); everything below them is handed what
+    it needs."""
     readers = []
     for path in sorted(PACKAGE.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -90,7 +91,7 @@ def test_only_the_entry_points_read_the_process_environment() -> None:
                 and node.value.id == "os"
             ):
                 readers.append(path.relative_to(PACKAGE.parent).as_posix())
-    assert sorted(set(readers)) == ["ctflow/cli.py", "ctflow/upload/api.py"]
+    assert sorted(set(readers)) == ["ctflow/cli.py", "ctflow/send/api.py", "ctflow/upload/api.py"]
 
 
 @pytest.mark.parametrize("module", _in("ctflow.spec"))

@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from ctflow.config import SANDBOX, Project
+from ctflow.errors import InvalidInput
 from ctflow.spec import templates, templating
 from ctflow.spec.model import Decl
 from ctflow.spec.problems import Problems, dotted, suggest
@@ -160,6 +161,19 @@ def _check_external(
                 "takes only text values for an external trigger; declare 'values' to flatten it",
                 at_key=True,
             )
+
+
+def fixture_data(decl: Decl, fixture: Mapping[str, Any]) -> Any:
+    """A fixture's data, inline or read from its file; exit 3 when the file cannot be read."""
+    problems = Problems()
+    index = list(decl.data.get("fixtures") or []).index(fixture)
+    loaded = _fixture_data(decl, index, fixture, problems)
+    if loaded is None:
+        raise InvalidInput(
+            f"fixture {fixture['name']!r} of trigger {decl.key!r} cannot be read",
+            [str(p) for p in problems.sorted()],
+        )
+    return loaded[0]
 
 
 def _fixture_data(decl: Decl, index: int, fixture: Mapping[str, Any], problems: Problems) -> Any:

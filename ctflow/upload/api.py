@@ -8,9 +8,7 @@ ledger, so the workers of one job can share it. docs/upload-python.md has the wo
 
 from __future__ import annotations
 
-import asyncio
 import os
-import threading
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +21,7 @@ from ctflow.connect import open_client
 from ctflow.errors import CtflowError, ExitCode, InvalidInput
 from ctflow.journal import JOURNAL_NAME, Journal
 from ctflow.spec.model import Declarations
+from ctflow.sync import run_sync
 from ctflow.upload.batches import Preparer, Reject, make_batches
 from ctflow.upload.engine import MAX_CONCURRENCY, BatchRef, Engine, Options, Tally
 from ctflow.upload.job import (
@@ -132,7 +131,7 @@ def upload_records(
     decls = load_tracking_plan(found, _warn) if found.found else None
     target = _target(env, found, environ if environ is not None else os.environ)
     job = _Job(records, kind, target, found, decls, options, batch_id_prefix, dead_letter)
-    summary: UploadSummary = _run_sync(job.run(ledger))
+    summary: UploadSummary = run_sync(job.run(ledger))
     return summary
 
 
@@ -219,25 +218,3 @@ def _summary(tally: Tally, dead: DeadLetterFile | DeadLetterList) -> UploadSumma
         elapsed_seconds=round(tally.elapsed, 3),
         rejects=tuple(dead.rejects) if isinstance(dead, DeadLetterList) else (),
     )
-
-
-def _run_sync(coroutine: Any) -> Any:
-    """Run to completion, also from inside a running event loop (a notebook): then in a thread."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    result: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            result["value"] = asyncio.run(coroutine)
-        except BaseException as exc:
-            result["error"] = exc
-
-    thread = threading.Thread(target=target, name="ctflow-upload")
-    thread.start()
-    thread.join()
-    if "error" in result:
-        raise result["error"]
-    return result["value"]

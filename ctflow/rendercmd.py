@@ -1,0 +1,101 @@
+"""``ctflow render TRIGGER|CAMPAIGN``: the final content people will read, rendered offline.
+
+A trigger renders with each of its fixtures (or the one ``--fixture`` names) as the request
+``ctflow send`` would make; a campaign renders as its create body for the environment. A plain
+function returning an exit code; ``cli.py`` parses the flags.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from ctflow.config import CONFIG_NAME, find_project
+from ctflow.errors import ConfigError, InvalidInput, mask
+from ctflow.plan.desired import desired_state
+from ctflow.runs import secret_variables
+from ctflow.send import message
+from ctflow.spec.problems import suggest
+from ctflow.spec.validate import load
+
+PREVIEW_RECIPIENT = "<recipient>"
+
+
+def render(
+    directory: Path,
+    env_name: str | None,
+    name: str,
+    fixture: str | None,
+    fmt: str,
+    *,
+    out: TextIO,
+    now: datetime,
+) -> int:
+    """Offline: the environment gives the variables, no credentials are needed. ``now`` fixes
+    a campaign's audience windows, as in a plan made at that moment."""
+    project = find_project(directory)
+    if not project.found:
+        raise ConfigError(f"no {CONFIG_NAME} in {directory.resolve()} or any directory above it")
+    secrets = secret_variables(project)
+    decls = load(project.root)
+    env = project.environment(env_name)
+    if name in decls.triggers:
+        decl = decls.triggers[name]
+        names = [fixture] if fixture else [f["name"] for f in decl.data.get("fixtures") or []]
+        if not names:
+            raise InvalidInput(
+                f"trigger {name!r} has no fixtures to render with; add one under fixtures:"
+            )
+        renders = []
+        for each in names:
+            data = message.fixture_data(decl, each)
+            message.check_data(decl, data, where=f"fixture {each!r}")
+            built = message.build(decl, project, env, data)
+            renders.append({"fixture": each, "endpoint": built.endpoint, "body": dict(built.body)})
+        result: dict[str, Any] = {"kind": "Trigger", "key": name, "environment": env.name}
+        result["renders"] = renders
+    else:
+        if fixture is not None and name in decls.campaigns:
+            raise InvalidInput(f"{name!r} is a campaign: it has no fixtures (drop --fixture)")
+        today = now.astimezone(ZoneInfo(project.timezone_for(env))).date()
+        desired = {d.key: d for d in desired_state(decls, env, today)}
+        if name not in desired:
+            known = sorted([*decls.triggers, *desired])
+            raise InvalidInput(f"no Trigger or Campaign {name!r}{suggest(name, known)}")
+        payload = dict(desired[name].payload)
+        body = {k: v for k, v in payload.items() if k not in ("where", "when", "labels")}
+        result = {"kind": "Campaign", "key": name, "environment": env.name}
+        result["renders"] = [{"fixture": None, "endpoint": "/1/targets/create.json", "body": body}]
+    text = json.dumps(result, indent=2, ensure_ascii=False) if fmt == "json" else as_text(result)
+    out.write(mask(text, secrets) + "\n")
+    return 0
+
+
+def as_text(result: Mapping[str, Any]) -> str:
+    """Each render as ``path: value`` lines; text of several lines as lines of its own."""
+    parts = []
+    for each in result["renders"]:
+        heading = f"{result['kind']} {result['key']}, environment {result['environment']}"
+        if each["fixture"] is not None:
+            heading += f", fixture {each['fixture']}"
+        lines = [f"== {heading}: POST {each['endpoint']}"]
+        for path, value in _leaves(each["body"], ""):
+            if isinstance(value, str) and "\n" in value:
+                lines.append(f"{path}:")
+                lines.extend(f"  | {line}" for line in value.rstrip("\n").split("\n"))
+            else:
+                lines.append(f"{path}: {json.dumps(value, ensure_ascii=False)}")
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def _leaves(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    if isinstance(value, Mapping) and value:
+        for key, child in value.items():
+            yield from _leaves(child, f"{path}.{key}" if path else str(key))
+    else:
+        yield path, value

@@ -1,0 +1,133 @@
+"""``ctflow.load_project(path, env=...).send(...)``: transactional sends from application code.
+
+Synchronous (it also works inside a running event loop, in a thread). Each call checks the data
+against the trigger's parameters, renders, records the idempotency key in the project's journal
+before the call and the outcome after it, exactly as ``ctflow send`` does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ctflow.config import Project, Target, find_project, resolve_target
+from ctflow.connect import open_client
+from ctflow.errors import CtflowError, ExitCode, InvalidInput
+from ctflow.journal import JOURNAL_NAME, Journal
+from ctflow.send import message, report
+from ctflow.send.batch import Composer
+from ctflow.send.deliver import Outcome, Sender
+from ctflow.spec.model import Declarations
+from ctflow.spec.validate import load
+from ctflow.sync import run_sync
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What became of one recipient: ``sent``, ``already_sent``, ``ambiguous`` (the answer was
+    lost: it may have arrived; not sent again), ``failed`` (CleverTap refused it) or
+    ``unavailable`` (not sent; try again later)."""
+
+    recipient: str
+    idempotency_key: str
+    state: str
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    trigger: str
+    environment: str
+    deliveries: tuple[Delivery, ...]
+
+    @property
+    def exit_code(self) -> int:
+        """The code ``ctflow send`` would exit with: 5, 6, 3 or 0."""
+        counts = {state: 0 for state in report.ORDER}
+        for delivery in self.deliveries:
+            counts[delivery.state] = counts.get(delivery.state, 0) + 1
+        return report.exit_code(counts)
+
+    @property
+    def ok(self) -> bool:
+        """Every recipient has the message (sent now, or before under the same key)."""
+        return self.exit_code == ExitCode.OK
+
+    def raise_for_status(self) -> None:
+        if not self.ok:
+            raise SendFailed(self)
+
+
+class SendFailed(CtflowError):
+    def __init__(self, result: SendResult) -> None:
+        bad = [d for d in result.deliveries if d.state not in ("sent", "already_sent")]
+        listed = "; ".join(f"{d.recipient}: {d.state} ({d.detail})" for d in bad[:5])
+        super().__init__(f"send of {result.trigger!r} incomplete: {listed}")
+        self.result = result
+        self.exit_code = ExitCode(result.exit_code)
+
+
+def load_project(
+    path: str | Path = ".", *, env: str | None = None, environ: Mapping[str, str] | None = None
+) -> LoadedProject:
+    """The project whose ``ctflow.yaml`` is at ``path`` or above, checked (exit-3 problems raise
+    :class:`~ctflow.errors.InvalidInput`), bound to ``env`` (credentials from ``environ``,
+    default ``os.environ``; default environment: the project's)."""
+    project = find_project(Path(path))
+    if not project.found:
+        raise InvalidInput(f"no ctflow.yaml in {Path(path).resolve()} or above it")
+    target = resolve_target(project, env, environ if environ is not None else os.environ)
+    return LoadedProject(project, load(project.root), target)
+
+
+class LoadedProject:
+    def __init__(self, project: Project, declarations: Declarations, target: Target) -> None:
+        self.project = project
+        self.declarations = declarations
+        self.target = target
+
+    @property
+    def environment(self) -> str:
+        return self.target.environment.name
+
+    def render(self, trigger: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The request ``send`` would make (``endpoint`` and ``body``, without recipients)."""
+        decl = message.trigger(self.declarations, trigger)
+        message.check_data(decl, data)
+        built = message.build(decl, self.project, self.target.environment, data)
+        return {"endpoint": built.endpoint, "body": dict(built.body)}
+
+    def send(
+        self,
+        trigger: str,
+        *,
+        to: str | Sequence[str],
+        data: Mapping[str, Any],
+        idempotency_key: str | None = None,
+        resend_ambiguous: bool = False,
+    ) -> SendResult:
+        """Send ``trigger`` with ``data`` to ``to`` (one recipient or several), once per
+        idempotency key (given, or derived from trigger, recipient and data)."""
+        decl = message.trigger(self.declarations, trigger)
+        recipients = [to] if isinstance(to, str) else list(to)
+        composer = Composer(decl, self.project, self.target.environment)
+        sends = composer.sends(recipients, data, key=idempotency_key)
+        timezone = self.project.timezone_for(self.target.environment)
+
+        async def run() -> list[Outcome]:
+            with Journal.open(self.project.state_dir / JOURNAL_NAME) as journal:
+                async with open_client(self.target, timezone=timezone) as client:
+                    sender = Sender(
+                        client, journal, self.environment, resend_ambiguous=resend_ambiguous
+                    )
+                    return await sender.send_all(sends)
+
+        outcomes: list[Outcome] = run_sync(run())
+        return SendResult(
+            trigger,
+            self.environment,
+            tuple(Delivery(o.send.recipient, o.send.key, o.state, o.detail) for o in outcomes),
+        )

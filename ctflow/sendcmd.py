@@ -1,0 +1,183 @@
+"""``ctflow send TRIGGER``: a declared transactional message, rendered, checked and sent once.
+
+The data comes from ``--data`` (JSON, or ``@file.json``), a fixture, or a batch file of one
+recipient a line. Every send is recorded in the journal under its idempotency key before its
+call and after it (not under the journal's lock: sends from many processes may run at once).
+A plain function returning an exit code; ``cli.py`` parses the flags.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import orjson
+
+from ctflow.errors import InvalidInput, UsageError, mask
+from ctflow.journal import JOURNAL_NAME, Journal
+from ctflow.runs import Invocation, announce, connect, find_declared_project, with_secret_variables
+from ctflow.send import message, report
+from ctflow.send.batch import Composer, Refused
+from ctflow.send.deliver import Outcome, Send, Sender
+from ctflow.spec.validate import load
+from ctflow.upload.job import shown_path
+
+
+@dataclass(frozen=True)
+class SendOptions:
+    trigger: str
+    to: tuple[str, ...] = ()
+    data: str | None = None
+    fixture: str | None = None
+    batch: Path | None = None
+    idempotency_key: str | None = None
+    dry_run: bool = False
+    resend_ambiguous: bool = False
+    fmt: str = "text"
+
+
+def send(inv: Invocation, options: SendOptions, *, out: TextIO, err: TextIO) -> int:
+    _check_usage(options)
+    project = find_declared_project(inv)
+    inv = with_secret_variables(inv, project)
+    decls = load(project.root)
+    decl = message.trigger(decls, options.trigger)
+    composer = Composer(decl, project, inv.target.environment)
+    source: str | None = None
+    if options.batch is not None:
+        source = shown_path(options.batch)
+        items: Sequence[Send | Refused] = list(composer.batch(options.batch))
+    else:
+        data = _data(options, decl)
+        items = composer.sends(options.to, data, key=options.idempotency_key)
+    sends = [item for item in items if isinstance(item, Send)]
+    refused = [item for item in items if isinstance(item, Refused)]
+    if options.dry_run:
+        _print(out, _dry_run(sends, refused, source, options.fmt), inv)
+        return report.exit_code(report.totals([], refused))
+    announce(inv, "sending through", err)
+    outcomes = _deliver(inv, project.state_dir / JOURNAL_NAME, sends, options, project.name)
+    env = inv.target.environment.name
+    if options.fmt == "json":
+        body = report.to_json(decl.key, env, outcomes, refused)
+        _print(out, json.dumps(body, indent=2, ensure_ascii=False), inv)
+    else:
+        _print(out, "\n".join(report.lines(decl.key, outcomes, refused, source)), inv)
+    return report.exit_code(report.totals(outcomes, refused))
+
+
+def _deliver(
+    inv: Invocation, journal_path: Path, sends: list[Send], options: SendOptions, name: str
+) -> list[Outcome]:
+    env = inv.target.environment.name
+    with Journal.open(journal_path) as journal:
+        run_id = journal.begin(
+            "send",
+            project=name,
+            environment=env,
+            user=inv.user,
+            host=inv.host,
+            git_commit=None,
+            command=mask(inv.command, inv.secrets),
+        )
+        try:
+
+            async def run() -> list[Outcome]:
+                project = find_declared_project(inv)
+                async with connect(inv, project) as client:
+                    sender = Sender(
+                        client,
+                        journal,
+                        env,
+                        run_id=run_id,
+                        resend_ambiguous=options.resend_ambiguous,
+                    )
+                    return await sender.send_all(sends)
+
+            outcomes = asyncio.run(run())
+        except KeyboardInterrupt:
+            journal.finish_if_open(run_id, "interrupted")
+            raise
+        except BaseException as exc:
+            journal.finish_if_open(run_id, "failed", {"error": mask(str(exc), inv.secrets)[:500]})
+            raise
+        counts = report.totals(outcomes, [])
+        journal.finish(run_id, "ok" if report.exit_code(counts) == 0 else "partial", counts)
+    return outcomes
+
+
+def _check_usage(options: SendOptions) -> None:
+    given = [value for value in (options.data, options.fixture) if value is not None]
+    if options.batch is not None:
+        if options.to or given or options.idempotency_key:
+            raise UsageError(
+                "--batch takes each recipient, its data and its key from the file: do not "
+                "combine it with --to, --data, --fixture or --idempotency-key"
+            )
+        return
+    if not options.to:
+        raise UsageError("say who receives it: --to RECIPIENT (repeatable), or --batch FILE")
+    if len(given) != 1:
+        raise UsageError("give the data once: --data JSON, --data @file.json or --fixture NAME")
+
+
+def _data(options: SendOptions, decl: Any) -> Any:
+    if options.fixture is not None:
+        return message.fixture_data(decl, options.fixture)
+    text = options.data or ""
+    where = "--data"
+    if text.startswith("@"):
+        path = Path(text[1:])
+        where = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise InvalidInput(f"cannot read {path}: {reason}") from None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"{where}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}"
+            if where != "--data"
+            else f"--data is not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from None
+
+
+def _dry_run(sends: list[Send], refused: list[Refused], source: str | None, fmt: str) -> str:
+    """The requests that would be made, recipients of identical messages together; nothing
+    is sent and nothing recorded."""
+    groups: dict[str, list[Send]] = {}
+    for item in sends:
+        groups.setdefault(item.message.fingerprint, []).append(item)
+    requests = [
+        {
+            "method": "POST",
+            "endpoint": group[0].message.endpoint,
+            "body": group[0].message.request(list(dict.fromkeys(s.recipient for s in group))),
+            "idempotency_keys": {s.recipient: s.key for s in group},
+        }
+        for group in groups.values()
+    ]
+    if fmt == "json":
+        payload = {
+            "dry_run": True,
+            "requests": requests,
+            "refused": [{"line": r.line, "to": r.recipient, "reason": r.reason} for r in refused],
+        }
+        return json.dumps(payload, indent=2, ensure_ascii=False)
+    parts = [
+        f"{r['method']} {r['endpoint']}\n{json.dumps(r['body'], indent=2, ensure_ascii=False)}"
+        for r in requests
+    ]
+    parts += report.lines("dry run", [], refused, source)[:-1]
+    parts.append(f"Dry run: {len(requests)} request(s) to {len(sends)} recipient(s); nothing sent.")
+    return "\n".join(parts)
+
+
+def _print(out: TextIO, text: str, inv: Invocation) -> None:
+    out.write(mask(text, inv.secrets) + "\n")

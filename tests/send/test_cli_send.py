@@ -1,0 +1,81 @@
+"""``ctflow send`` and ``ctflow render`` through the real entry point (``cli.run``, the file
+sandbox), and docs/sending.md against the commands it documents."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from ctflow import cli
+from ctflow.connect import open_sandbox
+from tests.send.support import write_project
+
+ROOT = Path(__file__).resolve().parents[2]
+GUIDE = ROOT / "docs" / "sending.md"
+FLAG = re.compile(r"--[a-z][a-z-]*")
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.run(list(argv), {})
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_send_then_send_again_through_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_project(tmp_path)
+    argv = ("-C", str(root), "send", "order-shipped", "--to", "C1", "--fixture", "two-items")
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (0, "C1: sent\norder-shipped: 1 sent.\n"), err
+    assert "sending through the built-in sandbox" in err
+    code, out, _ = run(capsys, *argv, "--format", "json")
+    assert code == 0 and json.loads(out)["sends"][0]["state"] == "already_sent"
+    sandbox = open_sandbox(root / ".ctflow" / "sandbox.db")
+    try:
+        assert [s["endpoint"] for s in sandbox.sends()] == ["/1/send/email.json"]
+    finally:
+        sandbox.close()
+
+
+def test_send_without_data_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_project(tmp_path)
+    code, _, err = run(capsys, "-C", str(root), "send", "order-shipped", "--to", "C1")
+    assert code == 64 and "give the data once" in err
+
+
+def test_render_needs_no_credentials_for_a_real_environment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_project(tmp_path)
+    code, out, err = run(capsys, "-C", str(root), "render", "payment-failed", "--env", "production")
+    assert code == 0, err
+    assert "campaign_id: 1700104562" in out.splitlines()
+
+
+def guide_flags(command: str) -> set[str]:
+    found: set[str] = set()
+    for line in GUIDE.read_text(encoding="utf-8").splitlines():
+        for part in line.split(f"ctflow {command} ")[1:]:
+            found.update(FLAG.findall(part.split("`")[0]))
+        if line.startswith("Other options:") and command == "send":
+            found.update(FLAG.findall(line))
+    return found
+
+
+@pytest.mark.parametrize("command", ["send", "render"])
+def test_the_guide_shows_real_flags_and_documents_every_option(command: str) -> None:
+    real = {
+        opt
+        for param in cli.cli.commands[command].params
+        for opt in param.opts
+        if opt.startswith("--")
+    } - {"--help"}
+    shown = guide_flags(command)
+    assert shown - real == set(), f"flags in docs/sending.md that {command} lacks"
+    assert real - shown == set(), f"options of {command} docs/sending.md does not show"
