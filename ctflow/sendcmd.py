@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any, TextIO
 
 import orjson
 
+from ctflow.config import Project
 from ctflow.errors import InvalidInput, UsageError, mask
 from ctflow.journal import JOURNAL_NAME, Journal
 from ctflow.runs import Invocation, announce, connect, find_declared_project, with_secret_variables
@@ -60,7 +62,8 @@ def send(inv: Invocation, options: SendOptions, *, out: TextIO, err: TextIO) -> 
         _print(out, _dry_run(sends, refused, source, options.fmt), inv)
         return report.exit_code(report.totals([], refused))
     announce(inv, "sending through", err)
-    outcomes = _deliver(inv, project.state_dir / JOURNAL_NAME, sends, options, project.name)
+    progress = _Progress(len(sends), err) if options.batch is not None else None
+    outcomes = _deliver(inv, project, sends, options, progress)
     env = inv.target.environment.name
     if options.fmt == "json":
         body = report.to_json(decl.key, env, outcomes, refused)
@@ -71,13 +74,17 @@ def send(inv: Invocation, options: SendOptions, *, out: TextIO, err: TextIO) -> 
 
 
 def _deliver(
-    inv: Invocation, journal_path: Path, sends: list[Send], options: SendOptions, name: str
+    inv: Invocation,
+    project: Project,
+    sends: list[Send],
+    options: SendOptions,
+    progress: _Progress | None,
 ) -> list[Outcome]:
     env = inv.target.environment.name
-    with Journal.open(journal_path) as journal:
+    with Journal.open(project.state_dir / JOURNAL_NAME) as journal:
         run_id = journal.begin(
             "send",
-            project=name,
+            project=project.name,
             environment=env,
             user=inv.user,
             host=inv.host,
@@ -87,7 +94,6 @@ def _deliver(
         try:
 
             async def run() -> list[Outcome]:
-                project = find_declared_project(inv)
                 async with connect(inv, project) as client:
                     sender = Sender(
                         client,
@@ -95,6 +101,7 @@ def _deliver(
                         env,
                         run_id=run_id,
                         resend_ambiguous=options.resend_ambiguous,
+                        on_outcome=progress,
                     )
                     return await sender.send_all(sends)
 
@@ -108,6 +115,29 @@ def _deliver(
         counts = report.totals(outcomes, [])
         journal.finish(run_id, "ok" if report.exit_code(counts) == 0 else "partial", counts)
     return outcomes
+
+
+class _Progress:
+    """A plain line on stderr every few seconds while a batch is sent."""
+
+    EVERY = 5.0
+
+    def __init__(self, total: int, err: TextIO) -> None:
+        self.total = total
+        self.err = err
+        self.done = 0
+        self.started = self.last = time.monotonic()
+
+    def __call__(self, outcome: Outcome) -> None:
+        self.done += 1
+        now = time.monotonic()
+        if now - self.last >= self.EVERY:
+            self.last = now
+            rate = self.done / (now - self.started)
+            self.err.write(
+                f"ctflow: {self.done:,} of {self.total:,} recipients done ({rate:,.0f}/s)\n"
+            )
+            self.err.flush()
 
 
 def _check_usage(options: SendOptions) -> None:

@@ -215,3 +215,17 @@ def test_every_send_is_in_the_journal(bed: SendBed) -> None:
         digest = message.data_digest("order-shipped", data)
         earlier = journal.claim_sends("sandbox", [(key, "C1", digest)], trigger="x", run_id=None)
         assert earlier[(key, "C1")]["state"] == "sent"
+
+
+def test_a_batch_shows_progress_on_stderr(
+    bed: SendBed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ctflow import sendcmd
+
+    monkeypatch.setattr(sendcmd._Progress, "EVERY", 0.0)
+    batch = tmp_path / "b.jsonl"
+    line = {"to": "C1", "data": {"order_id": "SO-1", "items": [{"name": "A", "qty": 1}]}}
+    batch.write_text("\n".join(json.dumps({**line, "to": f"C{n}"}) for n in range(3)) + "\n")
+    ran = bed.send("order-shipped", batch=batch)
+    assert ran.code == 0
+    assert "ctflow: 3 of 3 recipients done (" in ran.err
