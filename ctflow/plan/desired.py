@@ -7,8 +7,7 @@ read; the spec layer has already checked everything. No HTTP.
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -100,21 +99,13 @@ def _rendered(
     decl: Decl, declarations: Declarations, env: Environment, problems: Problems
 ) -> dict[str, Any] | None:
     """``decl.data`` with every template rendered and each ``body_file`` read into ``body``."""
-    data: dict[str, Any] = copy.deepcopy(dict(decl.data))
-    context = templating.context(declarations.project, env)
     before = len(problems)
-    for field in templating.fields(decl, problems):
-        text = field.source
-        if templates.is_template(text):
-            try:
-                text = templates.render(text, context, autoescape=field.autoescape)
-            except templates.TemplateRenderError as exc:
-                field.report(problems, exc.line, 1, f"in environment {env.name}: {exc}")
-                continue
-        _put(data, field.keys, text)
-        if field.file is not None:
-            parent = _at(data, field.keys[:-1])
-            parent.pop("body_file", None)
+
+    def failed(field: templating.Field, exc: templates.TemplateRenderError) -> None:
+        field.report(problems, exc.line, 1, f"in environment {env.name}: {exc}")
+
+    values = templating.context(declarations.project, env)
+    data = templating.rendered(decl, values, problems, failed)
     return data if len(problems) == before else None
 
 
@@ -134,13 +125,3 @@ def schedule_start(payload: Mapping[str, Any]) -> datetime | None:
 def _starts_at(payload: Mapping[str, Any], timezone: str) -> datetime | None:
     start = schedule_start(payload)
     return None if start is None else start.replace(tzinfo=ZoneInfo(timezone))
-
-
-def _at(data: Any, keys: tuple[str | int, ...]) -> Any:
-    for key in keys:
-        data = data[key]
-    return data
-
-
-def _put(data: MutableMapping[str, Any], keys: tuple[str | int, ...], value: str) -> None:
-    _at(data, keys[:-1])[keys[-1]] = value

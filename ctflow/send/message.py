@@ -7,7 +7,6 @@ Owns the request bodies of ``/1/send/<channel>.json`` (clevertap-api.md §5) and
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -151,24 +150,14 @@ def _rendered(
     decl: Decl, project: Project, env: Environment, data: Mapping[str, Any]
 ) -> dict[str, Any]:
     """``decl.data`` with every template rendered and a ``body_file`` read into ``body``."""
-    out: dict[str, Any] = copy.deepcopy(dict(decl.data))
-    context = templating.context(project, env, data)
     problems = Problems()
     failures: list[str] = []
-    for field in templating.fields(decl, problems):
-        text = field.source
-        if templates.is_template(text):
-            try:
-                text = templates.render(text, context, autoescape=field.autoescape)
-            except templates.TemplateRenderError as exc:
-                failures.append(f"{dotted(field.keys)}: does not render with this data: {exc}")
-                continue
-        parent: Any = out
-        for part in field.keys[:-1]:
-            parent = parent[part]
-        parent[field.keys[-1]] = text
-        if field.file is not None:
-            parent.pop("body_file", None)
+
+    def failed(field: templating.Field, exc: templates.TemplateRenderError) -> None:
+        failures.append(f"{dotted(field.keys)}: does not render with this data: {exc}")
+
+    values = templating.context(project, env, data)
+    out = templating.rendered(decl, values, problems, failed)
     failures.extend(str(problem) for problem in problems.sorted())
     if failures:
         raise InvalidInput(f"trigger {decl.key!r} cannot be rendered", failures)

@@ -7,9 +7,10 @@ and, for triggers, the send's parameters.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -106,6 +107,33 @@ def _read(decl: Decl, keys: Keys, name: str, problems: Problems) -> tuple[Path, 
     except OSError as error:
         problems.add(decl.document, decl.locate(keys), f"cannot read {path}: {error.strerror}")
     return None
+
+
+def rendered(
+    decl: Decl,
+    values: Mapping[str, Any],
+    problems: Problems,
+    failed: Callable[[Field, templates.TemplateRenderError], None],
+) -> dict[str, Any]:
+    """A copy of ``decl.data`` with every template rendered with ``values`` and each
+    ``body_file`` read into ``body``. A template that does not render goes to ``failed`` (and
+    stays as written); an unreadable ``body_file`` goes to ``problems``."""
+    out: dict[str, Any] = copy.deepcopy(dict(decl.data))
+    for field in fields(decl, problems):
+        text = field.source
+        if templates.is_template(text):
+            try:
+                text = templates.render(text, values, autoescape=field.autoescape)
+            except templates.TemplateRenderError as exc:
+                failed(field, exc)
+                continue
+        parent: Any = out
+        for part in field.keys[:-1]:
+            parent = parent[part]
+        parent[field.keys[-1]] = text
+        if field.file is not None:
+            parent.pop("body_file", None)
+    return out
 
 
 def context_schema(
