@@ -16,13 +16,15 @@ from ctflow.plan import marker
 from ctflow.reads.context import Reader
 from ctflow.reads.output import table
 
-DEFAULT_DAYS = 30
-"""Without ``--from``: the 30 days that end on ``--to`` (today by default), both included."""
+DAYS_BACK = 30
+DAYS_AHEAD = 365
+"""Without ``--from``: 30 days before today; without ``--to``: a year after today. Campaigns
+made as code are often scheduled weeks ahead, so the default looks ahead as well as back."""
 
 
 def window(reader: Reader, start: date | None, end: date | None) -> tuple[date, date]:
-    last = end or reader.today
-    first = start or last - timedelta(days=DEFAULT_DAYS - 1)
+    first = start or reader.today - timedelta(days=DAYS_BACK)
+    last = end or reader.today + timedelta(days=DAYS_AHEAD)
     if first > last:
         raise UsageError(f"--from {first} is after --to {last}")
     return first, last
@@ -52,8 +54,7 @@ def list_campaigns(reader: Reader, start: date | None, end: date | None, fmt: st
     ours = sum(1 for r in rows if r["ours"])
     span = f"scheduled {first} to {last}"
     if not rows:
-        later = "" if end is not None else "; campaigns scheduled after today need --to"
-        reader.out.write(f"No API-created campaigns {span} ({reader.place}){later}.\n")
+        reader.out.write(f"No API-created campaigns {span} ({reader.place}).\n")
         return ExitCode.OK
     table(
         reader,

@@ -93,7 +93,7 @@ def test_list_window_is_inclusive_and_leaves_out_other_days(
         assert code == 0 and "winback" in out
 
 
-def test_list_defaults_to_the_last_30_days_of_the_default_sandbox(
+def test_list_defaults_to_30_days_back_and_a_year_ahead_of_the_default_sandbox(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sandbox = local_sandbox(tmp_path)
@@ -110,8 +110,8 @@ def test_list_defaults_to_the_last_30_days_of_the_default_sandbox(
     listing = json.loads(out)
     assert listing["environment"] == "sandbox"
     assert (listing["from"], listing["to"]) == (
-        (today - timedelta(days=29)).isoformat(),
-        today.isoformat(),
+        (today - timedelta(days=30)).isoformat(),
+        (today + timedelta(days=365)).isoformat(),
     )
     [only] = listing["campaigns"]
     assert (only["display_name"], only["ours"], only["key"]) == ("Flash sale", True, "flash")
