@@ -121,3 +121,12 @@ def test_validate_runs_without_importing_httpx_or_the_client(tmp_path: Path) -> 
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path
     )
     assert done.stdout.strip() == "0 []"
+
+
+@pytest.mark.parametrize("module", _in("ctflow.journal"))
+def test_the_journal_imports_only_the_standard_library_and_errors(module: str) -> None:
+    """Kept behind a small interface, so that a shared journal can replace it (DESIGN.md)."""
+    for imported in MODULES[module]:
+        top = imported.split(".")[0]
+        allowed = top in STDLIB or top == "__future__" or imported == "ctflow.errors"
+        assert allowed or imported.startswith("ctflow.journal"), f"{module} imports {imported}"

@@ -1,0 +1,185 @@
+"""The journal's storage: its file, its schema and the one connection every part writes through.
+
+Imports only the standard library and ``ctflow.errors``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from ctflow.errors import CtflowError
+
+JOURNAL_NAME = "journal.db"
+SCHEMA_VERSION = 3
+
+# Later versions add tables here (IF NOT EXISTS) and raise SCHEMA_VERSION.
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL, project TEXT NOT NULL, environment TEXT NOT NULL,
+        user TEXT NOT NULL, host TEXT NOT NULL, git_commit TEXT, command TEXT NOT NULL,
+        started_at TEXT NOT NULL, finished_at TEXT, outcome TEXT, summary TEXT)""",
+    """CREATE TABLE IF NOT EXISTS steps (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id INTEGER NOT NULL REFERENCES runs (id),
+        key TEXT NOT NULL, action TEXT NOT NULL, hash TEXT, campaign_id INTEGER,
+        intent_at TEXT NOT NULL, outcome TEXT, outcome_at TEXT, detail TEXT)""",
+    "CREATE INDEX IF NOT EXISTS steps_by_run ON steps (run_id)",
+    """CREATE TABLE IF NOT EXISTS specs (
+        environment TEXT NOT NULL, key TEXT NOT NULL, hash TEXT NOT NULL,
+        spec TEXT NOT NULL, campaign_id INTEGER, applied_at TEXT NOT NULL,
+        PRIMARY KEY (environment, key, hash))""",
+    # version 2: the upload ledger
+    """CREATE TABLE IF NOT EXISTS upload_batches (
+        environment TEXT NOT NULL, batch_id TEXT NOT NULL, state TEXT NOT NULL,
+        records INTEGER NOT NULL, run_id INTEGER, updated_at TEXT NOT NULL, detail TEXT,
+        PRIMARY KEY (environment, batch_id))""",
+    """CREATE TABLE IF NOT EXISTS uploads (
+        environment TEXT NOT NULL, upload_key TEXT NOT NULL, kind TEXT NOT NULL,
+        source TEXT NOT NULL, dataset TEXT, state TEXT NOT NULL, summary TEXT,
+        run_id INTEGER, updated_at TEXT NOT NULL, PRIMARY KEY (environment, upload_key))""",
+    # version 3: send idempotency keys
+    """CREATE TABLE IF NOT EXISTS sends (
+        environment TEXT NOT NULL, send_key TEXT NOT NULL, recipient TEXT NOT NULL,
+        trigger_key TEXT NOT NULL, digest TEXT NOT NULL, state TEXT NOT NULL,
+        run_id INTEGER, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, detail TEXT,
+        PRIMARY KEY (environment, send_key, recipient))""",
+)
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds the lock; ``started_at`` is ISO 8601 UTC."""
+
+    pid: int
+    user: str
+    host: str
+    command: str
+    started_at: str
+
+
+def dumps(value: Mapping[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True)
+
+
+def loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def row_dict(row: sqlite3.Row, *json_columns: str) -> dict[str, Any]:
+    found = dict(row)
+    for column in json_columns:
+        found[column] = loads(found[column])
+    return found
+
+
+class Store:
+    """One SQLite connection in autocommit mode: every write is durable when the call returns."""
+
+    def __init__(
+        self, path: Path, conn: sqlite3.Connection, created: bool, now: Callable[[], datetime]
+    ) -> None:
+        self.path = path
+        self.created = created
+        self._conn = conn
+        self._now = now
+
+    @classmethod
+    def open(cls, path: Path, *, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Self:
+        """The journal at ``path``, created (with its parent directories) when missing."""
+        conn: sqlite3.Connection | None = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                path, timeout=10.0, isolation_level=None, check_same_thread=False
+            )
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            created = _create_schema(conn)
+        except (OSError, sqlite3.Error, ValueError) as exc:
+            if conn is not None:
+                conn.close()
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise CtflowError(f"cannot open the journal {path}: {reason}") from None
+        return cls(path, conn, created, now)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _stamp(self) -> str:
+        return self._now().astimezone(UTC).isoformat(timespec="seconds")
+
+    def _execute(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Cursor:
+        try:
+            return self._conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise CtflowError(f"cannot write the journal {self.path}: {exc}") from None
+
+    def _query(self, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
+        try:
+            return self._conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise CtflowError(f"cannot read the journal {self.path}: {exc}") from None
+
+
+def _create_schema(conn: sqlite3.Connection) -> bool:
+    """Create or complete the schema; True when the database had none before."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        existed = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        ).fetchone()
+        found = (
+            conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if existed
+            else None
+        )
+        version = int(found[0]) if found else 0
+        if version > SCHEMA_VERSION:
+            raise ValueError(
+                f"it has schema version {version}, newer than this ctflow knows"
+                f" ({SCHEMA_VERSION}); upgrade ctflow"
+            )
+        for statement in _SCHEMA:
+            conn.execute(statement)
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+            (str(SCHEMA_VERSION),),
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return found is None
+
+
+def lastrowid(cursor: sqlite3.Cursor) -> int:
+    assert cursor.lastrowid is not None  # an INSERT into a rowid table always sets it
+    return cursor.lastrowid
+
+
+def exactly_one(cursor: sqlite3.Cursor, what: str) -> None:
+    if cursor.rowcount != 1:
+        raise ValueError(f"the journal has no {what}")
