@@ -23,7 +23,9 @@ def as_int(value: Any, default: int | None = None) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
+    if (
+        isinstance(value, str) and value.strip().isdecimal()
+    ):  # int() takes decimals; "²" is a digit, not one
         return int(value.strip())
     return default
 
@@ -161,7 +163,7 @@ def parse_schedule(value: Any) -> datetime | None:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = str(value).strip()
-    if text.isdigit():
+    if text.isdecimal():
         return _from_digits(text)
     for fmt in _WALL_FORMATS:
         try:

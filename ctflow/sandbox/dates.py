@@ -14,7 +14,7 @@ def parse_yyyymmdd(value: object) -> date | None:
     if isinstance(value, bool):
         return None
     text = str(value) if isinstance(value, int | str) else ""
-    if len(text) != 8 or not text.isdigit():
+    if len(text) != 8 or not text.isdecimal():
         return None
     try:
         return datetime.strptime(text, "%Y%m%d").date()

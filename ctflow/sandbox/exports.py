@@ -47,7 +47,7 @@ def _save_cursor(store: Store, state: dict[str, Any]) -> str:
 def start_export(
     store: Store, kind: str, body: object, batch_size: str | None, config: SandboxConfig, now: float
 ) -> Json:
-    size = DEFAULT_BATCH if batch_size is None else int(batch_size) if batch_size.isdigit() else 0
+    size = DEFAULT_BATCH if batch_size is None else int(batch_size) if batch_size.isdecimal() else 0
     if not 1 <= size <= MAX_BATCH:
         raise fail(f"batch_size must be between 1 and {MAX_BATCH}")  # [?] text
     _query(body, kind, config, now)

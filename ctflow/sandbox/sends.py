@@ -70,7 +70,7 @@ def _trigger(item: object, config: SandboxConfig) -> None:
     _recipients(item.get("to"), TRIGGER_KEYS)
     campaign = item.get("campaign_id")
     valid_int = isinstance(campaign, int) and not isinstance(campaign, bool) and campaign > 0
-    if not (valid_int or (isinstance(campaign, str) and campaign.isdigit())):
+    if not (valid_int or (isinstance(campaign, str) and campaign.isdecimal())):
         raise checks.ContentError("Field campaign_id is invalid")  # [?] text
     data = item.get("ExternalTrigger", {})
     if not isinstance(data, dict):

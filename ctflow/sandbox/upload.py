@@ -92,7 +92,7 @@ def _reserved_ok(key: str, value: object) -> bool:
         return value in ("Y", "N")
     if key == "Education":
         return value in ("School", "College", "Graduate")
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isdecimal():
         value = int(value)
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 150
 

@@ -49,3 +49,8 @@ def test_upload_answers_of_any_shape_parse(doc: dict[str, Any]) -> None:
     result = UploadResult.from_api(doc)
     assert isinstance(result.processed, int)
     assert all(isinstance(u.error, str) for u in result.unprocessed)
+
+
+def test_a_superscript_digit_is_not_a_number() -> None:
+    """``"²".isdigit()`` is true, yet ``int("²")`` fails: a campaign id of "²" is skipped."""
+    assert CampaignSummary.from_api({"id": "²", "name": "x", "status": "pending"}) is None
