@@ -139,14 +139,19 @@ def init(state: AppState, target: Path, project_id: str | None) -> int:
 # --- plan, apply, stop ----------------------------------------------------------------------
 
 
-def _invocation(state: AppState, env: str | None) -> Any:
-    """What plan/apply/stop read from the process: the clock, who, where, the terminal."""
+def _invocation(state: AppState, env: str | None, *, offline: bool = False) -> Any:
+    """What plan/apply/stop read from the process: the clock, who, where, the terminal.
+    ``offline``: the environment only, without its credentials (nothing will be called)."""
     import shlex
     import socket
 
     from ctflow.runs import Invocation
 
-    target = state.target(env)
+    if offline:
+        name = env or state.environ.get("CTFLOW_ENV") or None
+        target = Target(state.project().environment(name))
+    else:
+        target = state.target(env)
     environ = state.environ
     summary = environ.get("GITHUB_STEP_SUMMARY")
     return Invocation(
@@ -234,6 +239,14 @@ _REPLACE_OPTION = click.option(
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error."
 )
+@click.option(
+    "--base",
+    "base",
+    default=None,
+    metavar="REF",
+    help="Git revision to compare the triggers' rendered messages with "
+    "[default: origin/$GITHUB_BASE_REF in a pull request, else HEAD].",
+)
 @pass_state
 def plan(
     state: AppState,
@@ -244,12 +257,18 @@ def plan(
     out_file: Path | None,
     estimate: bool,
     detailed_exitcode: bool,
+    base: str | None,
 ) -> int:
-    """Show what apply would change in the account: creates, replaces and stops."""
+    """Show what apply would change in the account: creates, replaces and stops (and how the
+    triggers' rendered messages changed since REF)."""
     from ctflow import plancmd
 
     out_file = _under(state, out_file)
-    options = plancmd.PlanOptions(targets, replace, fmt, out_file, estimate, detailed_exitcode)
+    pull_request = state.environ.get("GITHUB_BASE_REF")
+    base = base or (f"origin/{pull_request}" if pull_request else "HEAD")
+    options = plancmd.PlanOptions(
+        targets, replace, fmt, out_file, estimate, detailed_exitcode, base=base
+    )
     try:
         return plancmd.plan(_invocation(state, env), options, out=sys.stdout, err=sys.stderr)
     except CtflowError:
@@ -483,7 +502,7 @@ def campaigns() -> None:
 def campaigns_list(
     state: AppState, start: datetime | None, end: datetime | None, env: str | None, fmt: str
 ) -> int:
-    """Campaigns scheduled in a window (default: the last 30 days); this project's are marked."""
+    """Campaigns scheduled in a window (default: 30 days back to a year ahead); ours are marked."""
     from ctflow.reads import campaigns as reads
 
     return reads.list_campaigns(_reader(state, env), _day(start), _day(end), fmt)
@@ -653,7 +672,8 @@ def send(state: AppState, /, trigger: str, env: str | None, fmt: str, **flags: A
     from ctflow import sendcmd
 
     options = sendcmd.SendOptions(trigger=trigger, fmt=fmt, **flags)
-    return sendcmd.send(_invocation(state, env), options, out=sys.stdout, err=sys.stderr)
+    inv = _invocation(state, env, offline=options.dry_run)  # a dry run needs no credentials
+    return sendcmd.send(inv, options, out=sys.stdout, err=sys.stderr)
 
 
 @cli.command()

@@ -31,6 +31,7 @@ from ctflow.journal import JOURNAL_NAME, Journal
 from ctflow.plan.apply import Applier, Outcome, reach
 from ctflow.plan.datasets import DatasetFacts, dataset_changes
 from ctflow.plan.desired import desired_state
+from ctflow.plan.gitbase import Unavailable
 from ctflow.plan.live import read_live, scheduled_dates
 from ctflow.plan.live import window as live_window
 from ctflow.plan.marker import digest, mark
@@ -40,6 +41,8 @@ from ctflow.plan.render_json import load as load_plan
 from ctflow.plan.render_json import render_json, save
 from ctflow.plan.render_markdown import render_markdown
 from ctflow.plan.render_text import render_text
+from ctflow.plan.triggerdiff import TriggerReport
+from ctflow.plan.triggers import report as trigger_report
 from ctflow.runs import (
     Invocation,
     announce,
@@ -73,6 +76,8 @@ class PlanOptions:
     out_file: Path | None = None
     estimate: bool = False
     detailed_exitcode: bool = False
+    base: str | None = None
+    """The git revision the triggers' renders are compared with; ``None``: not compared."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,8 @@ def plan(inv: Invocation, options: PlanOptions, *, out: TextIO, err: TextIO) -> 
             return made
 
     made = asyncio.run(run())
+    if options.base is not None and not options.targets:
+        made = replace(made, triggers=_triggers(declarations, inv, options.base, err))
     text = mask(_render(made, options.fmt, inv.color), inv.secrets)
     out.write(text)
     if options.fmt == "markdown" and inv.step_summary is not None:
@@ -117,6 +124,19 @@ def plan(inv: Invocation, options: PlanOptions, *, out: TextIO, err: TextIO) -> 
     if options.detailed_exitcode and made.has_changes:
         return ExitCode.CHANGES
     return ExitCode.OK
+
+
+def _triggers(
+    declarations: Declarations, inv: Invocation, base: str, err: TextIO
+) -> TriggerReport | None:
+    """The triggers compared with ``base``; ``None``, with a note saying why, when they cannot
+    be (silently when no trigger is declared: nothing to miss)."""
+    try:
+        return trigger_report(declarations, inv.target.environment.name, base, inv.secrets)
+    except Unavailable as exc:
+        if declarations.triggers:
+            err.write(mask(f"ctflow: triggers not compared with {base}: {exc}\n", inv.secrets))
+        return None
 
 
 def _render(made: Plan, fmt: str, color: bool) -> str:

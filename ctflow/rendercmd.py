@@ -8,7 +8,6 @@ function returning an exit code; ``cli.py`` parses the flags.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -19,6 +18,7 @@ from ctflow.errors import ConfigError, InvalidInput, mask
 from ctflow.plan.desired import desired_state
 from ctflow.runs import secret_variables
 from ctflow.send import message
+from ctflow.send.text import as_text
 from ctflow.spec.problems import suggest
 from ctflow.spec.validate import load
 
@@ -73,29 +73,3 @@ def render(
     text = json.dumps(result, indent=2, ensure_ascii=False) if fmt == "json" else as_text(result)
     out.write(mask(text, secrets) + "\n")
     return 0
-
-
-def as_text(result: Mapping[str, Any]) -> str:
-    """Each render as ``path: value`` lines; text of several lines as lines of its own."""
-    parts = []
-    for each in result["renders"]:
-        heading = f"{result['kind']} {result['key']}, environment {result['environment']}"
-        if each["fixture"] is not None:
-            heading += f", fixture {each['fixture']}"
-        lines = [f"== {heading}: POST {each['endpoint']}"]
-        for path, value in _leaves(each["body"], ""):
-            if isinstance(value, str) and "\n" in value:
-                lines.append(f"{path}:")
-                lines.extend(f"  | {line}" for line in value.rstrip("\n").split("\n"))
-            else:
-                lines.append(f"{path}: {json.dumps(value, ensure_ascii=False)}")
-        parts.append("\n".join(lines))
-    return "\n\n".join(parts)
-
-
-def _leaves(value: Any, path: str) -> Iterator[tuple[str, Any]]:
-    if isinstance(value, Mapping) and value:
-        for key, child in value.items():
-            yield from _leaves(child, f"{path}.{key}" if path else str(key))
-    else:
-        yield path, value

@@ -2,7 +2,7 @@
 
 The planner builds it, the renderers (text, Markdown, JSON) print it and the applier executes
 it; a saved plan is its JSON form (:func:`to_dict` / :func:`from_dict`). Pure: standard library
-only, no I/O.
+and ``ctflow.plan.triggerdiff`` only, no I/O.
 """
 
 from __future__ import annotations
@@ -11,6 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from ctflow.plan import triggerdiff
+from ctflow.plan.triggerdiff import TriggerReport
 
 FORMAT_VERSION = 1
 """Bumped when a key of the JSON plan changes meaning or disappears (new keys do not bump it)."""
@@ -146,6 +149,9 @@ class Plan:
     format_version: int = FORMAT_VERSION
     ctflow_version: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    triggers: TriggerReport | None = None
+    """The triggers' rendered messages compared with a base revision (information, never an
+    action: not in ``changes``, the counts or ``has_changes``); ``None`` when not compared."""
 
     @property
     def has_changes(self) -> bool:
@@ -240,6 +246,7 @@ def to_dict(plan: Plan, *, payloads: bool = False) -> dict[str, Any]:
         "changes": [_change(c, payloads=payloads) for c in plan.changes],
         "notes": [_note(n) for n in plan.notes],
         "unchanged": list(plan.unchanged),
+        "triggers": triggerdiff.to_dict(plan.triggers) if plan.triggers is not None else None,
         **({"extra": dict(plan.extra)} if plan.extra else {}),
     }
 
@@ -319,6 +326,7 @@ def from_dict(raw: Mapping[str, Any]) -> Plan:
             format_version=version,
             ctflow_version=raw.get("ctflow_version", ""),
             extra=raw.get("extra") or {},
+            triggers=triggerdiff.from_dict(raw["triggers"]) if raw.get("triggers") else None,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanFormatError(f"not a ctflow plan: {type(exc).__name__}: {exc}") from None

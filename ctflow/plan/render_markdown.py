@@ -13,11 +13,15 @@ from ctflow.plan.render_text import (
     FORCES,
     change_notes,
     first_lines,
+    fixture_detail,
     groups,
     live_detail,
     show,
     targets_line,
+    trigger_detail,
+    triggers_heading,
 )
+from ctflow.plan.triggerdiff import Status, TriggerChange, TriggerReport
 
 MORE_CHANGES = "… and {n} more changes (run `ctflow plan` locally for the details)"
 TOO_LONG = "The full plan is too long to show here; the changes:"
@@ -70,6 +74,35 @@ def _group(title: str, changes: list[Change]) -> str:
     count = f"{len(changes)} change{'s' if len(changes) != 1 else ''}"
     summary = f"<details><summary>{html.escape(title)} ({count})</summary>"
     return "\n\n".join([summary, *map(_change, changes), "</details>"])
+
+
+def _trigger(change: TriggerChange, base: str, *, diffs: bool) -> str:
+    """A trigger whose renders changed: a ``<details>`` with a diff per fixture (with
+    ``diffs``); an added or removed one, or any without ``diffs``: one line."""
+    title = f"<code>{change.symbol}</code> trigger <code>{html.escape(change.key)}</code> "
+    title += html.escape(trigger_detail(change, base))
+    if change.status is not Status.CHANGED or not diffs:
+        return title
+    parts = [f"<details><summary>{title}</summary>"]
+    for fixture in change.fixtures:
+        name = f"fixture `{escape(fixture.fixture)}`"
+        if fixture.status is Status.CHANGED:
+            parts += [f"{name}:", _fence(list(fixture.diff))]
+        else:
+            parts.append(
+                f"`{'+' if fixture.status is Status.ADDED else '-'}` {name} "
+                + escape(fixture_detail(fixture, base))
+            )
+    return "\n\n".join([*parts, "</details>"])
+
+
+def _triggers(report: TriggerReport | None, *, diffs: bool = True) -> str:
+    """The triggers section; empty when nothing renders differently."""
+    if report is None or not report.changes:
+        return ""
+    heading = f"#### {escape(triggers_heading(report))}"
+    items = [_trigger(c, report.base, diffs=diffs) for c in report.changes]
+    return "\n\n".join([heading, *items])
 
 
 def _banner(plan: Plan) -> str | None:
@@ -143,6 +176,11 @@ def _degraded(plan: Plan, limit: int) -> str:
 
 
 def render_markdown(plan: Plan, *, limit: int = 65_536) -> str:
-    """The plan as Markdown, never longer than ``limit`` characters."""
-    full = _join([*_head(plan), "\n".join(_warnings(plan)), *(_group(*g) for g in groups(plan))])
-    return full if len(full) <= limit else _degraded(plan, limit)
+    """The plan as Markdown, never longer than ``limit`` characters: in full; else with the
+    triggers' titles but not their diffs; else as :func:`_degraded`."""
+    body = [*_head(plan), "\n".join(_warnings(plan)), *(_group(*g) for g in groups(plan))]
+    for diffs in (True, False):
+        text = _join([*body, _triggers(plan.triggers, diffs=diffs)])
+        if len(text) <= limit:
+            return text
+    return _degraded(plan, limit)

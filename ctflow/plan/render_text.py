@@ -10,6 +10,8 @@ from typing import Any
 
 from ctflow.plan.diff import SENSITIVE, is_long, is_sensitive, text_diff
 from ctflow.plan.model import Action, Change, FieldChange, LiveRef, Note, Plan
+from ctflow.plan.triggerdiff import SYMBOLS as SYMBOLS_OF
+from ctflow.plan.triggerdiff import FixtureDiff, Status, TriggerChange, TriggerReport
 
 HEAD_LINES = 20
 GATED = "[gated: needs --allow-stop]"
@@ -123,6 +125,27 @@ def change_notes(change: Change) -> list[str]:
     return lines
 
 
+def triggers_heading(report: TriggerReport) -> str:
+    return f"Triggers (rendered with their fixtures; compared with {report.base})"
+
+
+def trigger_detail(change: TriggerChange, base: str) -> str:
+    """``(1 of 2 fixtures render differently)``, ``(new since origin/main)``, …"""
+    if change.status is Status.ADDED:
+        return f"(new since {base})"
+    if change.status is Status.REMOVED:
+        return f"(removed since {base})"
+    n, m = len(change.fixtures), change.total
+    return f"({n} of {m} fixture{'s render' if m != 1 else ' renders'} differently)"
+
+
+def fixture_detail(fixture: FixtureDiff, base: str) -> str:
+    """``(new since origin/main)`` for a fixture on one side only; empty for a changed one."""
+    return {Status.ADDED: f"(new since {base})", Status.REMOVED: f"(removed since {base})"}.get(
+        fixture.status, ""
+    )
+
+
 # --- text ----------------------------------------------------------------------------------
 
 
@@ -176,6 +199,29 @@ def _change(pen: Pen, change: Change) -> list[str]:
     return lines
 
 
+def _trigger(pen: Pen, change: TriggerChange, base: str) -> list[str]:
+    symbol = pen(change.symbol, change.symbol)
+    lines = [f"  {symbol} trigger {change.key}  {trigger_detail(change, base)}"]
+    for fixture in change.fixtures:
+        if fixture.status is not Status.CHANGED:
+            mark = SYMBOLS_OF[fixture.status]
+            detail = fixture_detail(fixture, base)
+            lines.append(f"      {pen(mark, mark)} fixture {fixture.fixture} {detail}")
+            continue
+        lines.append(f"      fixture {fixture.fixture}:")
+        lines += [f"          {_diff_line(pen, line)}" for line in fixture.diff]
+    return lines
+
+
+def _triggers(pen: Pen, report: TriggerReport) -> list[str]:
+    if not report.changes:
+        return []
+    lines = [pen("bold", triggers_heading(report))]
+    for change in report.changes:
+        lines += _trigger(pen, change, report.base)
+    return ["\n".join(lines)]
+
+
 def _note(pen: Pen, note: Note) -> str:
     return f"  {pen('!', '!')} {note.key}: {note.message}"
 
@@ -189,6 +235,8 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         for change in changes:
             lines += _change(pen, change)
         blocks.append("\n".join(lines))
+    if plan.triggers is not None:
+        blocks += _triggers(pen, plan.triggers)
     if plan.notes:
         blocks.append("\n".join([pen("bold", "Warnings"), *(_note(pen, n) for n in plan.notes)]))
     blocks.append(pen("bold", plan.summary()))

@@ -79,3 +79,14 @@ def test_the_guide_shows_real_flags_and_documents_every_option(command: str) -> 
     shown = guide_flags(command)
     assert shown - real == set(), f"flags in docs/sending.md that {command} lacks"
     assert real - shown == set(), f"options of {command} docs/sending.md does not show"
+
+
+def test_a_dry_run_needs_no_credentials(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = write_project(tmp_path)
+    argv = ("-C", str(root), "send", "payment-failed", "--to", "C1", "--fixture", "first")
+    code, out, err = run(capsys, *argv, "--env", "production", "--dry-run")
+    assert code == 0, err
+    assert out.startswith("POST /1/send/externaltrigger.json\n")
+    assert '"campaign_id": 1700104562' in out
+    code, _, err = run(capsys, *argv, "--env", "production")
+    assert code == 4 and "CLEVERTAP_ACCOUNT_ID" in err

@@ -11,8 +11,8 @@ import pytest
 
 import ctflow
 from ctflow.errors import InvalidInput
-from ctflow.rendercmd import as_text
 from ctflow.send import message
+from ctflow.send.text import as_text
 from ctflow.spec.validate import load
 from tests.send.support import SendBed
 
