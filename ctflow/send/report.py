@@ -1,5 +1,6 @@
-"""What a send run prints: one line per recipient that was not simply sent, a summary, the
-exit code (5 unavailable, 6 an answer lost, 3 refused, else 0), and the same as JSON."""
+"""What a send run prints: a line per recipient (from a batch file, only those not sent now or
+before), a summary, the exit code (5 unavailable, 6 an answer lost, 3 refused, else 0), and the
+same as JSON."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from ctflow.errors import ExitCode
 from ctflow.send.batch import Refused
-from ctflow.send.deliver import Outcome
+from ctflow.send.deliver import SENT_BEFORE, Outcome
 
 ORDER = ("sent", "already_sent", "duplicate", "ambiguous", "failed", "unavailable", "refused")
 WORDS = {
@@ -42,13 +43,16 @@ def exit_code(counts: dict[str, int]) -> int:
 def lines(
     trigger: str, outcomes: Sequence[Outcome], refused: Sequence[Refused], source: str | None
 ) -> list[str]:
-    """A line for each recipient, then the summary; the reason after a colon."""
+    """A line for each recipient, then the summary; the reason after a colon. From a batch file
+    (``source``), recipients that have the message (sent now or before) are only counted."""
     rows: list[tuple[int, str]] = []
     for item in refused:
         where = _where(source, item.line)
         who = f"{item.recipient}: " if item.recipient else ""
         rows.append((item.line or 0, f"{where}{who}not sent: {item.reason}"))
     for outcome in outcomes:
+        if source is not None and outcome.state in ("sent", SENT_BEFORE):
+            continue
         send = outcome.send
         where = _where(source, send.line)
         text = f"{where}{send.recipient}: {WORDS[outcome.state]}"
@@ -56,7 +60,7 @@ def lines(
             text += f" ({outcome.detail})"
         rows.append((send.line or 0, text))
     counts = totals(outcomes, refused)
-    summary = ", ".join(f"{counts[s]} {WORDS[s]}" for s in ORDER if counts[s])
+    summary = ", ".join(f"{counts[s]:,} {WORDS[s]}" for s in ORDER if counts[s])
     out = [text for _, text in sorted(rows, key=lambda row: row[0])]
     out.append(f"{trigger}: {summary or 'nothing to send'}.")
     if counts["ambiguous"]:
