@@ -265,9 +265,16 @@ def plan(
 
     out_file = _under(state, out_file)
     pull_request = state.environ.get("GITHUB_BASE_REF")
-    base = base or (f"origin/{pull_request}" if pull_request else "HEAD")
+    asked = base or (f"origin/{pull_request}" if pull_request else None)
     options = plancmd.PlanOptions(
-        targets, replace, fmt, out_file, estimate, detailed_exitcode, base=base
+        targets,
+        replace,
+        fmt,
+        out_file,
+        estimate,
+        detailed_exitcode,
+        base=asked or "HEAD",
+        base_asked=asked is not None,
     )
     try:
         return plancmd.plan(_invocation(state, env), options, out=sys.stdout, err=sys.stderr)
@@ -671,6 +678,7 @@ def send(state: AppState, /, trigger: str, env: str | None, fmt: str, **flags: A
     """Send a declared transactional message (a Trigger), rendered and checked, once."""
     from ctflow import sendcmd
 
+    flags["batch"] = _under(state, flags["batch"])
     options = sendcmd.SendOptions(trigger=trigger, fmt=fmt, **flags)
     inv = _invocation(state, env, offline=options.dry_run)  # a dry run needs no credentials
     return sendcmd.send(inv, options, out=sys.stdout, err=sys.stderr)

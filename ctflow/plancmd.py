@@ -77,6 +77,9 @@ class PlanOptions:
     estimate: bool = False
     detailed_exitcode: bool = False
     base: str | None = None
+    base_asked: bool = True
+    """``base`` was asked for (``--base``, a pull request): say why when it cannot be read.
+    The default, HEAD, is skipped silently outside a git repository."""
     """The git revision the triggers' renders are compared with; ``None``: not compared."""
 
 
@@ -109,7 +112,8 @@ def plan(inv: Invocation, options: PlanOptions, *, out: TextIO, err: TextIO) -> 
 
     made = asyncio.run(run())
     if options.base is not None and not options.targets:
-        made = replace(made, triggers=_triggers(declarations, inv, options.base, err))
+        found = _triggers(declarations, inv, options.base, err, quiet=not options.base_asked)
+        made = replace(made, triggers=found)
     text = mask(_render(made, options.fmt, inv.color), inv.secrets)
     out.write(text)
     if options.fmt == "markdown" and inv.step_summary is not None:
@@ -127,14 +131,16 @@ def plan(inv: Invocation, options: PlanOptions, *, out: TextIO, err: TextIO) -> 
 
 
 def _triggers(
-    declarations: Declarations, inv: Invocation, base: str, err: TextIO
+    declarations: Declarations, inv: Invocation, base: str, err: TextIO, *, quiet: bool
 ) -> TriggerReport | None:
     """The triggers compared with ``base``; ``None``, with a note saying why, when they cannot
-    be (silently when no trigger is declared: nothing to miss)."""
+    be (silently when no trigger is declared, nothing to miss, or when ``quiet`` and the
+    project is not in a git repository)."""
     try:
         return trigger_report(declarations, inv.target.environment.name, base, inv.secrets)
     except Unavailable as exc:
-        if declarations.triggers:
+        outside_git = "not in a git repository" in str(exc) or "not installed" in str(exc)
+        if declarations.triggers and not (quiet and outside_git):
             err.write(mask(f"ctflow: triggers not compared with {base}: {exc}\n", inv.secrets))
         return None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shlex
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,7 +25,8 @@ from ctflow.journal import JOURNAL_NAME, Journal
 from ctflow.runs import Invocation, announce, connect, find_declared_project, with_secret_variables
 from ctflow.send import message, report
 from ctflow.send.batch import Composer, Refused
-from ctflow.send.deliver import Outcome, Send, Sender
+from ctflow.send.deliver import Outcome, Send
+from ctflow.send.run import Audit, journaled
 from ctflow.spec.validate import load
 from ctflow.upload.job import shown_path
 
@@ -54,7 +56,7 @@ def send(inv: Invocation, options: SendOptions, *, out: TextIO, err: TextIO) -> 
         source = shown_path(options.batch)
         items: Sequence[Send | Refused] = list(composer.batch(options.batch))
     else:
-        data = _data(options, decl)
+        data = _data(options, decl, inv.directory)
         items = composer.sends(options.to, data, key=options.idempotency_key)
     sends = [item for item in items if isinstance(item, Send)]
     refused = [item for item in items if isinstance(item, Refused)]
@@ -63,7 +65,7 @@ def send(inv: Invocation, options: SendOptions, *, out: TextIO, err: TextIO) -> 
         return report.exit_code(report.totals([], refused))
     announce(inv, "sending through", err)
     progress = _Progress(len(sends), err) if options.batch is not None else None
-    outcomes = _deliver(inv, project, sends, options, progress)
+    outcomes = _deliver(inv, project, sends, refused, options, progress)
     env = inv.target.environment.name
     if options.fmt == "json":
         body = report.to_json(decl.key, env, outcomes, refused)
@@ -77,44 +79,44 @@ def _deliver(
     inv: Invocation,
     project: Project,
     sends: list[Send],
+    refused: list[Refused],
     options: SendOptions,
     progress: _Progress | None,
 ) -> list[Outcome]:
-    env = inv.target.environment.name
+    audit = Audit(
+        project=project.name,
+        environment=inv.target.environment.name,
+        user=inv.user,
+        host=inv.host,
+        command=mask(_without_data(inv.command), inv.secrets),
+    )
     with Journal.open(project.state_dir / JOURNAL_NAME) as journal:
-        run_id = journal.begin(
-            "send",
-            project=project.name,
-            environment=env,
-            user=inv.user,
-            host=inv.host,
-            git_commit=None,
-            command=mask(inv.command, inv.secrets),
+        return asyncio.run(
+            journaled(
+                journal,
+                audit,
+                sends,
+                lambda: connect(inv, project),
+                refused=refused,
+                resend_ambiguous=options.resend_ambiguous,
+                on_outcome=progress,
+                scrub=lambda text: mask(text, inv.secrets),
+            )
         )
-        try:
 
-            async def run() -> list[Outcome]:
-                async with connect(inv, project) as client:
-                    sender = Sender(
-                        client,
-                        journal,
-                        env,
-                        run_id=run_id,
-                        resend_ambiguous=options.resend_ambiguous,
-                        on_outcome=progress,
-                    )
-                    return await sender.send_all(sends)
 
-            outcomes = asyncio.run(run())
-        except KeyboardInterrupt:
-            journal.finish_if_open(run_id, "interrupted")
-            raise
-        except BaseException as exc:
-            journal.finish_if_open(run_id, "failed", {"error": mask(str(exc), inv.secrets)[:500]})
-            raise
-        counts = report.totals(outcomes, [])
-        journal.finish(run_id, "ok" if report.exit_code(counts) == 0 else "partial", counts)
-    return outcomes
+def _without_data(command: str) -> str:
+    """The command line as the journal keeps it: ``--data`` may hold codes or personal data."""
+    words = shlex.split(command)
+    kept = []
+    for word, before in zip(words, ["", *words], strict=False):
+        if before == "--data":
+            kept.append("…")
+        elif word.startswith("--data="):
+            kept.append("--data=…")
+        else:
+            kept.append(word)
+    return shlex.join(kept)
 
 
 class _Progress:
@@ -155,13 +157,15 @@ def _check_usage(options: SendOptions) -> None:
         raise UsageError("give the data once: --data JSON, --data @file.json or --fixture NAME")
 
 
-def _data(options: SendOptions, decl: Any) -> Any:
+def _data(options: SendOptions, decl: Any, directory: Path) -> Any:
+    """The send's data: a fixture's, ``--data`` JSON, or ``--data @FILE`` (relative to the
+    directory ctflow runs in, ``-C``)."""
     if options.fixture is not None:
         return message.fixture_data(decl, options.fixture)
     text = options.data or ""
     where = "--data"
     if text.startswith("@"):
-        path = Path(text[1:])
+        path = directory / Path(text[1:])  # an absolute path stays as it is
         where = str(path)
         try:
             text = path.read_text(encoding="utf-8")

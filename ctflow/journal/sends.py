@@ -19,23 +19,35 @@ class SendKeys(Store):
         trigger: str,
         run_id: int | None,
         again: Collection[str] = ("failed",),
+        stale_before: str | None = None,
     ) -> dict[tuple[str, str], dict[str, Any]]:
         """Record sends, each ``(send_key, recipient, digest of what is sent)``, as ``sending``
-        before their call, in one transaction. A send already recorded in a state not in
-        ``again`` is left as it was and returned by ``(send_key, recipient)`` with its record;
-        the others are claimed."""
+        before their call, in one transaction, and return the ones left alone with their
+        records, by ``(send_key, recipient)``.
+
+        A send already recorded is claimed again only when its state is in ``again`` and it was
+        for the same digest (or it ``failed``: it was not sent). A ``sending`` one, moreover,
+        only when its run has finished or it was last touched before ``stale_before``: else
+        another process may be sending it right now (its record then says ``in_progress``).
+        """
         now = self._stamp()
         earlier: dict[tuple[str, str], dict[str, Any]] = {}
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             for send_key, recipient, digest in sends:
                 row = self._conn.execute(
-                    "SELECT trigger_key, digest, state, run_id, created_at, updated_at, detail"
-                    " FROM sends WHERE environment = ? AND send_key = ? AND recipient = ?",
+                    "SELECT trigger_key, digest, state, run_id, created_at, sends.updated_at,"
+                    " detail, runs.finished_at AS run_finished"
+                    " FROM sends LEFT JOIN runs ON runs.id = sends.run_id"
+                    " WHERE sends.environment = ? AND send_key = ? AND recipient = ?",
                     (environment, send_key, recipient),
                 ).fetchone()
-                if row is not None and row["state"] not in again:
-                    earlier[(send_key, recipient)] = row_dict(row, "detail")
+                if row is not None and not _claimable(row, digest, again, stale_before):
+                    found = row_dict(row, "detail")
+                    found["in_progress"] = row["state"] == "sending" and not (
+                        row["run_finished"] or _stale(row, stale_before)
+                    )
+                    earlier[(send_key, recipient)] = found
                     continue
                 self._conn.execute(
                     "INSERT INTO sends (environment, send_key, recipient, trigger_key, digest,"
@@ -72,3 +84,17 @@ class SendKeys(Store):
                 )
         except sqlite3.Error as exc:
             raise CtflowError(f"cannot write the journal {self.path}: {exc}") from None
+
+
+def _claimable(
+    row: sqlite3.Row, digest: str, again: Collection[str], stale_before: str | None
+) -> bool:
+    if row["state"] == "failed" and "failed" in again:
+        return True
+    if row["state"] not in again or row["digest"] != digest:
+        return False
+    return row["state"] != "sending" or bool(row["run_finished"]) or _stale(row, stale_before)
+
+
+def _stale(row: sqlite3.Row, stale_before: str | None) -> bool:
+    return stale_before is not None and str(row["updated_at"]) < stale_before

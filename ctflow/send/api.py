@@ -7,7 +7,9 @@ before the call and the outcome after it, exactly as ``ctflow send`` does.
 
 from __future__ import annotations
 
+import getpass
 import os
+import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,11 +17,12 @@ from typing import Any
 
 from ctflow.config import Project, Target, find_project, resolve_target
 from ctflow.connect import open_client
-from ctflow.errors import CtflowError, ExitCode, InvalidInput
+from ctflow.errors import CredentialsError, CtflowError, ExitCode, InvalidInput
 from ctflow.journal import JOURNAL_NAME, Journal
 from ctflow.send import message, report
 from ctflow.send.batch import Composer
-from ctflow.send.deliver import Outcome, Sender
+from ctflow.send.deliver import Outcome
+from ctflow.send.run import Audit, journaled
 from ctflow.spec.model import Declarations
 from ctflow.spec.validate import load
 from ctflow.sync import run_sync
@@ -28,8 +31,9 @@ from ctflow.sync import run_sync
 @dataclass(frozen=True)
 class Delivery:
     """What became of one recipient: ``sent``, ``already_sent``, ``ambiguous`` (the answer was
-    lost: it may have arrived; not sent again), ``failed`` (CleverTap refused it) or
-    ``unavailable`` (not sent; try again later)."""
+    lost: it may have arrived; not sent again), ``failed`` (CleverTap refused it),
+    ``conflict`` (the idempotency key was used for other data; not sent), ``duplicate`` (the
+    same send twice in one call; sent once) or ``unavailable`` (not sent; try again later)."""
 
     recipient: str
     idempotency_key: str
@@ -80,6 +84,11 @@ def load_project(
     if not project.found:
         raise InvalidInput(f"no ctflow.yaml in {Path(path).resolve()} or above it")
     target = resolve_target(project, env, environ if environ is not None else os.environ)
+    if target.notice:  # the CLI falls back to the sandbox with a notice; code must not
+        raise CredentialsError(
+            f"{target.notice.split(': using')[0]}; name the environment to use "
+            "(env='sandbox' for the built-in sandbox)"
+        )
     return LoadedProject(project, load(project.root), target)
 
 
@@ -117,13 +126,23 @@ class LoadedProject:
         sends = composer.sends(recipients, data, key=idempotency_key)
         timezone = self.project.timezone_for(self.target.environment)
 
+        audit = Audit(
+            project=self.project.name,
+            environment=self.environment,
+            user=_user(),
+            host=socket.gethostname(),
+            command=f"ctflow.load_project(...).send({trigger!r})",
+        )
+
         async def run() -> list[Outcome]:
             with Journal.open(self.project.state_dir / JOURNAL_NAME) as journal:
-                async with open_client(self.target, timezone=timezone) as client:
-                    sender = Sender(
-                        client, journal, self.environment, resend_ambiguous=resend_ambiguous
-                    )
-                    return await sender.send_all(sends)
+                return await journaled(
+                    journal,
+                    audit,
+                    sends,
+                    lambda: open_client(self.target, timezone=timezone),
+                    resend_ambiguous=resend_ambiguous,
+                )
 
         outcomes: list[Outcome] = run_sync(run())
         return SendResult(
@@ -131,3 +150,10 @@ class LoadedProject:
             self.environment,
             tuple(Delivery(o.send.recipient, o.send.key, o.state, o.detail) for o in outcomes),
         )
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return "unknown"

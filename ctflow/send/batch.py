@@ -48,6 +48,8 @@ class Composer:
         the trigger or does not render. ``key``: the caller's idempotency key, else derived."""
         if not to:
             raise InvalidInput("a send needs at least one recipient")
+        if key is not None and (not isinstance(key, str) or not key.strip()):
+            raise InvalidInput("an idempotency key must be non-empty text")
         blank = [repr(r) for r in to if not isinstance(r, str) or not r.strip()]
         if blank:
             raise InvalidInput(f"recipients must be non-empty text, not {', '.join(blank)}")

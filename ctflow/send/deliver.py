@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from ctflow.clevertap import CleverTap
@@ -27,8 +28,13 @@ from ctflow.send.message import Message
 
 MAX_RECIPIENTS = 1000  # §1.5 [?]: identities per send call
 CONCURRENCY = 3
+IN_FLIGHT_FOR = timedelta(minutes=10)
+"""A send recorded ``sending`` by a run that has not finished is taken as in flight for this
+long (the client gives up on a call well before), then as cut short."""
 
-State = Literal["sent", "already_sent", "ambiguous", "failed", "unavailable", "duplicate"]
+State = Literal[
+    "sent", "already_sent", "ambiguous", "failed", "unavailable", "duplicate", "conflict"
+]
 SENT_BEFORE: State = "already_sent"
 
 
@@ -82,7 +88,11 @@ class Sender:
             first = seen.setdefault(pair, send)
             if first is not send:
                 where = f"line {first.line}" if first.line is not None else "an earlier send"
-                outcomes[index] = self._tell(Outcome(send, "duplicate", f"the same as {where}"))
+                if first.digest != send.digest:
+                    reason = f"idempotency key {send.key!r} is also on {where}, for other data"
+                    outcomes[index] = self._tell(Outcome(send, "conflict", reason))
+                else:
+                    outcomes[index] = self._tell(Outcome(send, "duplicate", f"the same as {where}"))
                 continue
             groups.setdefault(send.message.fingerprint, []).append((index, send))
         calls = [
@@ -105,6 +115,7 @@ class Sender:
                 trigger=first.message.trigger,
                 run_id=self.run_id,
                 again=again,
+                stale_before=(datetime.now(UTC) - IN_FLIGHT_FOR).isoformat(timespec="seconds"),
             )
             outcomes = {
                 index: self._tell(_earlier(send, earlier[(send.key, send.recipient)]))
@@ -165,11 +176,15 @@ def _earlier(send: Send, record: dict[str, Any]) -> Outcome:
     if record["digest"] != send.digest:
         return Outcome(
             send,
-            "failed",
+            "conflict",
             f"idempotency key {send.key!r} was used on {when} for other data "
             f"(trigger {record['trigger_key']!r}); use a new key for a new message",
         )
     if record["state"] == "sent":
         return Outcome(send, SENT_BEFORE, f"sent on {when}")
+    if record.get("in_progress"):
+        run = record.get("run_id")
+        who = f"run {run}" if run is not None else "another process"
+        return Outcome(send, "ambiguous", f"{who} is sending it now (since {when})")
     lost = "its answer was lost" if record["state"] == "ambiguous" else "it was cut short"
     return Outcome(send, "ambiguous", f"sent on {when} but {lost}: it may have arrived")

@@ -12,13 +12,23 @@ from ctflow.errors import ExitCode
 from ctflow.send.batch import Refused
 from ctflow.send.deliver import SENT_BEFORE, Outcome
 
-ORDER = ("sent", "already_sent", "duplicate", "ambiguous", "failed", "unavailable", "refused")
+ORDER = (
+    "sent",
+    "already_sent",
+    "duplicate",
+    "ambiguous",
+    "failed",
+    "conflict",
+    "unavailable",
+    "refused",
+)
 WORDS = {
     "sent": "sent",
     "already_sent": "already sent, not sent again",
     "duplicate": "repeated in this run, sent once",
     "ambiguous": "answer lost, not sent again",
     "failed": "refused by CleverTap",
+    "conflict": "not sent: key already used",
     "unavailable": "not sent: CleverTap unavailable",
     "refused": "not sent",
 }
@@ -35,7 +45,7 @@ def exit_code(counts: dict[str, int]) -> int:
         return ExitCode.UNAVAILABLE
     if counts["ambiguous"]:
         return ExitCode.GATED
-    if counts["failed"] or counts["refused"]:
+    if counts["failed"] or counts["conflict"] or counts["refused"]:
         return ExitCode.INVALID
     return ExitCode.OK
 

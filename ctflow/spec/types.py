@@ -243,7 +243,7 @@ def _value_schema(prop: Property) -> dict[str, Any]:
         schema = {
             "anyOf": [
                 {"type": "string", "pattern": _ISO_DATE},
-                {"type": "string", "pattern": r"^\$D_-?\d+$"},
+                {"type": "string", "pattern": r"^\$D_-?[0-9]+$"},
                 {"type": "integer"},
             ]
         }

@@ -189,7 +189,7 @@ def _own(record: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of ``record`` and of the properties in it, which preparing may change."""
     own = dict(record)
     for key in ("evtData", "profileData"):
-        if type(own.get(key)) is dict:
+        if isinstance(own.get(key), Mapping):  # a dict subclass too: it is the caller's
             own[key] = dict(own[key])
     return own
 

@@ -36,7 +36,7 @@ MAX_TS = 10**10  # epoch seconds; 13 digits are milliseconds (§1.6)
 SAFE_CHARS = MAX_VALUE_BYTES // 4  # a string this short cannot exceed 512 bytes in UTF-8
 TOKEN_TYPES = frozenset({"fcm", "gcm", "apns", "wns", "mpns", "chrome"})
 OPERATIONS = frozenset({"$add", "$remove", "$incr", "$decr", "$delete"})
-CLEVERTAP_DATE = re.compile(r"\$D_-?\d+")
+CLEVERTAP_DATE = re.compile(r"\$D_-?[0-9]+")  # not \d: "١٢٣" are digits too
 """CleverTap's form of a date property's value (fullmatch): ``$D_<epoch seconds>``."""
 NOT_REPEATABLE = frozenset({"$incr", "$decr"})
 """Profile operations that change the value again when a batch is sent twice."""

@@ -177,13 +177,16 @@ def test_a_project_variable_changes_every_trigger_that_uses_it(
     assert '          +content.sender_name: "Shop & Co"' in out.splitlines()
 
 
-def test_outside_git_there_is_a_note_and_no_section(
+def test_outside_git_there_is_no_section_and_a_note_only_when_a_base_was_asked_for(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     project = write_project(tmp_path / "shop")
     code, out, err = plan(capsys, project, "--detailed-exitcode")
     assert code == 0
     assert "Triggers" not in out
+    assert "triggers" not in err  # the default, HEAD: a project outside git is no news
+    code, out, err = plan(capsys, project, "--base", "HEAD")
+    assert code == 0 and "Triggers" not in out
     [note] = [line for line in err.splitlines() if "triggers" in line]
     assert note.startswith(f"ctflow: triggers not compared with HEAD: {project} is not in a git")
 

@@ -90,3 +90,28 @@ def test_a_dry_run_needs_no_credentials(tmp_path: Path, capsys: pytest.CaptureFi
     assert '"campaign_id": 1700104562' in out
     code, _, err = run(capsys, *argv, "--env", "production")
     assert code == 4 and "CLEVERTAP_ACCOUNT_ID" in err
+
+
+def test_batch_and_data_files_are_read_relative_to_dash_c(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_project(tmp_path / "repo")
+    line = {"to": "C1", "data": {"order_id": "SO-1", "items": [{"name": "A", "qty": 1}]}}
+    (root / "b.jsonl").write_text(json.dumps(line) + "\n")
+    (root / "d.json").write_text(json.dumps({**line["data"], "order_id": "SO-2"}))
+    code, out, err = run(capsys, "-C", str(root), "send", "order-shipped", "--batch", "b.jsonl")
+    assert (code, out) == (0, "order-shipped: 1 sent.\n"), err
+    argv = ("-C", str(root), "send", "order-shipped", "--to", "C1", "--data", "@d.json")
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (0, "C1: sent\norder-shipped: 1 sent.\n"), err
+
+
+def test_the_journal_keeps_the_command_without_the_data() -> None:
+    """The run's command line is journaled; a send's data (codes, addresses) is not."""
+    from ctflow.sendcmd import _without_data
+
+    command = """ctflow send otp --to C1 --data '{"code": "048213"}' --env production"""
+    assert _without_data(command) == "ctflow send otp --to C1 --data '…' --env production"
+    assert (
+        _without_data("ctflow send otp --data={} --to C1") == "ctflow send otp '--data=…' --to C1"
+    )

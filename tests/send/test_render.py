@@ -94,3 +94,31 @@ def test_python_api_sends_once_and_checks_the_data(tmp_path: Path) -> None:
         "ExternalTrigger"
     ] == {"amount": "5", "attempt": "2"}
     assert bed.sent() == []  # the bed's in-memory sandbox saw nothing: the API used the file one
+
+
+def test_python_api_refuses_to_fall_back_to_the_sandbox(tmp_path: Path) -> None:
+    """The CLI falls back to the sandbox with a notice; an application must not send into it
+    believing it reached production."""
+    from ctflow.errors import CredentialsError
+    from tests.send.support import PROJECT
+
+    SendBed(tmp_path)
+    (tmp_path / "ctflow.yaml").write_text(PROJECT + "default_environment: production\n")
+    with pytest.raises(CredentialsError) as caught:
+        ctflow.load_project(tmp_path, environ={})
+    assert "default environment 'production' has no credentials" in caught.value.message
+    assert ctflow.load_project(tmp_path, env="sandbox", environ={}).environment == "sandbox"
+
+
+def test_python_api_sends_are_journaled_and_a_blank_key_is_refused(tmp_path: Path) -> None:
+    from ctflow.journal import Journal
+
+    SendBed(tmp_path)
+    project = ctflow.load_project(tmp_path, environ={})
+    data = {"order_id": "SO-5", "items": [{"name": "Mug", "qty": 1}]}
+    assert project.send("order-shipped", to="C1", data=data).ok
+    with Journal.open(tmp_path / ".ctflow" / "journal.db") as journal:
+        [run] = journal.runs()
+    assert (run["kind"], run["outcome"], run["summary"]["sent"]) == ("send", "ok", 1)
+    with pytest.raises(InvalidInput, match="idempotency key must be non-empty"):
+        project.send("order-shipped", to="C1", data=data, idempotency_key="  ")

@@ -5,6 +5,7 @@ one message grouped into one call."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -94,16 +95,46 @@ def test_a_lost_answer_is_ambiguous_and_not_retried(bed: SendBed) -> None:
     assert resent.code == 0 and len(bed.sent()) == 2
 
 
-def test_a_send_cut_short_by_a_crash_is_ambiguous(bed: SendBed) -> None:
-    """A key left ``sending`` (the process died during the call) is never sent again blindly."""
+def claim(bed: SendBed, recipient: str, *, at: datetime, run_id: int | None = None) -> None:
+    """Record a send of SHIPPED_DATA as ``sending``, as a process does before its call."""
     data = json.loads(SHIPPED_DATA)
-    key = message.send_key("order-shipped", "C1", data)
-    with bed.journal() as journal:
-        claim = [(key, "C1", message.data_digest("order-shipped", data))]
-        journal.claim_sends("sandbox", claim, trigger="order-shipped", run_id=None)
+    key = message.send_key("order-shipped", recipient, data)
+    claimed = [(key, recipient, message.data_digest("order-shipped", data))]
+    with Journal.open(bed.root / ".ctflow" / "journal.db", now=lambda: at) as journal:
+        journal.claim_sends("sandbox", claimed, trigger="order-shipped", run_id=run_id)
+
+
+def test_a_send_cut_short_by_a_crash_is_ambiguous(bed: SendBed) -> None:
+    """A key left ``sending`` (the process died during the call) is never sent again blindly,
+    and ``--resend-ambiguous`` sends it once it can no longer be in flight."""
+    claim(bed, "C1", at=datetime.now(UTC) - timedelta(hours=1))
     ran = bed.send("order-shipped", to=("C1",), data=SHIPPED_DATA)
     assert ran.code == 6 and "it was cut short" in ran.out
     assert bed.sent() == []
+    again = bed.send("order-shipped", to=("C1",), data=SHIPPED_DATA, resend_ambiguous=True)
+    assert again.code == 0 and len(bed.sent()) == 1
+
+
+def test_a_send_another_process_is_making_is_not_made_again(bed: SendBed) -> None:
+    """Even with --resend-ambiguous: the other process may be waiting for its answer."""
+    claim(bed, "C1", at=datetime.now(UTC))
+    ran = bed.send("order-shipped", to=("C1",), data=SHIPPED_DATA, resend_ambiguous=True)
+    assert ran.code == 6 and "another process is sending it now" in ran.out
+    assert bed.sent() == []
+
+
+def test_a_key_twice_in_a_batch_with_other_data_is_a_conflict(bed: SendBed, tmp_path: Path) -> None:
+    batch = tmp_path / "b.jsonl"
+    first = {"order_id": "SO-1", "items": [{"name": "A", "qty": 1}]}
+    second = {"order_id": "SO-2", "items": [{"name": "B", "qty": 1}]}
+    lines = [{"to": "C1", "data": d, "idempotency_key": "k"} for d in (first, second)]
+    batch.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    ran = bed.send("order-shipped", batch=batch)
+    assert ran.code == 3
+    assert f"{batch}:2: C1: not sent: key already used (idempotency key 'k' is also on line 1" in (
+        ran.out
+    )
+    assert len(bed.sent()) == 1
 
 
 def test_unavailable_is_exit_5_and_a_re_run_sends(bed: SendBed) -> None:
@@ -230,3 +261,12 @@ def test_a_batch_shows_progress_on_stderr(
     ran = bed.send("order-shipped", batch=batch)
     assert ran.code == 0
     assert "ctflow: 3 of 3 recipients done (" in ran.err
+
+
+def test_a_batch_with_refused_lines_is_journaled_as_partial(bed: SendBed, tmp_path: Path) -> None:
+    batch = tmp_path / "b.jsonl"
+    batch.write_text('{"to": "C1", "data": {"order_id": "SO-1", "items": []}}\n')
+    assert bed.send("order-shipped", batch=batch).code == 3
+    with bed.journal() as journal:
+        [run] = journal.runs()
+    assert (run["outcome"], run["summary"]["refused"]) == ("partial", 1)

@@ -317,3 +317,17 @@ def test_workers_in_threads_share_the_account_and_deliver_once(
     assert 429 in calls.statuses, "together they asked for more than the account takes"
     assert sum(results[part].retried for part in (0, 1)) == calls.statuses.count(429)
     assert once(sb, [*range(1, 6001), *range(100_001, 106_001)])
+
+
+def test_the_callers_records_are_left_as_they_were(shop: Path) -> None:
+    """Preparing converts dates in place; the records handed in (any Mapping) stay as given."""
+    from collections import OrderedDict
+
+    (shop / "tracking.yaml").write_text(
+        "kind: EventSchema\nevent: Booked\nversion: 1\nproperties:\n  On: date\n"
+    )
+    data = OrderedDict(On="2026-01-05")
+    record = {"identity": "C1", "ts": 1767225600, "evtName": "Booked", "evtData": data}
+    summary = ctflow.upload_records([record], batch_id_prefix="own", project=shop)
+    assert summary.accepted == 1
+    assert record["evtData"] is data and data == {"On": "2026-01-05"} and "type" not in record
