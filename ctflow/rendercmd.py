@@ -22,8 +22,6 @@ from ctflow.send.text import as_text
 from ctflow.spec.problems import suggest
 from ctflow.spec.validate import load
 
-PREVIEW_RECIPIENT = "<recipient>"
-
 
 def render(
     directory: Path,
@@ -52,9 +50,7 @@ def render(
             )
         renders = []
         for each in names:
-            data = message.fixture_data(decl, each)
-            message.check_data(decl, data, where=f"fixture {each!r}")
-            built = message.build(decl, project, env, data)
+            built = message.with_fixture(decl, project, env, each)
             renders.append({"fixture": each, "endpoint": built.endpoint, "body": dict(built.body)})
         result: dict[str, Any] = {"kind": "Trigger", "key": name, "environment": env.name}
         result["renders"] = renders

@@ -8,7 +8,6 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Collection
 from pathlib import Path
-from typing import Any
 
 from ctflow.config import Environment, Project
 from ctflow.errors import CtflowError, InvalidInput, mask
@@ -63,9 +62,7 @@ def render(decl: Decl, project: Project, env: Environment, fixture: str) -> list
     """``POST <endpoint>`` and the request's ``path: value`` lines (sensitive paths masked), or
     why it does not render: a broken render is a difference worth showing, not an error."""
     try:
-        data: Any = message.fixture_data(decl, fixture)
-        message.check_data(decl, data, where=f"fixture {fixture!r}")
-        built = message.build(decl, project, env, data)
+        built = message.with_fixture(decl, project, env, fixture)
     except InvalidInput as exc:
         return [f"(does not render: {exc.message})", *(f"  {p}" for p in exc.problems)]
     except CtflowError as exc:

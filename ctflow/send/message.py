@@ -81,6 +81,14 @@ def fixture_data(decl: Decl, name: str) -> Any:
     )
 
 
+def with_fixture(decl: Decl, project: Project, env: Environment, fixture: str) -> Message:
+    """The send of ``decl`` with the data of its fixture ``fixture``, checked; exit 3 naming
+    the fixture when the data does not fit or does not render."""
+    data = fixture_data(decl, fixture)
+    check_data(decl, data, where=f"fixture {fixture!r}")
+    return build(decl, project, env, data)
+
+
 def check_data(decl: Decl, data: Any, where: str = "data") -> None:
     """Exit 3 listing every way ``data`` breaks the trigger's ``parameters``, each at its path."""
     schema = decl.data["parameters"]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +18,7 @@ from ctflow.plan.render_json import load, render_json, save
 from ctflow.plan.render_markdown import render_markdown
 from ctflow.plan.render_text import render_text
 from ctflow.plan.triggerdiff import FixtureDiff, Status, TriggerChange, TriggerReport
+from tests.plan.test_render import assert_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 ANSI = re.compile("\x1b\\[[0-9;]*m")
@@ -90,13 +90,6 @@ def make_plan(changes: tuple[Change, ...] = (), triggers: TriggerReport | None =
 
 WITH_CREATE = make_plan((CREATE,))
 ONLY_TRIGGERS = make_plan()
-
-
-def assert_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("CTFLOW_UPDATE_GOLDEN"):
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(
