@@ -35,6 +35,7 @@ class Composer:
         self.decl = decl
         self.project = project
         self.env = env
+        self._validator = message.parameters_validator(decl)  # compiled once for a batch
 
     def sends(
         self,
@@ -53,7 +54,7 @@ class Composer:
         blank = [repr(r) for r in to if not isinstance(r, str) or not r.strip()]
         if blank:
             raise InvalidInput(f"recipients must be non-empty text, not {', '.join(blank)}")
-        message.check_data(self.decl, data)
+        message.check_data(self.decl, data, validator=self._validator)
         built = message.build(self.decl, self.project, self.env, data)
         digest = message.data_digest(self.decl.key, data)
         return [

@@ -89,10 +89,12 @@ def with_fixture(decl: Decl, project: Project, env: Environment, fixture: str) -
     return build(decl, project, env, data)
 
 
-def check_data(decl: Decl, data: Any, where: str = "data") -> None:
-    """Exit 3 listing every way ``data`` breaks the trigger's ``parameters``, each at its path."""
-    schema = decl.data["parameters"]
-    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+def check_data(
+    decl: Decl, data: Any, where: str = "data", validator: Draft202012Validator | None = None
+) -> None:
+    """Exit 3 listing every way ``data`` breaks the trigger's ``parameters``, each at its path.
+    ``validator``: :func:`parameters_validator`'s, kept by a caller that checks many."""
+    validator = validator or parameters_validator(decl)
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.path)), e.message))
     if errors:
         lines = [f"{_path(where, error.absolute_path)}: {error.message}" for error in errors]
@@ -101,6 +103,12 @@ def check_data(decl: Decl, data: Any, where: str = "data") -> None:
             f"{len(lines)} problem(s)",
             lines,
         )
+
+
+def parameters_validator(decl: Decl) -> Draft202012Validator:
+    """The trigger's ``parameters``, compiled."""
+    checker = Draft202012Validator.FORMAT_CHECKER
+    return Draft202012Validator(decl.data["parameters"], format_checker=checker)
 
 
 def build(decl: Decl, project: Project, env: Environment, data: Mapping[str, Any]) -> Message:

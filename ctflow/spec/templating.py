@@ -118,7 +118,10 @@ def rendered(
     """A copy of ``decl.data`` with every template rendered with ``values`` and each
     ``body_file`` read into ``body``. A template that does not render goes to ``failed`` (and
     stays as written); an unreadable ``body_file`` goes to ``problems``."""
-    out: dict[str, Any] = copy.deepcopy(dict(decl.data))
+    out: dict[str, Any] = dict(decl.data)
+    for root in ("content", "values"):  # the only parts rendered (fixtures may be large)
+        if root in out:
+            out[root] = copy.deepcopy(out[root])
     for field in fields(decl, problems):
         text = field.source
         if templates.is_template(text):
