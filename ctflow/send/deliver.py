@@ -100,8 +100,12 @@ class Sender:
             for group in groups.values()
             for start in range(0, len(group), MAX_RECIPIENTS)
         ]
-        results = await asyncio.gather(*(self._call(call) for call in calls))
+        # Every call ends and records its outcome before an error goes up: a refused
+        # credential in one must not leave the others' sends half recorded.
+        results = await asyncio.gather(*(self._call(c) for c in calls), return_exceptions=True)
         for result in results:
+            if isinstance(result, BaseException):
+                raise result
             outcomes.update(result)
         return [outcomes[index] for index in sorted(outcomes)]
 

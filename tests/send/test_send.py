@@ -270,3 +270,27 @@ def test_a_batch_with_refused_lines_is_journaled_as_partial(bed: SendBed, tmp_pa
     with bed.journal() as journal:
         [run] = journal.runs()
     assert (run["outcome"], run["summary"]["refused"]) == ("partial", 1)
+
+
+def test_refused_credentials_are_exit_4_and_nothing_is_left_half_sent(
+    bed: SendBed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ctflow.clevertap import CleverTap, Credentials
+    from tests.contract.support import FAST_RETRY
+
+    wrong = Credentials("SBX-000-0001", "not-the-passcode")
+    monkeypatch.setattr(
+        bed, "client", lambda: CleverTap.in_process(bed.sb.app, wrong, retry=FAST_RETRY)
+    )
+    batch = tmp_path / "b.jsonl"
+    lines = [
+        {"to": f"C{n}", "data": {"order_id": f"SO-{n}", "items": [{"name": "A", "qty": 1}]}}
+        for n in range(4)
+    ]
+    batch.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    ran = bed.send("order-shipped", batch=batch)
+    assert ran.code == 4 and "not-the-passcode" not in ran.out + ran.err
+    monkeypatch.undo()  # the right passcode: all four go, none is taken as in flight
+    again = bed.send("order-shipped", batch=batch)
+    assert (again.code, again.out) == (0, "order-shipped: 4 sent.\n")
+    assert len(bed.sent()) == 4
