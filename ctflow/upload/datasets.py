@@ -12,7 +12,7 @@ from ctflow.plan.datasets import DatasetFacts
 from ctflow.spec.model import Declarations
 from ctflow.upload.job import FileJob, batch_size, dataset_job
 from ctflow.upload.ledger import DONE
-from ctflow.upload.sources import rows
+from ctflow.upload.sources import count_rows
 
 
 def dataset_jobs(decls: Declarations) -> dict[str, FileJob]:
@@ -25,7 +25,7 @@ def dataset_facts(
     uploads = journal.uploads(environment) if journal is not None else []
     facts = []
     for key, job in jobs.items():
-        count = sum(1 for _ in rows(job.path, job.format))
+        count = count_rows(job.path, job.format)
         states = journal.batch_states(environment, job.prefix + ":") if journal else {}
         complete = any(u["upload_key"] == job.prefix and u["state"] == "complete" for u in uploads)
         earlier = next(

@@ -56,6 +56,21 @@ def rows(path: Path, fmt: Format) -> Iterator[tuple[int, Row]]:
         yield from _jsonl(stream) if fmt == "jsonl" else _csv(stream)
 
 
+def count_rows(path: Path, fmt: Format) -> int:
+    """How many rows ``rows`` would give, without parsing JSON: a JSONL row is a line with
+    anything but whitespace on it (an unreadable line is a row too)."""
+    if fmt == "csv":
+        return sum(1 for _ in rows(path, fmt))
+    with _reading(path) as stream:
+        count = 0
+        for number, line in enumerate(stream, start=1):
+            if number == 1 and line.startswith(b"\xef\xbb\xbf"):
+                line = line[3:]
+            if line.strip():
+                count += 1
+        return count
+
+
 def chunks(path: Path, fmt: Format, size: int) -> Iterator[Chunk]:
     """The file's rows, ``size`` at a time (the last chunk may have fewer): what
     ``chunked(rows(path, fmt), size)`` gives, read faster."""

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from ctflow.errors import InvalidInput
 from ctflow.upload.job import scan
-from ctflow.upload.sources import Unreadable, chunked, chunks, format_of, rows
+from ctflow.upload.sources import Unreadable, chunked, chunks, count_rows, format_of, rows
 
 
 def write(path: Path, data: bytes) -> Path:
@@ -267,3 +267,4 @@ def test_chunks_are_the_rows_size_at_a_time(
     got = [(list(n), r) for n, r in chunks(path, "jsonl", size)]
     assert got == expected
     assert all(len(r) == size for _, r in got[:-1])
+    assert count_rows(path, "jsonl") == sum(len(r) for _, r in expected)
