@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from ctflow.errors import ConfigError, CredentialsError
+from ctflow.masking import is_sensitive
 from ctflow.resources import validator
-from ctflow.spec.schemacheck import violations
+from ctflow.schemacheck import violations
 from ctflow.yamlio import Document, YamlError, load_single
 
 CONFIG_NAME = "ctflow.yaml"
@@ -80,6 +81,17 @@ class Project:
     def timezone_for(self, env: Environment) -> str:
         """The account timezone of ``env``."""
         return env.timezone or self.timezone
+
+    def secret_values(self) -> set[str]:
+        """The values of the template variables named like secrets (``api_token``), in every
+        environment: masked in everything printed, as the passcode is (create bodies still
+        carry them to CleverTap)."""
+        return {
+            str(value)
+            for variables in (self.variables, *(e.variables for e in self.environments.values()))
+            for name, value in variables.items()
+            if is_sensitive(name) and isinstance(value, str | int) and len(str(value)) >= 4
+        }
 
     def environment(self, name: str | None) -> Environment:
         chosen = name or self.default_environment

@@ -20,19 +20,9 @@ raise these. ``cli.py`` catches :class:`CtflowError` once and exits with ``exit_
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
 from enum import IntEnum
 
 _POSITION = re.compile(r"^(.*?):(\d+):(\d+): ")
-
-
-def mask(text: str, secrets: Collection[str]) -> str:
-    """``text`` with every secret of 4 characters or more replaced by ``***``, longest first
-    (so a secret containing another is masked whole)."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        if len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
 
 
 class ExitCode(IntEnum):

@@ -25,9 +25,9 @@ from ctflow.errors import (
     GateError,
     InvalidInput,
     UsageError,
-    mask,
 )
 from ctflow.journal import JOURNAL_NAME, Journal
+from ctflow.masking import mask
 from ctflow.plan.apply import Applier, Outcome, reach
 from ctflow.plan.datasets import DatasetFacts, dataset_changes
 from ctflow.plan.desired import desired_state

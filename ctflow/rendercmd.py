@@ -14,12 +14,12 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from ctflow.config import CONFIG_NAME, find_project
-from ctflow.errors import ConfigError, InvalidInput, mask
+from ctflow.errors import ConfigError, InvalidInput
+from ctflow.masking import mask
 from ctflow.plan.desired import desired_state
-from ctflow.runs import secret_variables
+from ctflow.problems import suggest
 from ctflow.send import message
 from ctflow.send.text import as_text
-from ctflow.spec.problems import suggest
 from ctflow.spec.validate import load
 
 
@@ -38,7 +38,7 @@ def render(
     project = find_project(directory)
     if not project.found:
         raise ConfigError(f"no {CONFIG_NAME} in {directory.resolve()} or any directory above it")
-    secrets = secret_variables(project)
+    secrets = project.secret_values()
     decls = load(project.root)
     env = project.environment(env_name)
     if name in decls.triggers:

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 from ctflow.clevertap import CleverTap
 from ctflow.config import CONFIG_NAME, Project, Target, find_project
 from ctflow.connect import open_client
-from ctflow.errors import ConfigError, ConflictError, GateError, mask
+from ctflow.errors import ConfigError, ConflictError, GateError
 from ctflow.journal import JOURNAL_NAME, Holder, Journal
-from ctflow.plan.diff import is_sensitive
+from ctflow.masking import mask
 
 Connect = Callable[[], AbstractAsyncContextManager[CleverTap]]
 
@@ -65,18 +65,8 @@ def connect(inv: Invocation, project: Project) -> AbstractAsyncContextManager[Cl
 def with_secret_variables(inv: Invocation, project: Project) -> Invocation:
     """Template variables named like secrets (``api_token``) are masked in everything printed,
     as the passcode is; the create bodies still carry them to CleverTap."""
-    values = secret_variables(project)
+    values = project.secret_values()
     return replace(inv, secrets={*inv.secrets, *values}) if values else inv
-
-
-def secret_variables(project: Project) -> set[str]:
-    """The values of the template variables named like secrets, in every environment."""
-    return {
-        str(value)
-        for variables in (project.variables, *(e.variables for e in project.environments.values()))
-        for name, value in variables.items()
-        if is_sensitive(name) and isinstance(value, str | int) and len(str(value)) >= 4
-    }
 
 
 def env_flag(inv: Invocation) -> str:

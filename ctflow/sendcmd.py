@@ -20,8 +20,9 @@ from typing import Any, TextIO
 import orjson
 
 from ctflow.config import Project
-from ctflow.errors import InvalidInput, UsageError, mask
+from ctflow.errors import InvalidInput, UsageError
 from ctflow.journal import JOURNAL_NAME, Journal
+from ctflow.masking import mask
 from ctflow.runs import Invocation, announce, connect, find_declared_project, with_secret_variables
 from ctflow.send import message, report
 from ctflow.send.batch import Composer, Refused

@@ -22,7 +22,8 @@ import click
 
 from ctflow import __version__
 from ctflow.config import Project, Target, find_project, resolve_target
-from ctflow.errors import CtflowError, ExitCode, InvalidInput, mask
+from ctflow.errors import CtflowError, ExitCode, InvalidInput
+from ctflow.masking import mask
 
 
 @dataclass

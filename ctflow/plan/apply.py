@@ -24,7 +24,7 @@ from ctflow.clevertap import (
 )
 from ctflow.errors import ExitCode
 from ctflow.journal import Journal
-from ctflow.plan.diff import masked
+from ctflow.masking import masked
 from ctflow.plan.live import read_live
 from ctflow.plan.model import ACTIVE, Change, LiveRef, Plan, Status
 

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 from ctflow.config import Environment
 from ctflow.errors import InvalidInput
 from ctflow.plan import marker
+from ctflow.problems import Problems
 from ctflow.spec import templates, templating
 from ctflow.spec.model import Decl, Declarations
 from ctflow.spec.payload import SCHEDULE_FORMAT, create_payload
-from ctflow.spec.problems import Problems
 
 OWNER_LABEL = "ctflow"
 

@@ -1,5 +1,5 @@
 """The per-field diff of two create bodies, with sensitive values masked, and the text diff of
-long strings. Pure: standard library and ``ctflow.plan.model`` only."""
+long strings. Pure: standard library, ``ctflow.masking`` and ``ctflow.plan.model`` only."""
 
 from __future__ import annotations
 
@@ -8,26 +8,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from ctflow.masking import SENSITIVE, is_sensitive
 from ctflow.plan.model import FieldChange
 
-SENSITIVE = "(sensitive)"
-SENSITIVE_WORDS = (
-    "password",
-    "passcode",
-    "secret",
-    "token",
-    "api_key",
-    "apikey",
-    "authorization",
-    "auth_key",
-    "private_key",
-)
 LONG = 80
-
-
-def is_sensitive(path: str) -> bool:
-    """A value a plan must not show: some segment of its dotted path names a credential."""
-    return any(word in segment.lower() for segment in path.split(".") for word in SENSITIVE_WORDS)
 
 
 def flatten(body: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -47,18 +31,6 @@ def _same(a: Any, b: Any) -> bool:
     return json.dumps(a, sort_keys=True, default=repr) == json.dumps(
         b, sort_keys=True, default=repr
     )
-
-
-def masked(body: Any, prefix: str = "") -> Any:
-    """``body`` with the value at every sensitive path replaced by ``SENSITIVE`` (what the
-    journal keeps of a create body)."""
-    if isinstance(body, Mapping):
-        out = {}
-        for key, value in body.items():
-            path = f"{prefix}.{key}" if prefix else str(key)
-            out[key] = SENSITIVE if is_sensitive(path) else masked(value, path)
-        return out
-    return body
 
 
 def _mask(path: str, value: Any) -> Any:

@@ -8,7 +8,8 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ctflow.plan.diff import SENSITIVE, is_long, is_sensitive, text_diff
+from ctflow.masking import SENSITIVE, is_sensitive
+from ctflow.plan.diff import is_long, text_diff
 from ctflow.plan.model import Action, Change, FieldChange, LiveRef, Note, Plan
 from ctflow.plan.triggerdiff import SYMBOLS as SYMBOLS_OF
 from ctflow.plan.triggerdiff import FixtureDiff, Status, TriggerChange, TriggerReport

@@ -10,11 +10,10 @@ from collections.abc import Collection
 from pathlib import Path
 
 from ctflow.config import Environment, Project
-from ctflow.errors import CtflowError, InvalidInput, mask
-from ctflow.plan.diff import masked
+from ctflow.errors import CtflowError, InvalidInput
+from ctflow.masking import mask, masked
 from ctflow.plan.gitbase import Unavailable, extract
 from ctflow.plan.triggerdiff import TriggerReport, compare
-from ctflow.runs import secret_variables
 from ctflow.send import message
 from ctflow.send.text import body_lines
 from ctflow.spec.model import Decl, Declarations
@@ -37,7 +36,7 @@ def report(
         old_env = old.project.environments.get(env)
         if old_env is None:
             raise Unavailable(f"environment {env!r} is not declared at {base}")
-        secrets = {*secrets, *secret_variables(old.project)}
+        secrets = {*secrets, *old.project.secret_values()}
         before = renders(old, old_env, secrets)
     return compare(before, renders(declarations, project.environment(env), secrets), base)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from starlette.applications import Starlette
@@ -19,11 +19,9 @@ from starlette.routing import Route
 
 from ctflow.sandbox import campaigns, exports, reads, reports, sends, upload
 from ctflow.sandbox.control import control_routes
-from ctflow.sandbox.limits import GateMiddleware
+from ctflow.sandbox.gate import GateMiddleware
 from ctflow.sandbox.replies import ApiError, Json, fail_body, malformed
-
-if TYPE_CHECKING:
-    from ctflow.sandbox.core import Sandbox
+from ctflow.sandbox.state import SandboxState
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -67,7 +65,7 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(fail_body(exc.detail, exc.status_code), status_code=exc.status_code)
 
 
-def api_routes(sb: Sandbox) -> list[Route]:
+def api_routes(sb: SandboxState) -> list[Route]:
     def now() -> float:
         return sb.clock.timestamp()
 
@@ -185,7 +183,7 @@ def api_routes(sb: Sandbox) -> list[Route]:
     return routes
 
 
-def build_app(sb: Sandbox) -> Starlette:
+def build_app(sb: SandboxState) -> Starlette:
     return Starlette(
         routes=[*api_routes(sb), *control_routes(sb)],
         middleware=[Middleware(GateMiddleware, sandbox=sb)],

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -15,9 +15,7 @@ from starlette.routing import Route
 
 from ctflow.sandbox.faults import Faults
 from ctflow.sandbox.replies import fail, malformed
-
-if TYPE_CHECKING:
-    from ctflow.sandbox.core import Sandbox
+from ctflow.sandbox.state import SandboxState
 
 FAULT_FIELDS = {f.name for f in dataclasses.fields(Faults)}
 
@@ -52,7 +50,7 @@ def faults_dict(faults: Faults) -> dict[str, Any]:
     return plain(dataclasses.asdict(faults))  # type: ignore[no-any-return]
 
 
-def control_routes(sb: Sandbox) -> list[Route]:
+def control_routes(sb: SandboxState) -> list[Route]:
     def state() -> dict[str, Any]:
         return {
             "status": "success",

@@ -1,4 +1,5 @@
-"""Sandbox: one emulated CleverTap account set — store, clock, config, faults and the ASGI app.
+"""Sandbox: one emulated CleverTap account set (:class:`~ctflow.sandbox.state.SandboxState`) and
+the ASGI app that serves it.
 
 Imports only the standard library, starlette and sandbox modules.
 """
@@ -6,27 +7,17 @@ Imports only the standard library, starlette and sandbox modules.
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
-from typing import Any
 
 from starlette.applications import Starlette
 
 from ctflow.sandbox.app import build_app
 from ctflow.sandbox.clock import Clock
 from ctflow.sandbox.config import SandboxConfig
-from ctflow.sandbox.faults import FaultPicker, Faults
-from ctflow.sandbox.limits import Limiter
-from ctflow.sandbox.reports import status_of
-from ctflow.sandbox.seed import seed as seed_population
-from ctflow.sandbox.store import Store
+from ctflow.sandbox.state import SandboxState
 
 
-def _at(epoch: float | None) -> datetime | None:
-    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
-
-
-class Sandbox:
-    """The emulator. `config` and `faults` are read per request, so tests may change them live."""
+class Sandbox(SandboxState):
+    """The emulator: its state, and ``app``, the CleverTap API over it."""
 
     def __init__(
         self,
@@ -34,73 +25,5 @@ class Sandbox:
         config: SandboxConfig | None = None,
         clock: Clock | None = None,
     ) -> None:
-        self.config = config if config is not None else SandboxConfig()
-        self.faults = Faults()
-        self.clock = clock if clock is not None else Clock()
-        self.store = Store(os.fspath(db))
-        self.limiter = Limiter()
-        self.picker = FaultPicker()
+        super().__init__(db, config, clock)
         self.app: Starlette = build_app(self)
-
-    def campaigns(self) -> list[dict[str, Any]]:
-        now = self.clock.timestamp()
-        return [
-            {
-                "id": row.id,
-                "name": row.name,
-                "status": status_of(row, now, self.config.run_seconds),
-                "target_mode": row.target_mode,
-                "labels": row.labels,
-                "estimates": row.estimates,
-                "payload": row.payload,
-                "created_at": _at(row.created_at),
-                "scheduled_at": _at(row.scheduled_at),
-                "stopped_at": _at(row.stopped_at),
-            }
-            for row in self.store.campaigns()
-        ]
-
-    def sends(self) -> list[dict[str, Any]]:
-        return [
-            {"endpoint": endpoint, "body": body, "at": _at(at)}
-            for endpoint, body, at in self.store.sends()
-        ]
-
-    def events(self, name: str | None = None) -> list[dict[str, Any]]:
-        events = self.store.events(name=name)
-        people = self.store.profiles_by_id(e.profile_id for e in events)
-        return [
-            {
-                "name": e.name,
-                "identity": people[e.profile_id].identity,
-                "objectId": people[e.profile_id].guid,
-                "ts": e.ts,
-                "props": e.props,
-            }
-            for e in events
-        ]
-
-    def profile(self, identity: str) -> dict[str, Any] | None:
-        found = self.store.find_profile("identity", identity)
-        if found is None:
-            return None
-        return {
-            "identity": found.identity,
-            "objectId": found.guid,
-            "email": found.email,
-            "profileData": found.data,
-            "platformInfo": found.platform,
-        }
-
-    def counts(self) -> dict[str, int]:
-        return self.store.counts()
-
-    def seed(self, profiles: int = 3000, seed: int = 42) -> dict[str, Any]:
-        """Replace all profiles and events with a deterministic demo population."""
-        return seed_population(self.store, self.clock.timestamp(), profiles, seed)
-
-    def reset(self) -> None:
-        self.store.reset()
-
-    def close(self) -> None:
-        self.store.close()

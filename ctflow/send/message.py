@@ -17,10 +17,10 @@ from jsonschema import Draft202012Validator
 
 from ctflow.config import SANDBOX, Environment, Project
 from ctflow.errors import InvalidInput
+from ctflow.problems import Problems, dotted, suggest
 from ctflow.spec import templates, templating, triggers
 from ctflow.spec.model import Decl, Declarations
 from ctflow.spec.payload import CONTENT
-from ctflow.spec.problems import Problems, dotted, suggest
 
 MAX_VALUE_BYTES = 512  # §1.5: a property value
 MAX_KEY_CHARS = 120

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from ctflow.spec.problems import suggest
+from ctflow.problems import suggest
 from ctflow.spec.types import (
     Property,
     day_count,

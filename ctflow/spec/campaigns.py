@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from ctflow.problems import Problems
 from ctflow.spec.audience import check_audience
 from ctflow.spec.model import Decl, Keys
-from ctflow.spec.problems import Problems
 from ctflow.spec.timeparse import parse_date, parse_datetime, zone
 from ctflow.spec.types import Property
 from ctflow.yamlio import Document

@@ -11,8 +11,8 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
+from ctflow.problems import Problems, suggest
 from ctflow.spec.model import Decl
-from ctflow.spec.problems import Problems, suggest
 from ctflow.spec.types import Property
 
 MAX_HEADER_BYTES = 1_000_000

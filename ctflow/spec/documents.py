@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from ctflow.config import CONFIG_NAME
+from ctflow.problems import Problems, suggest
 from ctflow.resources import KINDS, validator
+from ctflow.schemacheck import violations
 from ctflow.spec.model import KIND_ORDER, Decl
-from ctflow.spec.problems import Problems, suggest
-from ctflow.spec.schemacheck import violations
 from ctflow.yamlio import Document, YamlError, load_documents
 
 SUFFIXES = (".yaml", ".yml")

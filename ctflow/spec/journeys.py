@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ctflow.problems import Problems
 from ctflow.resources import validator
+from ctflow.schemacheck import violations
 from ctflow.spec.model import Decl, Keys
-from ctflow.spec.problems import Problems
-from ctflow.spec.schemacheck import violations
 from ctflow.spec.timeparse import parse_datetime, parse_duration
 
 LIST_PARTS = ("did", "did_not", "did_any")

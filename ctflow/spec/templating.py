@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from ctflow.config import Environment, Project
+from ctflow.problems import Problems, dotted
 from ctflow.spec import templates
 from ctflow.spec.model import Decl, Keys
-from ctflow.spec.problems import Problems, dotted
 
 RESERVED = ("vars", "env")
 MAX_BODY_BYTES = 2_000_000

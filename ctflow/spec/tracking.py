@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ctflow.config import Limits
+from ctflow.problems import Problems
 from ctflow.spec.model import Decl
-from ctflow.spec.problems import Problems
 from ctflow.spec.types import Property, parse_property, type_only, value_problem
 
 MAX_KEY_CHARS = 120

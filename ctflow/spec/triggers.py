@@ -16,10 +16,10 @@ from jsonschema.exceptions import SchemaError
 
 from ctflow.config import SANDBOX, Project
 from ctflow.errors import InvalidInput
+from ctflow.problems import Problems, dotted, suggest
+from ctflow.schemacheck import violations
 from ctflow.spec import templates, templating
 from ctflow.spec.model import Decl
-from ctflow.spec.problems import Problems, dotted, suggest
-from ctflow.spec.schemacheck import violations
 from ctflow.yamlio import Document, YamlError, load_single
 
 SCALARS = frozenset({"string", "number", "integer", "boolean"})

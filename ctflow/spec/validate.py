@@ -14,11 +14,11 @@ from pathlib import Path
 
 from ctflow.config import CONFIG_NAME, Project, default_project, find_project, project_root
 from ctflow.errors import ConfigError, InvalidInput
+from ctflow.problems import Problem, Problems
 from ctflow.spec import campaigns, journeys, templating, tracking
 from ctflow.spec.datasets import check_dataset
 from ctflow.spec.documents import discover, read_declarations
 from ctflow.spec.model import Decl, Declarations
-from ctflow.spec.problems import Problem, Problems
 from ctflow.spec.timeparse import zone
 from ctflow.spec.triggers import check_trigger
 from ctflow.spec.types import Property

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from ctflow.plan.diff import SENSITIVE, field_changes, is_long, is_sensitive, text_diff
+from ctflow.masking import SENSITIVE, is_sensitive
+from ctflow.plan.diff import field_changes, is_long, text_diff
 from ctflow.plan.model import FieldChange as F
 
 PUSH = {

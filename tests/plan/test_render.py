@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ctflow.plan.diff import SENSITIVE
+from ctflow.masking import SENSITIVE
 from ctflow.plan.model import (
     Action,
     Change,

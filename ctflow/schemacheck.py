@@ -1,7 +1,8 @@
 """JSON Schema errors → one readable line each, placed at the offending YAML value.
 
 Owns the wording of schema violations (unknown fields with suggestions, missing fields, wrong
-types, bad enum values). Imports jsonschema and ``ctflow.spec.problems`` only.
+types, bad enum values), for ``ctflow.yaml`` and for every declaration. Imports jsonschema and
+``ctflow.problems`` only.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from ctflow.spec.problems import dotted, suggest
+from ctflow.problems import dotted, suggest
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Problems found in declarations: where (file, line, column) and what, collected all at once.
 
-Imports only ``ctflow.yamlio``; every check in the spec layer reports through :class:`Problems`.
+Imports only ``ctflow.yamlio``; every check of the spec layer, and of a send's data, reports
+through :class:`Problems`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,103 @@
+"""The state of one emulated CleverTap account set: store, clock, config, faults and limits,
+which every handler reads and changes. Knows nothing of the ASGI app built on it (``core.py``).
+
+Imports only the standard library and sandbox modules.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from ctflow.sandbox.clock import Clock
+from ctflow.sandbox.config import SandboxConfig
+from ctflow.sandbox.faults import FaultPicker, Faults
+from ctflow.sandbox.limits import Limiter
+from ctflow.sandbox.reports import status_of
+from ctflow.sandbox.seed import seed as seed_population
+from ctflow.sandbox.store import Store
+
+
+def _at(epoch: float | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+
+class SandboxState:
+    """`config` and `faults` are read per request, so tests may change them live."""
+
+    def __init__(
+        self,
+        db: str | os.PathLike[str] = ":memory:",
+        config: SandboxConfig | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.config = config if config is not None else SandboxConfig()
+        self.faults = Faults()
+        self.clock = clock if clock is not None else Clock()
+        self.store = Store(os.fspath(db))
+        self.limiter = Limiter()
+        self.picker = FaultPicker()
+
+    def campaigns(self) -> list[dict[str, Any]]:
+        now = self.clock.timestamp()
+        return [
+            {
+                "id": row.id,
+                "name": row.name,
+                "status": status_of(row, now, self.config.run_seconds),
+                "target_mode": row.target_mode,
+                "labels": row.labels,
+                "estimates": row.estimates,
+                "payload": row.payload,
+                "created_at": _at(row.created_at),
+                "scheduled_at": _at(row.scheduled_at),
+                "stopped_at": _at(row.stopped_at),
+            }
+            for row in self.store.campaigns()
+        ]
+
+    def sends(self) -> list[dict[str, Any]]:
+        return [
+            {"endpoint": endpoint, "body": body, "at": _at(at)}
+            for endpoint, body, at in self.store.sends()
+        ]
+
+    def events(self, name: str | None = None) -> list[dict[str, Any]]:
+        events = self.store.events(name=name)
+        people = self.store.profiles_by_id(e.profile_id for e in events)
+        return [
+            {
+                "name": e.name,
+                "identity": people[e.profile_id].identity,
+                "objectId": people[e.profile_id].guid,
+                "ts": e.ts,
+                "props": e.props,
+            }
+            for e in events
+        ]
+
+    def profile(self, identity: str) -> dict[str, Any] | None:
+        found = self.store.find_profile("identity", identity)
+        if found is None:
+            return None
+        return {
+            "identity": found.identity,
+            "objectId": found.guid,
+            "email": found.email,
+            "profileData": found.data,
+            "platformInfo": found.platform,
+        }
+
+    def counts(self) -> dict[str, int]:
+        return self.store.counts()
+
+    def seed(self, profiles: int = 3000, seed: int = 42) -> dict[str, Any]:
+        """Replace all profiles and events with a deterministic demo population."""
+        return seed_population(self.store, self.clock.timestamp(), profiles, seed)
+
+    def reset(self) -> None:
+        self.store.reset()
+
+    def close(self) -> None:
+        self.store.close()
