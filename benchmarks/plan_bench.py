@@ -29,8 +29,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ctflow import plancmd, runs
 from ctflow.clevertap import CleverTap, Credentials, Limits
+from ctflow.commands import apply as applycmd
+from ctflow.commands import plan as plancmd
+from ctflow.commands.shared import Invocation
 from ctflow.config import find_project, resolve_target
 from ctflow.connect import open_sandbox
 from ctflow.sandbox import DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE
@@ -94,11 +96,11 @@ class Counted:
             self.seconds += time.perf_counter() - started
 
 
-def invocation(root: Path, app: Any, limits: Limits | None = None) -> runs.Invocation:
+def invocation(root: Path, app: Any, limits: Limits | None = None) -> Invocation:
     def connect() -> CleverTap:
         return CleverTap.in_process(app, CREDS, limits=limits or Limits())
 
-    return runs.Invocation(
+    return Invocation(
         directory=root,
         target=resolve_target(find_project(root), None, {}),
         now=datetime.now(UTC),
@@ -117,8 +119,8 @@ def setup(root: Path, campaigns: int) -> float:
     sb.config.create_per_second = 0
     try:
         out, err = io.StringIO(), io.StringIO()
-        options = plancmd.ApplyOptions(auto_approve=True)
-        code = plancmd.apply(invocation(root, sb.app, FAST), options, out=out, err=err)
+        options = applycmd.ApplyOptions(auto_approve=True)
+        code = applycmd.apply(invocation(root, sb.app, FAST), options, out=out, err=err)
         assert code == 0, err.getvalue()[-2000:]
         assert f"Apply complete: {campaigns} created" in out.getvalue(), out.getvalue()[-500:]
     finally:

@@ -1,7 +1,7 @@
 """The one error tree of ctflow; every class carries its process exit code.
 
 Owns the exit-code table of DESIGN.md. Imports nothing else from ctflow, so every layer may
-raise these. ``cli.py`` catches :class:`CtflowError` once and exits with ``exit_code``.
+raise these. ``ctflow.cli`` catches :class:`CtflowError` once and exits with ``exit_code``.
 
     CtflowError                      exit 1   anything ctflow expected and can explain
     ├── InvalidInput                 exit 3   bad declarations or data (``file:line:col: msg``)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ctflow import __version__, cli, sandboxcmd
+from ctflow import __version__, cli
+from ctflow.commands import sandbox as sandboxcmd
 from ctflow.errors import GateError
 
 

@@ -15,9 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from ctflow import cli, driftcmd
+from ctflow import cli
 from ctflow.clevertap import CleverTap, Credentials
 from ctflow.clevertap.retry import RetryPolicy
+from ctflow.commands import drift as driftcmd
 from ctflow.config import Environment, Target
 from ctflow.connect import open_sandbox, sandbox_client
 from ctflow.errors import CtflowError, ExitCode

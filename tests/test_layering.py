@@ -1,8 +1,14 @@
-"""DESIGN.md's layering, checked by parsing imports: who may import whom."""
+"""DESIGN.md's layering, checked by parsing imports: who may import whom.
+
+Every import statement counts, wherever it is: at the top, inside a function (ctflow imports
+lazily to start fast) or under ``TYPE_CHECKING`` (a dependency all the same for whoever reads
+the code).
+"""
 
 from __future__ import annotations
 
 import ast
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 import pytest
@@ -33,6 +39,53 @@ def _modules() -> dict[str, set[str]]:
 
 MODULES = _modules()
 
+COMMAND_UNITS = frozenset({"ctflow", "ctflow.__main__", "ctflow.cli", "ctflow.commands"})
+"""The entry points and the commands; every other unit is a domain package or a shared module."""
+
+
+def _module_of(imported: str) -> str | None:
+    """The ctflow module an import names: ``from ctflow.commands import plan`` names
+    ``ctflow.commands.plan``; ``from ctflow.plan.model import Plan`` names ``ctflow.plan.model``."""
+    parts = imported.split(".")
+    while parts:
+        if ".".join(parts) in MODULES:
+            return ".".join(parts)
+        parts.pop()
+    return None
+
+
+def _graph() -> dict[str, set[str]]:
+    """Every module with the other ctflow modules it imports."""
+    graph: dict[str, set[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE.parent).with_suffix("")
+        name = ".".join(rel.parts).removesuffix(".__init__")
+        named: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                named.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                named.update(f"{node.module}.{alias.name}" for alias in node.names)
+        graph[name] = {m for m in map(_module_of, named) if m is not None and m != name}
+    return graph
+
+
+GRAPH = _graph()
+
+
+def _unit(module: str) -> str:
+    """``ctflow.plan.model`` is in the unit ``ctflow.plan``; ``ctflow.config`` is a unit."""
+    return ".".join(module.split(".")[:2])
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str]:
+    """A cycle of ``graph`` (each node imports the next), or nothing."""
+    try:
+        tuple(TopologicalSorter(graph).static_order())
+    except CycleError as exc:
+        return list(reversed(exc.args[1]))  # graphlib lists each node before those importing it
+    return []
+
 
 def _importers(prefix: str) -> list[str]:
     return sorted(
@@ -49,11 +102,41 @@ def test_httpx_is_imported_only_by_the_clients_transport_module() -> None:
 
 
 def test_click_is_imported_only_by_cli() -> None:
-    assert _importers("click") == ["ctflow.cli", "ctflow.cli.reads", "ctflow.cli.sends"]
+    importers = _importers("click")
+    assert "ctflow.cli.plan" in importers
+    assert all(m == "ctflow.cli" or m.startswith("ctflow.cli.") for m in importers), importers
 
 
 def _in(package: str) -> list[str]:
     return sorted(m for m in MODULES if m == package or m.startswith(package + "."))
+
+
+def test_no_module_imports_itself_through_others() -> None:
+    cycle = _cycle(GRAPH)
+    assert not cycle, f"an import cycle between modules: {' -> '.join(cycle)}"
+
+
+def test_no_two_units_import_each_other() -> None:
+    """A unit is a package (``ctflow.plan``) or a top-level module (``ctflow.config``)."""
+    units: dict[str, set[str]] = {}
+    for module, imported in GRAPH.items():
+        units.setdefault(_unit(module), set()).update(
+            _unit(m) for m in imported if _unit(m) != _unit(module)
+        )
+    cycle = _cycle(units)
+    assert not cycle, f"an import cycle between units: {' -> '.join(cycle)}"
+
+
+@pytest.mark.parametrize("module", sorted(m for m in GRAPH if _unit(m) not in COMMAND_UNITS))
+def test_domain_packages_never_import_the_commands_or_the_cli(module: str) -> None:
+    for imported in GRAPH[module]:
+        assert _unit(imported) not in COMMAND_UNITS, f"{module} imports {imported}"
+
+
+@pytest.mark.parametrize("module", _in("ctflow.commands"))
+def test_the_commands_never_import_the_cli(module: str) -> None:
+    """The commands are plain functions that ``ctflow.cli`` calls, never the other way."""
+    assert not [m for m in GRAPH[module] if _unit(m) == "ctflow.cli"]
 
 
 @pytest.mark.parametrize("module", _in("ctflow.sandbox"))

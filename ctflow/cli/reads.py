@@ -1,29 +1,32 @@
-"""The read commands' click wiring: ``now``, ``campaigns list``, ``report``, ``count``,
-``export`` and ``profile get|delete``; each calls a plain function of ``ctflow.reads``."""
+"""The read commands: ``now``, ``campaigns list``, ``report``, ``count``, ``export``,
+``profile get|delete`` and ``drift``; each calls a plain function of :mod:`ctflow.commands`
+(``now.py``, ``campaigns.py``, ``report.py``, ``count.py``, ``export.py``, ``profile.py``,
+``drift.py``)."""
 
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
-from ctflow.cli import (
-    _ENV_OPTION,
-    _FORMAT_OPTION,
+from ctflow.cli.shared import (
+    ENV_OPTION,
+    FORMAT_OPTION,
     AppState,
-    _confirm,
-    _terminal,
-    _under,
-    cli,
+    confirm,
     pass_state,
+    terminal,
 )
 
+if TYPE_CHECKING:
+    from ctflow.commands.reading import Reader
 
-@cli.command()
-@_ENV_OPTION
+
+@click.command()
+@ENV_OPTION
 @click.option(
     "--by",
     "breakdowns",
@@ -31,18 +34,18 @@ from ctflow.cli import (
     type=click.Choice(["user_type", "session_source", "browser", "os", "device", "new"]),
     help="Add a breakdown (repeatable).",
 )
-@_FORMAT_OPTION
+@FORMAT_OPTION
 @pass_state
 def now(state: AppState, env: str | None, breakdowns: tuple[str, ...], fmt: str) -> int:
     """Show how many users are active right now (real-time counts)."""
-    from ctflow import readcmd
+    from ctflow.commands import now as command
 
-    return readcmd.now(state.target(env), breakdowns, fmt, out=sys.stdout)
+    return command.now(state.target(env), breakdowns, fmt, out=sys.stdout)
 
 
-def _reader(state: AppState, env: str | None) -> Any:
-    """What the read commands of ``ctflow.reads`` are handed: target, project, clock, streams."""
-    from ctflow.reads.context import Reader
+def _reader(state: AppState, env: str | None) -> Reader:
+    """What the read commands are handed: target, project, clock, streams."""
+    from ctflow.commands.reading import Reader
 
     project = state.project()
     target = state.target(env)
@@ -53,8 +56,8 @@ def _reader(state: AppState, env: str | None) -> Any:
         now=datetime.now(UTC),
         out=sys.stdout,
         err=sys.stderr,
-        tables=_terminal(sys.stdout, state.environ),
-        live=_terminal(sys.stderr, state.environ),
+        tables=terminal(sys.stdout, state.environ),
+        live=terminal(sys.stderr, state.environ),
     )
 
 
@@ -71,11 +74,11 @@ _WHERE_OPTION = click.option(
 _KIND_ARGUMENT = click.argument("kind", type=click.Choice(["events", "profiles"]))
 
 
-def _day(value: datetime | None) -> Any:
+def _day(value: datetime | None) -> date | None:
     return None if value is None else value.date()
 
 
-@cli.group()
+@click.group()
 def campaigns() -> None:
     """Read the account's API-created campaigns."""
 
@@ -83,38 +86,38 @@ def campaigns() -> None:
 @campaigns.command("list")
 @_FROM_OPTION
 @_TO_OPTION
-@_ENV_OPTION
-@_FORMAT_OPTION
+@ENV_OPTION
+@FORMAT_OPTION
 @pass_state
 def campaigns_list(
     state: AppState, start: datetime | None, end: datetime | None, env: str | None, fmt: str
 ) -> int:
     """Campaigns scheduled in a window (default: 30 days back to a year ahead); ours are marked."""
-    from ctflow.reads import campaigns as reads
+    from ctflow.commands import campaigns as command
 
-    return reads.list_campaigns(_reader(state, env), _day(start), _day(end), fmt)
+    return command.list_campaigns(_reader(state, env), _day(start), _day(end), fmt)
 
 
-@cli.command()
+@click.command()
 @click.argument("campaign_id", type=click.IntRange(min=1), metavar="CAMPAIGN_ID")
-@_ENV_OPTION
-@_FORMAT_OPTION
+@ENV_OPTION
+@FORMAT_OPTION
 @pass_state
 def report(state: AppState, campaign_id: int, env: str | None, fmt: str) -> int:
     """Show a finished campaign's results (sent, clicked, …)."""
-    from ctflow.reads import campaigns as reads
+    from ctflow.commands import report as command
 
-    return reads.report(_reader(state, env), campaign_id, fmt)
+    return command.report(_reader(state, env), campaign_id, fmt)
 
 
-@cli.command()
+@click.command()
 @_KIND_ARGUMENT
 @click.option("--event", metavar="NAME", help="The event (required for events).")
 @_FROM_OPTION
 @_TO_OPTION
 @_WHERE_OPTION
-@_ENV_OPTION
-@_FORMAT_OPTION
+@ENV_OPTION
+@FORMAT_OPTION
 @pass_state
 def count(
     state: AppState,
@@ -127,15 +130,15 @@ def count(
     fmt: str,
 ) -> int:
     """Count the events, or the profiles, that match a query."""
-    from ctflow.reads import counts
+    from ctflow.commands import count as command
 
     reader = _reader(state, env)
-    where = _under(state, where_file)
+    where = state.under(where_file)
     window = {"start": _day(start), "end": _day(end)}
-    return counts.count(reader, kind, event=event, where_file=where, fmt=fmt, **window)
+    return command.count(reader, kind, event=event, where_file=where, fmt=fmt, **window)
 
 
-@cli.command()
+@click.command()
 @_KIND_ARGUMENT
 @_WHERE_OPTION
 @click.option("--event", metavar="NAME", help="The event (required for events).")
@@ -156,8 +159,8 @@ def count(
     metavar="N",
     help="The most records CleverTap returns a page.",
 )
-@_ENV_OPTION
-@_FORMAT_OPTION
+@ENV_OPTION
+@FORMAT_OPTION
 @pass_state
 def export(
     state: AppState,
@@ -172,16 +175,16 @@ def export(
     fmt: str,
 ) -> int:
     """Stream every matching event or profile as JSON lines; progress and summary on stderr."""
-    from ctflow.reads import export as reads
+    from ctflow.commands import export as command
 
-    where, out_file = _under(state, where_file), _under(state, output)
-    options = reads.ExportOptions(
+    where, out_file = state.under(where_file), state.under(output)
+    options = command.ExportOptions(
         kind, where, event, _day(start), _day(end), out_file, batch_size=batch_size, fmt=fmt
     )
-    return reads.export(_reader(state, env), options)
+    return command.export(_reader(state, env), options)
 
 
-@cli.group()
+@click.group()
 def profile() -> None:
     """Look up or delete user profiles."""
 
@@ -190,8 +193,8 @@ def profile() -> None:
 @click.option("--identity", metavar="ID")
 @click.option("--email", metavar="EMAIL")
 @click.option("--object-id", metavar="ID", help="CleverTap's id of the profile (objectId).")
-@_ENV_OPTION
-@_FORMAT_OPTION
+@ENV_OPTION
+@FORMAT_OPTION
 @pass_state
 def profile_get(
     state: AppState,
@@ -202,20 +205,20 @@ def profile_get(
     fmt: str,
 ) -> int:
     """Show one profile: its properties, event counts and devices."""
-    from ctflow.reads import profiles
+    from ctflow.commands import profile as command
 
     given = {"identity": identity, "email": email, "object_id": object_id}
     keys = [(k, v) for k, v in given.items() if v is not None]
     if len(keys) != 1:
         raise click.UsageError("give exactly one of --identity, --email, --object-id")
-    return profiles.get(_reader(state, env), *keys[0], fmt)
+    return command.get(_reader(state, env), *keys[0], fmt)
 
 
 @profile.command("delete")
 @click.option("--identity", "identities", multiple=True, metavar="ID", help="Repeatable.")
 @click.option("--object-id", "object_ids", multiple=True, metavar="ID", help="Repeatable.")
 @click.option("--yes", is_flag=True, help="Delete without asking (needed off a terminal).")
-@_ENV_OPTION
+@ENV_OPTION
 @pass_state
 def profile_delete(
     state: AppState,
@@ -225,7 +228,23 @@ def profile_delete(
     env: str | None,
 ) -> int:
     """Delete profiles and their history, irreversibly; asks first unless --yes."""
-    from ctflow.reads import profiles
+    from ctflow.commands import profile as command
 
     reader = _reader(state, env)
-    return profiles.delete(reader, identities, object_ids, yes=yes, confirm=_confirm())
+    return command.delete(reader, identities, object_ids, yes=yes, confirm=confirm())
+
+
+@click.command()
+@ENV_OPTION
+@FORMAT_OPTION
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no drift, 2 with drift.")
+@pass_state
+def drift(state: AppState, env: str | None, fmt: str, detailed_exitcode: bool) -> int:
+    """Compare the declared EventSchemas with the account's event schema (getSchema)."""
+    from ctflow.commands import drift as command
+
+    target = state.target(env)
+    return command.run(target, state.directory, fmt, detailed_exitcode, out=sys.stdout)
+
+
+COMMANDS = (now, campaigns, report, count, export, profile, drift)

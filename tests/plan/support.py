@@ -14,8 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ctflow import plancmd, runs, stopcmd
 from ctflow.clevertap import CleverTap, Limits, RetryPolicy
+from ctflow.commands import apply as applycmd
+from ctflow.commands import plan as plancmd
+from ctflow.commands import shared
+from ctflow.commands import stop as stopcmd
 from ctflow.config import find_project, resolve_target
 from ctflow.connect import sandbox_client
 from ctflow.errors import CtflowError
@@ -234,8 +237,8 @@ class Bed:
     def write(self, overrides: Mapping[str, str | None] | None = None) -> None:
         write_project(self.root, overrides)
 
-    def invocation(self, command: str = "ctflow") -> runs.Invocation:
-        return runs.Invocation(
+    def invocation(self, command: str = "ctflow") -> shared.Invocation:
+        return shared.Invocation(
             directory=self.root,
             target=resolve_target(find_project(self.root), None, {}),
             now=self.sb.clock.now(),
@@ -250,9 +253,9 @@ class Bed:
         return self._run(lambda out, err: plancmd.plan(self.invocation(), chosen, out=out, err=err))
 
     def apply(self, *, auto_approve: bool = True, **options: Any) -> Ran:
-        chosen = plancmd.ApplyOptions(auto_approve=auto_approve, **options)
+        chosen = applycmd.ApplyOptions(auto_approve=auto_approve, **options)
         return self._run(
-            lambda out, err: plancmd.apply(self.invocation(), chosen, out=out, err=err)
+            lambda out, err: applycmd.apply(self.invocation(), chosen, out=out, err=err)
         )
 
     def stop_all(

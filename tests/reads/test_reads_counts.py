@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from ctflow.commands.count import count
+from ctflow.commands.reading import Reader
 from ctflow.config import SANDBOX, Environment, Target
-from ctflow.reads.context import Reader
-from ctflow.reads.counts import count
 from tests.reads.support import (
     BUYERS,
     CUSTOMERS,

@@ -6,9 +6,8 @@ import io
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ctflow.commands.reading import ExportProgress, Reader, table
 from ctflow.config import SANDBOX, Environment, Target
-from ctflow.reads.context import Reader
-from ctflow.reads.output import ExportProgress, table
 
 
 def reader(*, tables: bool = False, live: bool = False) -> Reader:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from ctflow.commands.profile import delete
+from ctflow.commands.reading import Reader
 from ctflow.config import SANDBOX, Environment, Target
-from ctflow.reads.context import Reader
-from ctflow.reads.profiles import delete
 from tests.reads.support import fill, local_sandbox, run, served_account
 
 

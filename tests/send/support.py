@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ctflow import rendercmd, sendcmd
 from ctflow.clevertap import CleverTap
+from ctflow.commands import render as rendercmd
+from ctflow.commands import send as sendcmd
+from ctflow.commands.shared import Invocation
 from ctflow.config import find_project, resolve_target
 from ctflow.connect import sandbox_client
 from ctflow.errors import CtflowError
 from ctflow.journal import JOURNAL_NAME, Journal
-from ctflow.runs import Invocation
 from ctflow.sandbox import Sandbox, SandboxConfig
 from tests.contract.support import FAST_RETRY
 

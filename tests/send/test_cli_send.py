@@ -108,7 +108,7 @@ def test_batch_and_data_files_are_read_relative_to_dash_c(
 
 def test_the_journal_keeps_the_command_without_the_data() -> None:
     """The run's command line is journaled; a send's data (codes, addresses) is not."""
-    from ctflow.sendcmd import _without_data
+    from ctflow.commands.send import _without_data
 
     command = """ctflow send otp --to C1 --data '{"code": "048213"}' --env production"""
     assert _without_data(command) == "ctflow send otp --to C1 --data '…' --env production"

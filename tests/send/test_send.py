@@ -252,7 +252,7 @@ def test_every_send_is_in_the_journal(bed: SendBed) -> None:
 def test_a_batch_shows_progress_on_stderr(
     bed: SendBed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ctflow import sendcmd
+    from ctflow.commands import send as sendcmd
 
     monkeypatch.setattr(sendcmd._Progress, "EVERY", 0.0)
     batch = tmp_path / "b.jsonl"

@@ -14,8 +14,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ctflow.commands.validate import validate
 from ctflow.spec.validate import check
-from ctflow.validatecmd import validate
 from tests.spec.project_support import BASE, write_project
 
 POSITION = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): \S")

@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import TextIO
 
 from ctflow.clevertap.polling import MAX_EXPORT_BATCH
+from ctflow.commands import query
+from ctflow.commands.reading import ExportProgress, Reader
 from ctflow.errors import CtflowError, ExitCode
-from ctflow.reads import query
-from ctflow.reads.context import Reader
-from ctflow.reads.output import ExportProgress
 
 
 @dataclass(frozen=True)

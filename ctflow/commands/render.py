@@ -2,7 +2,7 @@
 
 A trigger renders with each of its fixtures (or the one ``--fixture`` names) as the request
 ``ctflow send`` would make; a campaign renders as its create body for the environment. A plain
-function returning an exit code; ``cli.py`` parses the flags.
+function returning an exit code; ``ctflow.cli`` parses the flags.
 """
 
 from __future__ import annotations

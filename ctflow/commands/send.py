@@ -3,7 +3,7 @@
 The data comes from ``--data`` (JSON, or ``@file.json``), a fixture, or a batch file of one
 recipient a line. Every send is recorded in the journal under its idempotency key before its
 call and after it (not under the journal's lock: sends from many processes may run at once).
-A plain function returning an exit code; ``cli.py`` parses the flags.
+A plain function returning an exit code; ``ctflow.cli`` parses the flags.
 """
 
 from __future__ import annotations
@@ -19,11 +19,17 @@ from typing import Any, TextIO
 
 import orjson
 
+from ctflow.commands.shared import (
+    Invocation,
+    announce,
+    connect,
+    find_declared_project,
+    with_secret_variables,
+)
 from ctflow.config import Project
 from ctflow.errors import InvalidInput, UsageError
 from ctflow.journal import JOURNAL_NAME, Journal
 from ctflow.masking import mask
-from ctflow.runs import Invocation, announce, connect, find_declared_project, with_secret_variables
 from ctflow.send import message, report
 from ctflow.send.batch import Composer, Refused
 from ctflow.send.deliver import Outcome, Send

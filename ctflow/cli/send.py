@@ -1,4 +1,5 @@
-"""The click wiring of ``send``, ``render`` and ``drift``; each calls a plain function."""
+"""``ctflow send`` and ``ctflow render``: a declared transactional message, sent or shown;
+each calls :mod:`ctflow.commands.send` or ``.render``."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from typing import Any
 
 import click
 
-from ctflow.cli import _ENV_OPTION, _FORMAT_OPTION, AppState, _invocation, _under, cli, pass_state
+from ctflow.cli.shared import ENV_OPTION, FORMAT_OPTION, AppState, invocation, pass_state
 
 
-@cli.command()
+@click.command()
 @click.argument("trigger")
 @click.option(
     "--to", "to", multiple=True, metavar="RECIPIENT", help="Who receives it (repeatable)."
@@ -29,42 +30,32 @@ from ctflow.cli import _ENV_OPTION, _FORMAT_OPTION, AppState, _invocation, _unde
 @click.option(
     "--resend-ambiguous", is_flag=True, help="Send again what an earlier run lost the answer of."
 )
-@_ENV_OPTION
-@_FORMAT_OPTION
+@ENV_OPTION
+@FORMAT_OPTION
 @pass_state
 def send(state: AppState, /, trigger: str, env: str | None, fmt: str, **flags: Any) -> int:
     """Send a declared transactional message (a Trigger), rendered and checked, once."""
-    from ctflow import sendcmd
+    from ctflow.commands import send as command
 
-    flags["batch"] = _under(state, flags["batch"])
-    options = sendcmd.SendOptions(trigger=trigger, fmt=fmt, **flags)
-    inv = _invocation(state, env, offline=options.dry_run)  # a dry run needs no credentials
-    return sendcmd.send(inv, options, out=sys.stdout, err=sys.stderr)
+    flags["batch"] = state.under(flags["batch"])
+    options = command.SendOptions(trigger=trigger, fmt=fmt, **flags)
+    inv = invocation(state, env, offline=options.dry_run)  # a dry run needs no credentials
+    return command.send(inv, options, out=sys.stdout, err=sys.stderr)
 
 
-@cli.command()
+@click.command()
 @click.argument("name")
 @click.option("--fixture", metavar="NAME", help="Only this fixture of a trigger.")
-@_ENV_OPTION
-@_FORMAT_OPTION
+@ENV_OPTION
+@FORMAT_OPTION
 @pass_state
 def render(state: AppState, name: str, fixture: str | None, env: str | None, fmt: str) -> int:
     """Show the final content of a trigger (with each fixture) or a campaign, offline."""
-    from ctflow import rendercmd
+    from ctflow.commands import render as command
 
     env = env or state.environ.get("CTFLOW_ENV") or None
     now = datetime.now(UTC)
-    return rendercmd.render(state.directory, env, name, fixture, fmt, out=sys.stdout, now=now)
+    return command.render(state.directory, env, name, fixture, fmt, out=sys.stdout, now=now)
 
 
-@cli.command()
-@_ENV_OPTION
-@_FORMAT_OPTION
-@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no drift, 2 with drift.")
-@pass_state
-def drift(state: AppState, env: str | None, fmt: str, detailed_exitcode: bool) -> int:
-    """Compare the declared EventSchemas with the account's event schema (getSchema)."""
-    from ctflow import driftcmd
-
-    target = state.target(env)
-    return driftcmd.run(target, state.directory, fmt, detailed_exitcode, out=sys.stdout)
+COMMANDS = (send, render)

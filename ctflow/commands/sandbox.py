@@ -1,6 +1,7 @@
 """The ``ctflow sandbox`` commands: serve the emulator over HTTP, reset it, seed it.
 
-Plain functions returning exit codes; ``cli.py`` parses the flags and hands over the streams.
+Plain functions returning exit codes; ``ctflow.cli`` parses the flags and hands over the
+streams.
 """
 
 from __future__ import annotations

@@ -8,10 +8,9 @@ import asyncio
 from datetime import date
 from pathlib import Path
 
+from ctflow.commands import query
+from ctflow.commands.reading import Reader, ticking
 from ctflow.errors import ExitCode
-from ctflow.reads import query
-from ctflow.reads.context import Reader
-from ctflow.reads.output import ticking
 
 POLL_INTERVAL = 1.0
 """Seconds between two asks while CleverTap answers ``partial``."""

@@ -2,7 +2,7 @@
 
 Each file is checked against the declared schemas, sent in batches at the account's ceiling,
 and recorded batch by batch in the journal's ledger under a journaled, locked run, so that a
-re-run sends only what did not arrive. A plain function returning an exit code; ``cli.py``
+re-run sends only what did not arrive. A plain function returning an exit code; ``ctflow.cli``
 parses the flags.
 """
 
@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from ctflow.commands.shared import Invocation, announce, connect, env_flag, journal_run, say_line
 from ctflow.config import find_project
 from ctflow.errors import ExitCode
-from ctflow.runs import Invocation, announce, connect, env_flag, journal_run, say_line
 from ctflow.upload.engine import Options
 from ctflow.upload.job import file_job, load_tracking_plan, schemas_of
 from ctflow.upload.report import OUTCOMES, FileResult, exit_code, text, to_json

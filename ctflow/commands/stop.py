@@ -8,12 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TextIO
 
-from ctflow.errors import ExitCode, GateError
-from ctflow.plan.apply import Applier
-from ctflow.plan.live import LOOKBACK_DAYS, LiveState, read_live
-from ctflow.plan.marker import display_name
-from ctflow.plan.model import ACTIVE, Action, Change, Plan
-from ctflow.runs import (
+from ctflow.commands.shared import (
     Invocation,
     announce,
     connect,
@@ -22,6 +17,11 @@ from ctflow.runs import (
     say_line,
     today_of,
 )
+from ctflow.errors import ExitCode, GateError
+from ctflow.plan.apply import Applier
+from ctflow.plan.live import LOOKBACK_DAYS, LiveState, read_live
+from ctflow.plan.marker import display_name
+from ctflow.plan.model import ACTIVE, Action, Change, Plan
 
 KILL_SWITCH_LOOKAHEAD_DAYS = 3660
 """The kill switch cannot read the declarations (they may be broken), so it looks ten years

@@ -13,9 +13,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ctflow.clevertap import Profile
+from ctflow.commands.reading import Reader, table
 from ctflow.errors import CtflowError, ExitCode, UsageError
-from ctflow.reads.context import Reader
-from ctflow.reads.output import table
 
 Confirm = Callable[[str], bool]
 

@@ -1,6 +1,6 @@
-"""``ctflow now``: real-time counts (the other read commands are in :mod:`ctflow.reads`).
+"""``ctflow now``: real-time counts (``/1/now.json``, §8.5).
 
-Plain functions returning exit codes; the client comes from :mod:`ctflow.connect`.
+A plain function returning an exit code; the client comes from :mod:`ctflow.connect`.
 """
 
 from __future__ import annotations

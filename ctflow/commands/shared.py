@@ -1,5 +1,6 @@
-"""What ``plan``, ``apply`` and ``stop --all`` share: the invocation (what ``cli.py`` read from
-the process), connecting to the target, and a journaled, locked run.
+"""What the commands share: the invocation (what ``ctflow.cli`` read from the process: where,
+against what, when, by whom, how to print), connecting to the target, and a journaled, locked
+run.
 """
 
 from __future__ import annotations

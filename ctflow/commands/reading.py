@@ -1,21 +1,70 @@
-"""Tables (rich on a terminal, plain aligned text otherwise) and the progress lines of the read
-commands: a ticking "still computing" line while a count polls, a running record count while an
-export streams. Progress goes to stderr only.
+"""What the read commands share: :class:`Reader`, what ``ctflow.cli`` hands each of them (the
+target, the project's name and timezone, the moment, the streams and whether they are
+terminals), and how they print: JSON, tables (rich on a terminal, plain aligned text otherwise),
+a ticking "still computing" line while a count polls, a running record count while an export
+streams. Progress goes to stderr only.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Sequence
-from typing import TextIO, TypeVar
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, TextIO, TypeVar
+from zoneinfo import ZoneInfo
 
-from ctflow.reads.context import Reader
+from ctflow.clevertap import CleverTap
+from ctflow.config import Target
+from ctflow.connect import open_client
 
 T = TypeVar("T")
 TICK = 0.25
 PLAIN_EVERY = 5.0
 """Off a terminal, a progress line at most this often (seconds): what a CI log wants."""
+
+
+@dataclass(frozen=True)
+class Reader:
+    target: Target
+    project: str
+    """The project's name: what its campaigns' ownership markers say."""
+    timezone: str
+    """The account's timezone: what "today" and YYYYMMDD dates mean."""
+    now: datetime
+    out: TextIO
+    err: TextIO
+    tables: bool = False
+    """``out`` is a terminal: draw tables with rich instead of plain aligned text."""
+    live: bool = False
+    """``err`` is a terminal that can redraw a progress line."""
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(ZoneInfo(self.timezone)).date()
+
+    @property
+    def environment(self) -> str:
+        return self.target.environment.name
+
+    @property
+    def place(self) -> str:
+        """Where the numbers come from, for the end of a sentence."""
+        return "sandbox" if self.target.is_sandbox else f"environment {self.environment!r}"
+
+    def client(self) -> AbstractAsyncContextManager[CleverTap]:
+        return open_client(self.target, timezone=self.timezone)
+
+    def json(self, payload: Any) -> None:
+        self.out.write(json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+    def say(self, line: str) -> None:
+        """One line on stderr (progress, summaries, notes), prefixed like every ctflow note."""
+        self.err.write(f"ctflow: {line}\n")
+        self.err.flush()
 
 
 def table(

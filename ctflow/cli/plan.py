@@ -1,0 +1,147 @@
+"""``ctflow plan``, ``ctflow apply`` and ``ctflow stop --all``: the options of the plan's
+commands; each calls :mod:`ctflow.commands.plan`, ``.apply`` or ``.stop``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ctflow.cli.shared import RUN_ENV_OPTION, AppState, confirm, invocation, pass_state
+from ctflow.errors import CtflowError, ExitCode
+
+_TARGET_OPTION = click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="KEY",
+    help="Plan only this campaign, or all steps of this journey (repeatable).",
+)
+_REPLACE_OPTION = click.option(
+    "--replace",
+    "replace",
+    multiple=True,
+    metavar="KEY",
+    help="Stop and create this campaign again even if unchanged, sent or stopped (repeatable).",
+)
+
+
+@click.command()
+@RUN_ENV_OPTION
+@_TARGET_OPTION
+@_REPLACE_OPTION
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="markdown is for pull-request comments (also appended to $GITHUB_STEP_SUMMARY).",
+)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="Save the plan; `ctflow apply FILE` applies exactly it.",
+)
+@click.option("--estimate", is_flag=True, help="Show the reach of every create (estimate_only).")
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error."
+)
+@click.option(
+    "--base",
+    "base",
+    default=None,
+    metavar="REF",
+    help="Git revision to compare the triggers' rendered messages with "
+    "[default: origin/$GITHUB_BASE_REF in a pull request, else HEAD].",
+)
+@pass_state
+def plan(
+    state: AppState,
+    env: str | None,
+    targets: tuple[str, ...],
+    replace: tuple[str, ...],
+    fmt: str,
+    out_file: Path | None,
+    estimate: bool,
+    detailed_exitcode: bool,
+    base: str | None,
+) -> int:
+    """Show what apply would change in the account: creates, replaces and stops (and how the
+    triggers' rendered messages changed since REF)."""
+    from ctflow.commands import plan as command
+
+    pull_request = state.environ.get("GITHUB_BASE_REF")
+    asked = base or (f"origin/{pull_request}" if pull_request else None)
+    options = command.PlanOptions(
+        targets,
+        replace,
+        fmt,
+        state.under(out_file),
+        estimate,
+        detailed_exitcode,
+        base=asked or "HEAD",
+        base_asked=asked is not None,
+    )
+    try:
+        return command.plan(invocation(state, env), options, out=sys.stdout, err=sys.stderr)
+    except CtflowError:
+        if detailed_exitcode:
+            state.exit_override = ExitCode.ERROR
+        raise
+
+
+@click.command()
+@click.argument(
+    "plan_file", required=False, type=click.Path(path_type=Path, dir_okay=False), metavar="[FILE]"
+)
+@RUN_ENV_OPTION
+@_TARGET_OPTION
+@_REPLACE_OPTION
+@click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
+@click.option("--allow-stop", is_flag=True, help="Allow stopping campaigns that are running.")
+@pass_state
+def apply(
+    state: AppState,
+    plan_file: Path | None,
+    env: str | None,
+    targets: tuple[str, ...],
+    replace: tuple[str, ...],
+    auto_approve: bool,
+    allow_stop: bool,
+) -> int:
+    """Make the account match the declarations (or apply a saved plan FILE)."""
+    from ctflow.commands import apply as command
+
+    if plan_file is not None and (targets or replace):
+        raise click.UsageError("--target and --replace belong to the plan; a saved plan is fixed")
+    options = command.ApplyOptions(
+        state.under(plan_file), targets, replace, auto_approve, allow_stop, confirm=confirm()
+    )
+    return command.apply(invocation(state, env), options, out=sys.stdout, err=sys.stderr)
+
+
+@click.command()
+@click.option("--all", "everything", is_flag=True, help="Required: stop every campaign.")
+@RUN_ENV_OPTION
+@click.option("--auto-approve", is_flag=True, help="Stop without asking (for CI).")
+@pass_state
+def stop(state: AppState, everything: bool, env: str | None, auto_approve: bool) -> int:
+    """The kill switch: stop every pending or running campaign of this project (--all)."""
+    from ctflow.commands import stop as command
+
+    if not everything:
+        raise click.UsageError("say --all: stop stops every campaign of the project")
+    return command.stop_all(
+        invocation(state, env),
+        auto_approve=auto_approve,
+        confirm=confirm(),
+        out=sys.stdout,
+        err=sys.stderr,
+    )
+
+
+COMMANDS = (plan, apply, stop)

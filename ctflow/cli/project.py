@@ -1,0 +1,51 @@
+"""``ctflow init`` and ``ctflow validate``: the project's own commands, offline."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from ctflow.cli.shared import AppState, directory_option, pass_state
+
+
+@click.command()
+@click.option(
+    "-C",
+    "directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    callback=directory_option,
+    metavar="DIR",
+    help="The project directory (default: the global -C, else the current one).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@pass_state
+def validate(state: AppState, directory: Path | None, fmt: str) -> int:
+    """Check every declaration offline; list every problem as file:line:col (exit 3)."""
+    from ctflow.commands import validate as command
+
+    return command.validate(
+        directory or state.directory, fmt, out=sys.stdout, err=sys.stderr, now=datetime.now(UTC)
+    )
+
+
+@click.command()
+@click.argument(
+    "target", type=click.Path(path_type=Path, file_okay=False), default=".", metavar="[DIR]"
+)
+@click.option("--project", "project_id", metavar="ID", help="Project id (default: DIR's name).")
+@pass_state
+def init(state: AppState, target: Path, project_id: str | None) -> int:
+    """Create a working project in DIR: ctflow.yaml, an event schema, a campaign, a trigger."""
+    from ctflow.commands import init as command
+
+    directory = target if target.is_absolute() else state.directory / target
+    today = datetime.now(UTC).date()
+    return command.init(directory, project_id, today, out=sys.stdout)
+
+
+COMMANDS = (init, validate)

@@ -1,0 +1,211 @@
+"""``ctflow plan``: the declarations and the live account planned (:mod:`ctflow.plan`), printed
+as text, Markdown or JSON, and saved for ``ctflow apply FILE``.
+
+A plain function returning an exit code; ``ctflow.cli`` gathers what it reads from the process
+(the clock, the user, the terminal) into a :class:`~ctflow.commands.shared.Invocation`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, TextIO
+
+from ctflow import __version__
+from ctflow.clevertap import CleverTap
+from ctflow.commands.shared import (
+    Invocation,
+    announce,
+    connect,
+    env_flag,
+    today_of,
+    with_secret_variables,
+)
+from ctflow.config import Project
+from ctflow.errors import (
+    ConfigError,
+    ExitCode,
+    UsageError,
+)
+from ctflow.journal import JOURNAL_NAME, Journal
+from ctflow.masking import mask
+from ctflow.plan.apply import reach
+from ctflow.plan.datasets import DatasetFacts, dataset_changes
+from ctflow.plan.desired import desired_state
+from ctflow.plan.gitbase import Unavailable
+from ctflow.plan.live import read_live, scheduled_dates
+from ctflow.plan.live import window as live_window
+from ctflow.plan.model import Change, Plan
+from ctflow.plan.planner import Context, make_plan, targeted
+from ctflow.plan.render_json import render_json, save
+from ctflow.plan.render_markdown import render_markdown
+from ctflow.plan.render_text import render_text
+from ctflow.plan.triggerdiff import TriggerReport
+from ctflow.plan.triggers import report as trigger_report
+from ctflow.spec.model import Declarations
+from ctflow.spec.validate import load as load_declarations
+from ctflow.upload.datasets import dataset_facts, dataset_jobs
+from ctflow.upload.job import FileJob
+
+MARKDOWN_LIMIT = 65_000
+"""GitHub refuses comments over 65,536 characters; the comment actions add a header."""
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    targets: tuple[str, ...] = ()
+    replace: tuple[str, ...] = ()
+    fmt: str = "text"
+    out_file: Path | None = None
+    estimate: bool = False
+    detailed_exitcode: bool = False
+    base: str | None = None
+    base_asked: bool = True
+    """``base`` was asked for (``--base``, a pull request): say why when it cannot be read.
+    The default, HEAD, is skipped silently outside a git repository."""
+    """The git revision the triggers' renders are compared with; ``None``: not compared."""
+
+
+def plan(inv: Invocation, options: PlanOptions, *, out: TextIO, err: TextIO) -> int:
+    declarations = load_declarations(inv.directory)
+    project = declarations.project
+    inv = with_secret_variables(inv, project)
+    announce(inv, "planning against", err)
+
+    async def run() -> Plan:
+        async with connect(inv, project) as client:
+            made = await build_plan(inv, declarations, options.targets, options.replace, client)
+            if options.estimate:
+                made = await _estimate(made, client)
+            return made
+
+    made = asyncio.run(run())
+    if options.base is not None and not options.targets:
+        found = _triggers(declarations, inv, options.base, err, quiet=not options.base_asked)
+        made = replace(made, triggers=found)
+    text = mask(_render(made, options.fmt, inv.color), inv.secrets)
+    out.write(text)
+    if options.fmt == "markdown" and inv.step_summary is not None:
+        with inv.step_summary.open("a", encoding="utf-8") as summary:
+            summary.write(text)
+    if options.out_file is not None:
+        _write_plan(options.out_file, made)
+        err.write(
+            f"ctflow: saved the plan to {options.out_file}; `ctflow apply{env_flag(inv)} "
+            f"{options.out_file}` applies exactly this plan\n"
+        )
+    if options.detailed_exitcode and made.has_changes:
+        return ExitCode.CHANGES
+    return ExitCode.OK
+
+
+def _triggers(
+    declarations: Declarations, inv: Invocation, base: str, err: TextIO, *, quiet: bool
+) -> TriggerReport | None:
+    """The triggers compared with ``base``; ``None``, with a note saying why, when they cannot
+    be (silently when no trigger is declared, nothing to miss, or when ``quiet`` and the
+    project is not in a git repository)."""
+    try:
+        return trigger_report(declarations, inv.target.environment.name, base, inv.secrets)
+    except Unavailable as exc:
+        outside_git = "not in a git repository" in str(exc) or "not installed" in str(exc)
+        if declarations.triggers and not (quiet and outside_git):
+            err.write(mask(f"ctflow: triggers not compared with {base}: {exc}\n", inv.secrets))
+        return None
+
+
+def _render(made: Plan, fmt: str, color: bool) -> str:
+    if fmt == "json":
+        return render_json(made)
+    if fmt == "markdown":
+        return render_markdown(made, limit=MARKDOWN_LIMIT)
+    return render_text(made, color=color)
+
+
+async def build_plan(
+    inv: Invocation,
+    declarations: Declarations,
+    targets: tuple[str, ...],
+    replacing: tuple[str, ...],
+    client: CleverTap,
+) -> Plan:
+    project = declarations.project
+    env = inv.target.environment
+    today = today_of(inv, project)
+    desired = desired_state(declarations, env, today)
+    span = live_window(today, scheduled_dates(d.payload for d in desired))
+    live = await read_live(client, project.name, span)
+    jobs = dataset_jobs(declarations)
+    keys = {d.key for d in desired} | set(live.by_key) | set(jobs)
+    for name in (*targets, *replacing):
+        if not any(targeted(key, (name,)) for key in keys):
+            raise UsageError(
+                f"{name!r} names no declared or live campaign of project {project.name!r}"
+            )
+    specs, stopped, killed = _journal_facts(project, env.name)
+    ctx = Context(
+        project=project.name,
+        environment=env.name,
+        sandbox=inv.target.is_sandbox,
+        created_at=inv.now.isoformat(timespec="seconds"),
+        specs=specs,
+        stopped_by_us=stopped,
+        killed=killed,
+        targets=targets,
+        replace=frozenset(replacing),
+        ctflow_version=__version__,
+    )
+    made = make_plan(desired, live, ctx)
+    if not jobs:
+        return made
+    uploads, unchanged = dataset_changes(_dataset_facts(project, jobs, env.name), targets)
+    return replace(
+        made,
+        changes=(*made.changes, *uploads),
+        unchanged=(*made.unchanged, *unchanged),
+    )
+
+
+def _dataset_facts(project: Project, jobs: dict[str, FileJob], env: str) -> list[DatasetFacts]:
+    path = project.state_dir / JOURNAL_NAME
+    if not path.exists():
+        return dataset_facts(jobs, project.root, None, env)
+    with Journal.open(path) as journal:
+        return dataset_facts(jobs, project.root, journal, env)
+
+
+async def _estimate(made: Plan, client: CleverTap) -> Plan:
+    """Reach per device of every create and replace (``estimate_only``; creates nothing)."""
+
+    async def one(change: Change) -> Change:
+        if not change.creates or change.payload is None:
+            return change
+        estimates = await client.estimate_campaign(change.payload)
+        return replace(change, estimate=reach(change.payload, estimates.by_device))
+
+    changes = await asyncio.gather(*(one(c) for c in made.changes))
+    return replace(made, changes=tuple(changes))
+
+
+def _journal_facts(
+    project: Project, env: str
+) -> tuple[dict[tuple[str, str], dict[str, Any]], set[int], set[int]]:
+    """Specs applied before, ids applies stopped and ids the kill switch stopped; none when
+    there is no journal yet."""
+    path = project.state_dir / JOURNAL_NAME
+    if not path.exists():
+        return {}, set(), set()
+    with Journal.open(path) as journal:
+        return (
+            journal.specs(env),
+            journal.stopped_ids(env),
+            journal.stopped_ids(env, kind="stop-all"),
+        )
+
+
+def _write_plan(path: Path, made: Plan) -> None:
+    try:
+        path.write_text(save(made), encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write the plan to {path}: {exc.strerror or exc}") from None
