@@ -20,6 +20,8 @@ from ctflow.commands.plan import build_plan
 from ctflow.commands.shared import (
     Invocation,
     announce,
+    applier,
+    approved,
     connect,
     env_flag,
     find_declared_project,
@@ -38,21 +40,16 @@ from ctflow.errors import (
 )
 from ctflow.journal import Journal
 from ctflow.masking import mask
-from ctflow.plan.apply import Applier, Outcome
+from ctflow.plan.apply import Outcome
 from ctflow.plan.live import read_live
 from ctflow.plan.marker import digest, mark
-from ctflow.plan.model import Action, Change, Plan, PlanFormatError, Status
+from ctflow.plan.model import Create, Plan, PlanFormatError, Status
 from ctflow.plan.render_json import load as load_plan
 from ctflow.plan.render_text import render_text
 from ctflow.spec.model import Declarations
 from ctflow.spec.validate import load as load_declarations
-from ctflow.upload.datasets import dataset_jobs
-from ctflow.upload.engine import Options as UploadEngineOptions
-from ctflow.upload.job import schemas_of
-from ctflow.upload.report import FileResult, to_json
-from ctflow.upload.report import exit_code as upload_exit_code
 from ctflow.upload.report import text as upload_text
-from ctflow.upload.runner import RunSettings, run_jobs
+from ctflow.upload.runner import DatasetUploads
 
 
 @dataclass(frozen=True)
@@ -67,125 +64,124 @@ class ApplyOptions:
 
 
 def apply(inv: Invocation, options: ApplyOptions, *, out: TextIO, err: TextIO) -> int:
+    """Apply the saved plan ``options.plan_file``, or a plan made now from the declarations."""
+    source: Plan | Declarations
     if options.plan_file is not None:
-        saved = _read_plan(options.plan_file)
+        source = _read_plan(options.plan_file)
         project = find_declared_project(inv)
-        _check_saved(saved, project, inv.target)
-        declarations = None
+        _check_saved(source, project, inv.target)
     else:
-        saved = None
-        declarations = load_declarations(inv.directory)
-        project = declarations.project
+        source = load_declarations(inv.directory)
+        project = source.project
     inv = with_secret_variables(inv, project)
     announce(inv, "applying to", err)
-    with journal_run(project, inv, "apply", err) as (journal, run_id):
+    with journal_run(project, inv, "apply", err) as run:
 
-        async def run() -> int:
+        async def go() -> int:
             async with connect(inv, project) as client:
-                if saved is not None:
-                    span = (
-                        date.fromisoformat(saved.window[0]),
-                        date.fromisoformat(saved.window[1]),
-                    )
-                    live = await read_live(client, project.name, span)
-                    if live.fingerprint != saved.fingerprint:
-                        journal.finish(run_id, "stale")
-                        raise ConflictError(
-                            f"the live campaigns changed since {options.plan_file} was saved "
-                            f"({saved.created_at}): run `ctflow plan{env_flag(inv)} --out "
-                            f"{options.plan_file}` again and review it"
-                        )
-                    made = saved
+                if isinstance(source, Plan):
+                    made = await _still_current(source, options, inv, project, client, run)
                 else:
-                    assert declarations is not None
-                    made = await build_plan(
-                        inv, declarations, options.targets, options.replace, client
-                    )
+                    made = await build_plan(inv, source, options.targets, options.replace, client)
                     out.write(mask(render_text(made, color=inv.color), inv.secrets))
-                    span = (date.fromisoformat(made.window[0]), date.fromisoformat(made.window[1]))
-                if not made.has_changes:
-                    journal.finish(run_id, "ok", {"changes": 0})
-                    if saved is not None:
-                        out.write("No changes in the saved plan.\n")
-                    return ExitCode.OK
-                _gate(made, options, journal, run_id)
-                if saved is None and not options.auto_approve:
-                    _confirm(made, inv, options, journal, run_id, out)
-                uploads = await _upload_datasets(
-                    client, journal, run_id, inv, project, declarations, made, err
-                )
-                applier = Applier(
-                    client,
-                    journal,
-                    run_id,
-                    project=project.name,
-                    environment=inv.target.environment.name,
-                    window=span,
-                    say=lambda line: say_line(err, line, inv.secrets),
-                )
-                try:
-                    outcome = await applier.run(made)
-                except (KeyboardInterrupt, asyncio.CancelledError):
-                    done = applier.outcome
-                    journal.finish(run_id, "interrupted", done.summary())
-                    err.write(
-                        f"ctflow: interrupted after {len(done.stopped)} stop(s) and "
-                        f"{len(done.created) + len(done.adopted)} create(s); run `ctflow "
-                        f"apply{env_flag(inv)}` again to finish (it re-creates what a replace "
-                        "stopped)\n"
-                    )
-                    raise
-                upload_code = upload_exit_code(to_json(uploads)) if uploads else ExitCode.OK
-                ok = outcome.ok and upload_code == ExitCode.OK
-                journal.finish(run_id, "ok" if ok else "failed", outcome.summary())
-                if uploads:
-                    out.write(upload_text(uploads, env_flag=env_flag(inv)))
-                out.write(_finished(outcome, env_flag(inv), uploaded=len(uploads)) + "\n")
-                return outcome.exit_code if outcome.exit_code != ExitCode.OK else upload_code
+                return await _execute(made, source, options, inv, project, client, run, out, err)
 
-        return asyncio.run(run())
+        return asyncio.run(go())
 
 
-async def _upload_datasets(
-    client: CleverTap,
-    journal: Journal,
-    run_id: int,
+async def _still_current(
+    saved: Plan,
+    options: ApplyOptions,
     inv: Invocation,
     project: Project,
-    declarations: Declarations | None,
+    client: CleverTap,
+    run: tuple[Journal, int],
+) -> Plan:
+    """The saved plan, if the live campaigns are still what it was made against."""
+    live = await read_live(client, project.name, _window(saved))
+    if live.fingerprint != saved.fingerprint:
+        journal, run_id = run
+        journal.finish(run_id, "stale")
+        raise ConflictError(
+            f"the live campaigns changed since {options.plan_file} was saved "
+            f"({saved.created_at}): run `ctflow plan{env_flag(inv)} --out "
+            f"{options.plan_file}` again and review it"
+        )
+    return saved
+
+
+async def _execute(
     made: Plan,
+    source: Plan | Declarations,
+    options: ApplyOptions,
+    inv: Invocation,
+    project: Project,
+    client: CleverTap,
+    run: tuple[Journal, int],
+    out: TextIO,
     err: TextIO,
-) -> list[FileResult]:
-    """Upload the plan's datasets (before any campaign is created, so the data is there)."""
-    changes = [c for c in made.changes if c.action is Action.UPLOAD]
-    if not changes:
-        return []
-    if declarations is None:  # a saved plan: the files must still be what was planned
-        declarations = load_declarations(inv.directory)
-    jobs = dataset_jobs(declarations)
-    for change in changes:
-        job = jobs.get(change.key)
-        if job is None or job.prefix != change.hash:
-            raise ConflictError(
-                f"dataset {change.key!r} changed since the plan was saved: run `ctflow "
-                f"plan{env_flag(inv)} --out FILE` again and review it"
-            )
-    settings = RunSettings(
-        options=UploadEngineOptions(),
-        schemas=schemas_of(declarations),
-        timezone=ZoneInfo(project.timezone_for(inv.target.environment)),
-        state_dir=project.state_dir,
-    )
-    return await run_jobs(
+) -> int:
+    """Past the gates, the plan executed (uploads, stops, creates), then the report. A saved
+    plan (``source``) was reviewed when it was made: it is applied without asking."""
+    journal, run_id = run
+    was_saved = isinstance(source, Plan)
+    if not made.has_changes:
+        journal.finish(run_id, "ok", {"changes": 0})
+        if was_saved:
+            out.write("No changes in the saved plan.\n")
+        return ExitCode.OK
+    _gate(made, options, journal, run_id)
+    if not was_saved and not options.auto_approve:
+        question = (
+            f"Apply these changes to environment {inv.target.environment.name!r}? "
+            "Only 'yes' will be accepted"
+        )
+        unattended = (
+            "review `ctflow plan`, then run `ctflow apply --auto-approve` (or apply a saved "
+            "plan file)"
+        )
+        if not approved(question, options.confirm, journal, run_id, unattended=unattended):
+            raise CtflowError("apply cancelled; nothing was changed")
+    uploads = DatasetUploads(
         client,
         journal,
         run_id,
         inv.target.environment.name,
-        [jobs[c.key] for c in changes],
-        settings,
+        # a saved plan's files must still be what was planned: read them again
+        declarations=lambda: (
+            source if isinstance(source, Declarations) else load_declarations(inv.directory)
+        ),
+        timezone=ZoneInfo(project.timezone_for(inv.target.environment)),
+        state_dir=project.state_dir,
+        replan=f"ctflow plan{env_flag(inv)} --out FILE",
         err=err,
         say=lambda line: say_line(err, line, inv.secrets),
     )
+    executor = applier(inv, project, client, run, _window(made), err, uploads)
+    try:
+        outcome = await executor.run(made)
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        done = executor.outcome
+        if done.uploads_done:  # interrupted among the campaigns: say what was done
+            journal.finish(run_id, "interrupted", done.summary())
+            err.write(
+                f"ctflow: interrupted after {len(done.stopped)} stop(s) and "
+                f"{len(done.created) + len(done.adopted)} create(s); run `ctflow "
+                f"apply{env_flag(inv)}` again to finish (it re-creates what a replace "
+                "stopped)\n"
+            )
+        raise
+    journal.finish(
+        run_id, "ok" if outcome.exit_code == ExitCode.OK else "failed", outcome.summary()
+    )
+    if uploads.results:
+        out.write(upload_text(uploads.results, env_flag=env_flag(inv)))
+    out.write(_finished(outcome, env_flag(inv), uploaded=len(uploads.results)) + "\n")
+    return outcome.exit_code
+
+
+def _window(made: Plan) -> tuple[date, date]:
+    return date.fromisoformat(made.window[0]), date.fromisoformat(made.window[1])
 
 
 def _gate(made: Plan, options: ApplyOptions, journal: Journal, run_id: int) -> None:
@@ -201,29 +197,6 @@ def _gate(made: Plan, options: ApplyOptions, journal: Journal, run_id: int) -> N
         f"{len(gated)} change(s) stop a running campaign: {listed}. Nothing was applied; "
         "re-run with --allow-stop to stop them"
     )
-
-
-def _confirm(
-    made: Plan,
-    inv: Invocation,
-    options: ApplyOptions,
-    journal: Journal,
-    run_id: int,
-    out: TextIO,
-) -> None:
-    if options.confirm is None:
-        journal.finish(run_id, "gated", {"why": "no terminal to confirm on"})
-        raise GateError(
-            "not on a terminal, so ctflow cannot ask for confirmation: review `ctflow plan`, "
-            "then run `ctflow apply --auto-approve` (or apply a saved plan file)"
-        )
-    question = (
-        f"Apply these changes to environment {inv.target.environment.name!r}? "
-        "Only 'yes' will be accepted"
-    )
-    if not options.confirm(question):
-        journal.finish(run_id, "cancelled")
-        raise CtflowError("apply cancelled; nothing was changed")
 
 
 def _finished(outcome: Outcome, env_flag: str, *, uploaded: int = 0) -> str:
@@ -260,7 +233,7 @@ def _check_saved(saved: Plan, project: Project, target: Target) -> None:
     """The plan is for this project and environment, and each create body is the version its
     hash names (a hand-edited body would otherwise go live under a marker that hides it)."""
     for change in saved.changes:
-        if change.creates and not _consistent(change, saved.project):
+        if isinstance(change, Create) and not _consistent(change, saved.project):
             raise InvalidInput(
                 f"the saved plan's create body for {change.key!r} does not match its version "
                 f"hash {change.hash}: the file was edited; make a new plan with `ctflow plan "
@@ -276,9 +249,9 @@ def _check_saved(saved: Plan, project: Project, target: Target) -> None:
         )
 
 
-def _consistent(change: Change, project: str) -> bool:
+def _consistent(change: Create, project: str) -> bool:
     spec, payload = change.spec, change.payload
-    if spec is None or payload is None or change.hash is None:
+    if spec is None or payload is None:
         return False
     if digest(spec) != change.hash:
         return False

@@ -36,7 +36,7 @@ from ctflow.plan.desired import desired_state
 from ctflow.plan.gitbase import Unavailable
 from ctflow.plan.live import read_live, scheduled_dates
 from ctflow.plan.live import window as live_window
-from ctflow.plan.model import Change, Plan
+from ctflow.plan.model import Change, Create, Plan
 from ctflow.plan.planner import Context, make_plan, targeted
 from ctflow.plan.render_json import render_json, save
 from ctflow.plan.render_markdown import render_markdown
@@ -179,10 +179,10 @@ async def _estimate(made: Plan, client: CleverTap) -> Plan:
     """Reach per device of every create and replace (``estimate_only``; creates nothing)."""
 
     async def one(change: Change) -> Change:
-        if not change.creates or change.payload is None:
+        if not isinstance(change, Create):
             return change
-        estimates = await client.estimate_campaign(change.payload)
-        return replace(change, estimate=reach(change.payload, estimates.by_device))
+        estimates = await client.estimate_campaign(change.body)
+        return replace(change, estimate=reach(change.body, estimates.by_device))
 
     changes = await asyncio.gather(*(one(c) for c in made.changes))
     return replace(made, changes=tuple(changes))

@@ -22,6 +22,7 @@ from ctflow.connect import open_client
 from ctflow.errors import ConfigError, ConflictError, GateError
 from ctflow.journal import JOURNAL_NAME, Holder, Journal
 from ctflow.masking import mask
+from ctflow.plan.apply import Applier, Uploads, no_uploads
 
 Connect = Callable[[], AbstractAsyncContextManager[CleverTap]]
 
@@ -198,3 +199,46 @@ def _git_commit(root: Path) -> str | None:
 def say_line(err: TextIO, line: str, secrets: Collection[str]) -> None:
     err.write(mask(line, secrets) + "\n")
     err.flush()
+
+
+def approved(
+    question: str,
+    confirm: Callable[[str], bool] | None,
+    journal: Journal,
+    run_id: int,
+    *,
+    unattended: str,
+) -> bool:
+    """Whether the person at the terminal answered ``yes`` to ``question``; a refusal closes the
+    run as ``cancelled``. Without a terminal nobody can answer: the run closes as ``gated`` and
+    a :class:`GateError` says to run ``unattended`` instead."""
+    if confirm is None:
+        journal.finish(run_id, "gated", {"why": "no terminal to confirm on"})
+        raise GateError(f"not on a terminal, so ctflow cannot ask for confirmation: {unattended}")
+    if confirm(question):
+        return True
+    journal.finish(run_id, "cancelled")
+    return False
+
+
+def applier(
+    inv: Invocation,
+    project: Project,
+    client: CleverTap,
+    run: tuple[Journal, int],
+    window: tuple[date, date],
+    err: TextIO,
+    uploads: Uploads = no_uploads,
+) -> Applier:
+    """The plan's executor for this invocation, saying what it does on ``err``."""
+    journal, run_id = run
+    return Applier(
+        client,
+        journal,
+        run_id,
+        project=project.name,
+        environment=inv.target.environment.name,
+        window=window,
+        say=lambda line: say_line(err, line, inv.secrets),
+        uploads=uploads,
+    )

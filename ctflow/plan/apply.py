@@ -1,7 +1,12 @@
-"""The applier: executes a Plan against the account, journaling each step before and after.
+"""The applier: the one executor of a Plan (of ``apply`` and of ``stop --all``), journaling each
+step before and after. One handler per kind of change, in this order:
 
-Stops run first, all of them; a replace creates only once its old version stopped. Creates run
-together and the client keeps them under CleverTap's ceiling (3 in flight, 3 starts a second).
+- uploads of declared datasets first, so the data is there before any campaign starts: handed
+  to ``uploads``, which ``ctflow.upload`` provides (this package cannot import it);
+- then every stop (of a stop, a repair, a replace's old version), all together;
+- then the creates; a replace creates only once its old version stopped. Creates run together
+  and the client keeps them under CleverTap's ceiling (3 in flight, 3 starts a second).
+
 A create that may have been processed (a lost answer, a gateway or server error) is never
 retried blindly: the applier lists the campaigns again and adopts the one carrying the marker of
 this key and version; only when the listing proves it absent does it create again.
@@ -10,7 +15,7 @@ this key and version; only when the listing proves it absent does it create agai
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -22,26 +27,37 @@ from ctflow.clevertap import (
     CleverTapError,
     ServerError,
 )
-from ctflow.errors import ExitCode
+from ctflow.errors import CtflowError, ExitCode
 from ctflow.journal import Journal
 from ctflow.masking import masked
 from ctflow.plan.live import read_live
-from ctflow.plan.model import ACTIVE, Change, LiveRef, Plan, Status
+from ctflow.plan.model import ACTIVE, Change, Create, LiveRef, Plan, Status, Upload
 
 RECONCILE_ATTEMPTS = 3
 """Creates of one change, counting those a listing proved never happened."""
 NOT_PROCESSED = frozenset({503})
 
+Uploads = Callable[[Sequence[Upload]], Awaitable[int]]
+"""Uploads the plan's datasets, in turn, and returns the exit code their upload comes to."""
+
+
+async def no_uploads(changes: Sequence[Upload]) -> int:
+    """For an executor that never meets an upload (the kill switch's plans hold none)."""
+    raise CtflowError(f"this run cannot upload datasets ({', '.join(c.key for c in changes)})")
+
 
 @dataclass
 class Outcome:
-    """What an apply did; ``failed`` holds (key, message, exit code)."""
+    """What an apply did; ``failed`` holds (key, message, exit code). ``ok`` speaks of the
+    campaigns; ``upload_code`` of the datasets uploaded (``uploads_done`` once they were)."""
 
     created: list[tuple[str, int]] = field(default_factory=list)
     adopted: list[tuple[str, int]] = field(default_factory=list)
     stopped: list[tuple[str, int]] = field(default_factory=list)
     failed: list[tuple[str, str, int]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    upload_code: int = ExitCode.OK
+    uploads_done: bool = False
 
     @property
     def ok(self) -> bool:
@@ -49,7 +65,10 @@ class Outcome:
 
     @property
     def exit_code(self) -> int:
-        return ExitCode.OK if self.ok else (self.failed[0][2] if self.failed else ExitCode.ERROR)
+        """A campaign's failure first, then the uploads'."""
+        if self.ok:
+            return self.upload_code
+        return self.failed[0][2] if self.failed else ExitCode.ERROR
 
     def summary(self) -> dict[str, int]:
         return {
@@ -86,6 +105,7 @@ class Applier:
         environment: str,
         window: tuple[date, date],
         say: Callable[[str], None],
+        uploads: Uploads = no_uploads,
     ) -> None:
         self.client = client
         self.journal = journal
@@ -94,13 +114,18 @@ class Applier:
         self.environment = environment
         self.window = window
         self.say = say
+        self.uploads = uploads
         self.outcome = Outcome()
 
     async def run(self, plan: Plan) -> Outcome:
+        datasets = [c for c in plan.changes if isinstance(c, Upload)]
+        if datasets:
+            self.outcome.upload_code = await self.uploads(datasets)
+        self.outcome.uploads_done = True
         stopped = await asyncio.gather(*(self._stops(c) for c in plan.changes))
         creates = []
         for change, ok in zip(plan.changes, stopped, strict=True):
-            if not change.creates:
+            if not isinstance(change, Create):
                 continue
             if ok:
                 creates.append(self._create(change))
@@ -169,18 +194,18 @@ class Applier:
 
     # --- creates ------------------------------------------------------------------------------
 
-    async def _create(self, change: Change) -> None:
-        assert change.payload is not None and change.hash is not None
+    async def _create(self, change: Create) -> None:
+        body = change.body
         for attempt in range(1, RECONCILE_ATTEMPTS + 1):
             step = self.journal.intent(
                 self.run_id,
                 key=change.key,
                 action="create",
                 hash=change.hash,
-                detail={"name": change.payload.get("name"), "attempt": attempt},
+                detail={"name": body.get("name"), "attempt": attempt},
             )
             try:
-                created = await self.client.create_campaign(change.payload)
+                created = await self.client.create_campaign(body)
             except AuthError:
                 self.journal.outcome(step, "failed", detail={"error": "credentials refused"})
                 raise
@@ -213,7 +238,7 @@ class Applier:
             self.journal.outcome(step, "done", campaign_id=created.id)
             self._applied(change, created.id)
             self.outcome.created.append((change.key, created.id))
-            counts = reach(change.payload, created.estimates.by_device)
+            counts = reach(body, created.estimates.by_device)
             shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
             self.say(
                 f"  + {change.key}: created {created.id}" + (f" (reach {shown})" if shown else "")
@@ -223,7 +248,7 @@ class Applier:
         self.outcome.failed.append((change.key, message, ExitCode.UNAVAILABLE))
         self.say(f"  ✗ {change.key}: {message}")
 
-    async def _find(self, change: Change) -> LiveRef | None:
+    async def _find(self, change: Create) -> LiveRef | None:
         """Our campaign of this key and version that the plan did not know of, if any."""
         known = {ref.id for ref in change.stop}
         live = await read_live(self.client, self.project, self.window)
@@ -232,8 +257,7 @@ class Applier:
                 return ref
         return None
 
-    def _applied(self, change: Change, campaign_id: int) -> None:
-        assert change.hash is not None
+    def _applied(self, change: Create, campaign_id: int) -> None:
         spec = masked(change.spec) if change.spec is not None else {}
         self.journal.record_spec(
             self.environment, change.key, change.hash, spec, campaign_id=campaign_id

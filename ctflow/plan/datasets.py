@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ctflow.plan.model import Action, Change
+from ctflow.plan.model import DatasetFile, Upload
 from ctflow.plan.planner import targeted
 
 
@@ -32,9 +32,9 @@ class DatasetFacts:
 
 def dataset_changes(
     facts: Sequence[DatasetFacts], targets: Sequence[str] = ()
-) -> tuple[list[Change], list[str]]:
+) -> tuple[list[Upload], list[str]]:
     """The uploads to make, and the keys of datasets already uploaded as they are."""
-    changes: list[Change] = []
+    changes: list[Upload] = []
     unchanged: list[str] = []
     for fact in sorted(facts, key=lambda f: f.key):
         if not targeted(fact.key, targets):
@@ -43,19 +43,18 @@ def dataset_changes(
             unchanged.append(fact.key)
             continue
         changes.append(
-            Change(
-                action=Action.UPLOAD,
+            Upload(
                 key=fact.key,
                 name=fact.file,
                 reason=_reason(fact),
                 hash=fact.content,
-                payload={
-                    "file": fact.file,
-                    "kind": fact.kind,
-                    "rows": fact.rows,
-                    "batches": fact.batches,
-                    "accepted_batches": fact.accepted_batches,
-                },
+                dataset=DatasetFile(
+                    file=fact.file,
+                    kind=fact.kind,
+                    rows=fact.rows,
+                    batches=fact.batches,
+                    accepted_batches=fact.accepted_batches,
+                ),
             )
         )
     return changes, unchanged

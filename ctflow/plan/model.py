@@ -1,17 +1,18 @@
 """The Plan: what ``ctflow plan`` found and ``ctflow apply`` will do, as plain data.
 
 The planner builds it, the renderers (text, Markdown, JSON) print it and the applier executes
-it; a saved plan is its JSON form (:func:`to_dict` / :func:`from_dict`). Pure: standard library
-and ``ctflow.plan.triggerdiff`` only, no I/O.
+it; a saved plan is its JSON form (:func:`to_dict` / :func:`from_dict`). Pure: standard library,
+``ctflow.errors`` and ``ctflow.plan.triggerdiff`` only, no I/O.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
+from ctflow.errors import InvalidInput
 from ctflow.plan import triggerdiff
 from ctflow.plan.triggerdiff import TriggerReport
 
@@ -70,39 +71,23 @@ class FieldChange:
     after: Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Change:
-    """One action on one key.
+    """One action on one key: what every kind of change has. The kinds are :class:`Create`,
+    :class:`Replace`, :class:`Stop`, :class:`Repair` and :class:`Upload`, each with what it
+    carries; ``action`` says which (and is what the JSON plan calls it).
 
-    ``stop`` lists the live campaigns this change stops (the old version of a replace, the
-    campaign of a stop, the extra copies of a repair); ``keep`` is the copy a repair keeps.
-    ``payload`` is the exact create body (marker in its name) for create and replace; ``spec``
-    is the version the hash covers (relative audience windows, no marker), which the journal
-    keeps for later diffs. ``fields``
-    is the per-field diff against the last applied version; ``before_known`` says whether that
-    version's spec was in the journal (when not, ``fields`` lists the new values only).
-    ``forces`` names the fields whose change forces a replace.
-
-    An ``upload`` (a declared Dataset) has its file as ``name``, the id of its content as
-    ``hash`` and, in ``payload``, ``file``, ``kind``, ``rows``, ``batches`` and
-    ``accepted_batches`` (already accepted by an earlier, interrupted upload).
+    ``stop`` lists the live campaigns the change stops: the old version of a replace, the
+    campaign of a stop, the extra copies of a repair; none for a create or an upload.
     """
 
-    action: Action
+    action: ClassVar[Action]
     key: str
     name: str
     reason: str
     journey: str | None = None
-    hash: str | None = None
     stop: tuple[LiveRef, ...] = ()
-    keep: LiveRef | None = None
-    payload: Mapping[str, Any] | None = None
-    spec: Mapping[str, Any] | None = None
-    fields: tuple[FieldChange, ...] = ()
-    before_known: bool = False
-    forces: tuple[str, ...] = ()
     gated: bool = False
-    estimate: Mapping[str, int] | None = None
 
     @property
     def symbol(self) -> str:
@@ -110,7 +95,82 @@ class Change:
 
     @property
     def creates(self) -> bool:
-        return self.action in (Action.CREATE, Action.REPLACE)
+        return isinstance(self, Create)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Create(Change):
+    """A campaign version to create. ``hash`` is its version (what its marker carries);
+    ``payload`` the exact create body (marker in its name) and ``spec`` the version the hash
+    covers (relative audience windows, no marker), which the journal keeps for later diffs:
+    both ``None`` only in a plan read from its printed JSON, which cannot be applied.
+    ``fields`` is the per-field diff against the last applied version; ``before_known`` says
+    whether that version's spec was in the journal (when not, ``fields`` lists the new values
+    only). ``forces`` names the fields whose change forces a replace; ``estimate`` the reach per
+    device, when asked for."""
+
+    action: ClassVar[Action] = Action.CREATE
+    hash: str
+    payload: Mapping[str, Any] | None = None
+    spec: Mapping[str, Any] | None = None
+    fields: tuple[FieldChange, ...] = ()
+    before_known: bool = False
+    forces: tuple[str, ...] = ()
+    estimate: Mapping[str, int] | None = None
+
+    @property
+    def body(self) -> Mapping[str, Any]:
+        """The create body; a plan printed without its bodies cannot be applied."""
+        if self.payload is None:
+            raise InvalidInput(
+                f"the plan holds no create body for {self.key!r}: it was printed, not saved; "
+                "save plans to apply with `ctflow plan --out FILE`"
+            )
+        return self.payload
+
+
+@dataclass(frozen=True, kw_only=True)
+class Replace(Create):
+    """Stop the live versions in ``stop``, then create this one."""
+
+    action: ClassVar[Action] = Action.REPLACE
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stop(Change):
+    """Stop what is live of a key that is no longer declared, or is disabled."""
+
+    action: ClassVar[Action] = Action.STOP
+
+
+@dataclass(frozen=True, kw_only=True)
+class Repair(Change):
+    """Keep ``keep`` and stop the other live copies (a create whose answer was lost)."""
+
+    action: ClassVar[Action] = Action.REPAIR
+    keep: LiveRef
+
+
+@dataclass(frozen=True)
+class DatasetFile:
+    """What an upload sends: the file (relative to the project), its kind, its rows (valid or
+    not) and batches, and the batches an earlier, interrupted upload already delivered."""
+
+    file: str
+    kind: str
+    rows: int
+    batches: int
+    accepted_batches: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Upload(Change):
+    """A declared Dataset to upload: ``name`` is its file, ``hash`` the id of its content (and
+    mapping), the batch prefix of the upload."""
+
+    action: ClassVar[Action] = Action.UPLOAD
+    hash: str
+    dataset: DatasetFile
 
 
 class NoteKind(StrEnum):
@@ -196,6 +256,7 @@ def _live(ref: LiveRef) -> dict[str, Any]:
 
 
 def _change(change: Change, *, payloads: bool) -> dict[str, Any]:
+    """Every kind has every key, in one order; what a kind does not carry is empty."""
     out: dict[str, Any] = {
         "action": change.action.value,
         "key": change.key,
@@ -203,19 +264,51 @@ def _change(change: Change, *, payloads: bool) -> dict[str, Any]:
         "name": change.name,
         "reason": change.reason,
         "gated": change.gated,
-        "hash": change.hash,
+        "hash": None,
         "stop": [_live(r) for r in change.stop],
-        "keep": _live(change.keep) if change.keep else None,
+        "keep": None,
+        "forces": [],
+        "before_known": False,
+        "fields": [],
+        "estimate": None,
+    }
+    if payloads:
+        out |= {"payload": None, "spec": None}
+    out |= _CARRIED[type(change)](change, payloads)
+    return out
+
+
+def _create(change: Create, payloads: bool) -> dict[str, Any]:
+    carried: dict[str, Any] = {
+        "hash": change.hash,
         "forces": list(change.forces),
         "before_known": change.before_known,
         "fields": [{"path": f.path, "before": f.before, "after": f.after} for f in change.fields],
         "estimate": dict(change.estimate) if change.estimate is not None else None,
     }
-    if payloads or change.action is Action.UPLOAD:  # an upload's payload is small: always
-        out["payload"] = dict(change.payload) if change.payload is not None else None
     if payloads:
-        out["spec"] = dict(change.spec) if change.spec is not None else None
-    return out
+        carried["payload"] = dict(change.payload) if change.payload is not None else None
+        carried["spec"] = dict(change.spec) if change.spec is not None else None
+    return carried
+
+
+def _repair(change: Repair, payloads: bool) -> dict[str, Any]:
+    return {"keep": _live(change.keep)}
+
+
+def _upload(change: Upload, payloads: bool) -> dict[str, Any]:
+    """An upload's payload is small: always there."""
+    return {"hash": change.hash, "payload": asdict(change.dataset)}
+
+
+_CARRIED: dict[type[Change], Callable[[Any, bool], dict[str, Any]]] = {
+    Create: _create,
+    Replace: _create,
+    Stop: lambda change, payloads: {},
+    Repair: _repair,
+    Upload: _upload,
+}
+"""What each kind of change adds to the keys every change has."""
 
 
 def _note(note: Note) -> dict[str, Any]:
@@ -265,6 +358,39 @@ def _ref(raw: Mapping[str, Any]) -> LiveRef:
     )
 
 
+def _change_from(raw: Mapping[str, Any]) -> Change:
+    action = Action(raw["action"])
+    common: dict[str, Any] = {
+        "key": raw["key"],
+        "journey": raw.get("journey"),
+        "name": raw["name"],
+        "reason": raw["reason"],
+        "gated": bool(raw.get("gated")),
+        "stop": tuple(_ref(r) for r in raw.get("stop") or ()),
+    }
+    if action is Action.STOP:
+        return Stop(**common)
+    if action is Action.REPAIR:
+        return Repair(**common, keep=_ref(raw["keep"]))
+    if action is Action.UPLOAD:
+        return Upload(
+            **common, hash=str(raw.get("hash") or ""), dataset=DatasetFile(**raw["payload"])
+        )
+    kind = Replace if action is Action.REPLACE else Create
+    return kind(
+        **common,
+        hash=str(raw.get("hash") or ""),  # a plan edited without one is refused at apply
+        forces=tuple(raw.get("forces") or ()),
+        before_known=bool(raw.get("before_known")),
+        fields=tuple(
+            FieldChange(f["path"], f.get("before"), f.get("after")) for f in raw.get("fields") or ()
+        ),
+        estimate=raw.get("estimate"),
+        payload=raw.get("payload"),
+        spec=raw.get("spec"),
+    )
+
+
 def from_dict(raw: Mapping[str, Any]) -> Plan:
     """The inverse of :func:`to_dict`; :class:`PlanFormatError` when it is not a plan."""
     if not isinstance(raw, Mapping):
@@ -277,29 +403,7 @@ def from_dict(raw: Mapping[str, Any]) -> Plan:
             f"plan format_version {version!r}; this ctflow reads format_version {FORMAT_VERSION}"
         )
     try:
-        changes = tuple(
-            Change(
-                action=Action(c["action"]),
-                key=c["key"],
-                journey=c.get("journey"),
-                name=c["name"],
-                reason=c["reason"],
-                gated=bool(c.get("gated")),
-                hash=c.get("hash"),
-                stop=tuple(_ref(r) for r in c.get("stop") or ()),
-                keep=_ref(c["keep"]) if c.get("keep") else None,
-                forces=tuple(c.get("forces") or ()),
-                before_known=bool(c.get("before_known")),
-                fields=tuple(
-                    FieldChange(f["path"], f.get("before"), f.get("after"))
-                    for f in c.get("fields") or ()
-                ),
-                estimate=c.get("estimate"),
-                payload=c.get("payload"),
-                spec=c.get("spec"),
-            )
-            for c in raw["changes"]
-        )
+        changes = tuple(_change_from(c) for c in raw["changes"])
         notes = tuple(
             Note(
                 kind=NoteKind(n["kind"]),

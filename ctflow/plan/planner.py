@@ -1,5 +1,5 @@
-"""The planner: (desired, live, the journal's applied specs) → Plan. Pure; implements every row
-of DESIGN.md's plan-semantics table.
+"""The planner: (desired, live, the journal's applied specs) → Plan, and the kill switch's plan
+(:func:`stop_everything`). Pure; implements every row of DESIGN.md's plan-semantics table.
 
 Per key, looking only at campaigns that carry this project's marker:
 
@@ -23,7 +23,19 @@ from ctflow.plan.desired import Desired
 from ctflow.plan.diff import field_changes
 from ctflow.plan.live import LiveState
 from ctflow.plan.marker import display_name
-from ctflow.plan.model import ACTIVE, Action, Change, LiveRef, Note, NoteKind, Plan, Status
+from ctflow.plan.model import (
+    ACTIVE,
+    Change,
+    Create,
+    LiveRef,
+    Note,
+    NoteKind,
+    Plan,
+    Repair,
+    Replace,
+    Status,
+    Stop,
+)
 
 UNCHANGED: Final = "unchanged"
 """A key whose live campaign is the declared version (or that version was sent)."""
@@ -85,6 +97,27 @@ def make_plan(desired: Sequence[Desired], live: LiveState, ctx: Context) -> Plan
     )
 
 
+def stop_everything(live: LiveState, ctx: Context) -> Plan:
+    """The kill switch's plan: stop every pending or running campaign that carries the
+    project's marker, whatever the declarations say (they may be broken)."""
+    changes = []
+    for key in sorted(live.by_key):
+        active = [r for r in live.by_key[key] if r.status in ACTIVE]
+        if active:
+            name = display_name(active[-1].name)
+            changes.append(Stop(key=key, name=name, reason="stop --all", stop=tuple(active)))
+    return Plan(
+        project=ctx.project,
+        environment=ctx.environment,
+        sandbox=ctx.sandbox,
+        created_at=ctx.created_at,
+        window=(live.window[0].isoformat(), live.window[1].isoformat()),
+        fingerprint=live.fingerprint,
+        changes=tuple(changes),
+        ctflow_version=ctx.ctflow_version,
+    )
+
+
 def _order(key: str) -> tuple[str, str]:
     """Journeys' steps together, after the campaigns outside journeys."""
     journey, _, step = key.rpartition(".")
@@ -106,11 +139,10 @@ def _plan_key(key: str, want: Desired | None, refs: Sequence[LiveRef], ctx: Cont
             return None
         reason = "removed from the declarations" if want is None else "disabled (enabled: false)"
         name = want.name if want is not None else display_name(active[-1].name)
-        return Change(
-            Action.STOP,
-            key,
-            name,
-            reason,
+        return Stop(
+            key=key,
+            name=name,
+            reason=reason,
             journey=journey,
             stop=tuple(active),
             gated=_running(active),
@@ -133,7 +165,7 @@ def _plan_key(key: str, want: Desired | None, refs: Sequence[LiveRef], ctx: Cont
         last = active[-1] if active else refs[-1]
         if active:
             reason = f"--replace {key}: stops what is live and creates it again"
-            return _create(want, ctx, reason, before=last, stop=active, action=Action.REPLACE)
+            return _create(want, ctx, reason, before=last, stop=active)
         return _create(want, ctx, f"--replace {key}: creates it again", before=last)
     if same:
         # Keep the copy already sending, if one is: stopping it would cut a send in half.
@@ -144,11 +176,10 @@ def _plan_key(key: str, want: Desired | None, refs: Sequence[LiveRef], ctx: Cont
         copies = (
             "copies of this version" if all(r.hash == want.hash for r in extras) else "versions"
         )
-        return Change(
-            Action.REPAIR,
-            key,
-            want.name,
-            f"{len(active)} live {copies} under one key (a create whose answer was lost); "
+        return Repair(
+            key=key,
+            name=want.name,
+            reason=f"{len(active)} live {copies} under one key (a create whose answer was lost); "
             "keeps the running or else the oldest copy of this version",
             journey=journey,
             keep=keep,
@@ -158,7 +189,7 @@ def _plan_key(key: str, want: Desired | None, refs: Sequence[LiveRef], ctx: Cont
     if active:
         old = active[-1]
         reason = f"changed since the live version ({old.hash} → {want.hash})"
-        return _create(want, ctx, reason, before=old, stop=active, action=Action.REPLACE)
+        return _create(want, ctx, reason, before=old, stop=active)
     return _no_active(key, want, refs, ctx)
 
 
@@ -204,17 +235,17 @@ def _create(
     *,
     before: LiveRef | None,
     stop: Sequence[LiveRef] = (),
-    action: Action = Action.CREATE,
-) -> Change:
+) -> Create:
+    """A create; a replace when it ``stop``s live versions first."""
     previous = ctx.specs.get((want.key, before.hash)) if before is not None else None
     fields = field_changes(previous, want.spec)
-    if action is Action.REPLACE and want.payload.get("when") == "now":
+    if stop and want.payload.get("when") == "now":
         reason += "; the new version sends right away, to its whole audience again"
-    return Change(
-        action,
-        want.key,
-        want.name,
-        reason,
+    kind = Replace if stop else Create
+    return kind(
+        key=want.key,
+        name=want.name,
+        reason=reason,
         journey=want.journey,
         hash=want.hash,
         stop=tuple(stop),

@@ -12,6 +12,7 @@ from ctflow.plan.model import Action, Change, FieldChange, Plan
 from ctflow.plan.render_text import (
     FORCES,
     change_notes,
+    field_diff,
     first_lines,
     fixture_detail,
     groups,
@@ -65,8 +66,8 @@ def _change(change: Change) -> str:
     if change.gated:
         title += " · **gated: needs `--allow-stop`**"
     text = "<br>".join([title, escape(change.reason), *map(escape, change_notes(change))])
-    forces = set(change.forces)
-    lines = [line for f in change.fields for line in _field(f, f.path in forces)]
+    fields, forces = field_diff(change)
+    lines = [line for f in fields for line in _field(f, f.path in forces)]
     return f"{text}\n\n{_fence(lines)}" if lines else text
 
 

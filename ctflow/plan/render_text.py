@@ -10,7 +10,18 @@ from typing import Any
 
 from ctflow.masking import SENSITIVE, is_sensitive
 from ctflow.plan.diff import is_long, text_diff
-from ctflow.plan.model import Action, Change, FieldChange, LiveRef, Note, Plan
+from ctflow.plan.model import (
+    Action,
+    Change,
+    Create,
+    FieldChange,
+    LiveRef,
+    Note,
+    Plan,
+    Repair,
+    Replace,
+    Upload,
+)
 from ctflow.plan.triggerdiff import SYMBOLS as SYMBOLS_OF
 from ctflow.plan.triggerdiff import FixtureDiff, Status, TriggerChange, TriggerReport
 
@@ -45,8 +56,8 @@ def groups(plan: Plan) -> list[tuple[str, list[Change]]]:
     """``Journey <key>`` sections in key order, then ``Campaigns``; empty ones left out."""
     journeys = sorted({c.journey for c in plan.changes if c.journey is not None})
     found = [(f"Journey {j}", [c for c in plan.changes if c.journey == j]) for j in journeys]
-    loose = [c for c in plan.changes if c.journey is None and c.action is not Action.UPLOAD]
-    data = [c for c in plan.changes if c.action is Action.UPLOAD]
+    loose = [c for c in plan.changes if c.journey is None and not isinstance(c, Upload)]
+    data: list[Change] = [c for c in plan.changes if isinstance(c, Upload)]
     return (
         found + ([("Campaigns", loose)] if loose else []) + ([("Datasets", data)] if data else [])
     )
@@ -68,23 +79,21 @@ def _stop_detail(change: Change) -> str:
     return f"({_refs(change.stop)})" if change.stop else ""
 
 
-def _repair_detail(change: Change) -> str:
-    kept = [f"keeps {change.keep.id}"] if change.keep else []
+def _repair_detail(change: Repair) -> str:
     stopped = [f"stops {_refs(change.stop)}"] if change.stop else []
-    return f"({', '.join(kept + stopped)})" if kept or stopped else ""
+    return f"({', '.join([f'keeps {change.keep.id}', *stopped])})"
 
 
-def _upload_detail(change: Change) -> str:
+def _upload_detail(change: Upload) -> str:
     """``(1,200 records, 2 batches)``; rows of the file, valid or not, as the plan counts them."""
-    payload = change.payload or {}
-    rows, batches = int(payload.get("rows", 0)), int(payload.get("batches", 0))
+    rows, batches = change.dataset.rows, change.dataset.batches
     plural = ("s" if rows != 1 else "", "es" if batches != 1 else "")
     text = f"{rows:,} record{plural[0]}, {batches:,} batch{plural[1]}"
-    done = int(payload.get("accepted_batches", 0))
+    done = change.dataset.accepted_batches
     return f"({text}; {done:,} already accepted)" if done else f"({text})"
 
 
-_DETAILS: dict[Action, Callable[[Change], str]] = {
+_DETAILS: dict[Action, Callable[[Any], str]] = {
     Action.CREATE: _create_detail,
     Action.REPLACE: _replace_detail,
     Action.STOP: _stop_detail,
@@ -96,6 +105,14 @@ _DETAILS: dict[Action, Callable[[Change], str]] = {
 def live_detail(change: Change) -> str:
     """What the change does to live campaigns: ``(stops 17 pending, then creates)``."""
     return _DETAILS[change.action](change)
+
+
+def field_diff(change: Change) -> tuple[tuple[FieldChange, ...], frozenset[str]]:
+    """A create's (or a replace's) fields, and those that force the replace; none for the
+    other changes."""
+    if not isinstance(change, Create):
+        return (), frozenset()
+    return change.fields, frozenset(change.forces)
 
 
 def reach(estimate: Mapping[str, int]) -> str:
@@ -118,8 +135,10 @@ def first_lines(text: str) -> tuple[list[str], int]:
 
 def change_notes(change: Change) -> list[str]:
     """The lines under a change's title and reason: what is unknown, its reach."""
-    lines = []
-    if change.action is Action.REPLACE and not change.before_known:
+    lines: list[str] = []
+    if not isinstance(change, Create):
+        return lines
+    if isinstance(change, Replace) and not change.before_known:
         lines.append(BEFORE_UNKNOWN)
     if change.estimate is not None:
         lines.append(reach(change.estimate))
@@ -182,7 +201,7 @@ def _field(pen: Pen, field: FieldChange, forced: bool) -> list[str]:
 
 def _change(pen: Pen, change: Change) -> list[str]:
     title = f"{pen(change.symbol, change.symbol)} {change.action.value} {change.key}"
-    if change.action is Action.UPLOAD:
+    if isinstance(change, Upload):
         title += f" {live_detail(change)}"
     else:
         title += f"  {json.dumps(change.name, ensure_ascii=False)}"
@@ -191,11 +210,11 @@ def _change(pen: Pen, change: Change) -> list[str]:
     if change.gated:
         title += f"  {GATED}"
     lines = [f"  {title}", f"      {pen('dim', '# ' + change.reason)}"]
-    if change.action is Action.UPLOAD:
+    if isinstance(change, Upload):
         lines.append(f"      file: {change.name}")
     lines += [f"      {note}" for note in change_notes(change)]
-    forces = set(change.forces)
-    for field in change.fields:
+    fields, forces = field_diff(change)
+    for field in fields:
         lines += [f"      {line}" for line in _field(pen, field, field.path in forces)]
     return lines
 

@@ -1,6 +1,7 @@
-"""Running the uploads of one command (``ctflow upload`` or the Datasets of ``ctflow apply``):
-file after file through the engine, with progress, dead letters, a graceful Ctrl-C, and the
-journal told how each file's upload ended.
+"""Running the uploads of one command (``ctflow upload``, or the Datasets of ``ctflow apply``
+through :class:`DatasetUploads`, the plan executor's handler of uploads): file after file
+through the engine, with progress, dead letters, a graceful Ctrl-C, and the journal told how
+each file's upload ended.
 """
 
 from __future__ import annotations
@@ -9,17 +10,21 @@ import asyncio
 import signal
 from collections.abc import Callable, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from ctflow.clevertap import CleverTap
+from ctflow.errors import ConflictError, ExitCode
 from ctflow.journal import Journal
+from ctflow.plan.model import Upload
+from ctflow.spec.model import Declarations
+from ctflow.upload.datasets import dataset_jobs
 from ctflow.upload.engine import Engine, Options
-from ctflow.upload.job import DeadLetterFile, FileJob
+from ctflow.upload.job import DeadLetterFile, FileJob, schemas_of
 from ctflow.upload.ledger import JournalLedger
-from ctflow.upload.report import FileResult, Progress, to_json
+from ctflow.upload.report import FileResult, Progress, exit_code, to_json
 from ctflow.upload.rules import Schemas
 
 
@@ -66,6 +71,56 @@ async def run_jobs(
         if result.tally.unavailable or result.tally.interrupted:
             break
     return results
+
+
+@dataclass
+class DatasetUploads:
+    """The plan executor's handler of uploads: the declared files of the plan's Upload changes,
+    checked to hold the content planned, uploaded in turn (:func:`run_jobs`) before any
+    campaign is created; ``results`` holds what each file's upload did, for the report."""
+
+    client: CleverTap
+    journal: Journal
+    run_id: int
+    environment: str
+    declarations: Callable[[], Declarations]
+    """Read only when the plan uploads: a saved plan's other changes do not need them."""
+    timezone: ZoneInfo
+    state_dir: Path
+    replan: str
+    """The command that makes a new plan, for when a file changed since the plan was made."""
+    err: TextIO
+    say: Callable[[str], None]
+    results: list[FileResult] = field(default_factory=list)
+
+    async def __call__(self, changes: Sequence[Upload]) -> int:
+        """Upload the files; the exit code their upload comes to (``ctflow upload``'s)."""
+        declarations = self.declarations()
+        jobs = dataset_jobs(declarations)
+        for change in changes:
+            job = jobs.get(change.key)
+            if job is None or job.prefix != change.hash:
+                raise ConflictError(
+                    f"dataset {change.key!r} changed since the plan was saved: run "
+                    f"`{self.replan}` again and review it"
+                )
+        settings = RunSettings(
+            options=Options(),
+            schemas=schemas_of(declarations),
+            timezone=self.timezone,
+            state_dir=self.state_dir,
+        )
+        self.results = await run_jobs(
+            self.client,
+            self.journal,
+            self.run_id,
+            self.environment,
+            [jobs[c.key] for c in changes],
+            settings,
+            err=self.err,
+            say=self.say,
+        )
+        return exit_code(to_json(self.results)) if self.results else ExitCode.OK
 
 
 async def _run_job(

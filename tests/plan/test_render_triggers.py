@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ctflow.plan.model import Action, Change, FieldChange, Plan
+from ctflow.plan.model import Change, Create, FieldChange, Plan
 from ctflow.plan.render_json import load, render_json, save
 from ctflow.plan.render_markdown import render_markdown
 from ctflow.plan.render_text import render_text
@@ -64,11 +64,10 @@ TRIGGERS = TriggerReport(
     ),
     unchanged=("payment-failed",),
 )
-CREATE = Change(
-    Action.CREATE,
-    "promo",
-    "Winter promo",
-    "not live yet",
+CREATE = Create(
+    key="promo",
+    name="Winter promo",
+    reason="not live yet",
     hash="1a2b3c4d",
     fields=(FieldChange("content.title", None, "Winter sale"),),
 )
