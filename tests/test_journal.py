@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from ctflow.errors import ConflictError, CtflowError, ExitCode
-from ctflow.journal import JOURNAL_NAME, SCHEMA_VERSION, Holder, Journal
+from ctflow.journal import JOURNAL_NAME, SCHEMA_VERSION, Holder, Journal, SqliteJournal
 
 START = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 
@@ -38,7 +38,7 @@ def path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def journal(path: Path) -> Iterator[Journal]:
-    with Journal.open(path, now=_clock()) as opened:
+    with SqliteJournal.open(path, now=_clock()) as opened:
         yield opened
 
 
@@ -74,9 +74,9 @@ def _child(script: str, *args: str) -> Iterator[subprocess.Popen[str]]:
 
 
 def test_open_creates_the_journal_and_a_reopen_says_it_existed(path: Path) -> None:
-    with Journal.open(path) as first:
+    with SqliteJournal.open(path) as first:
         assert first.created and first.path == path
-    with Journal.open(path) as second:
+    with SqliteJournal.open(path) as second:
         assert not second.created
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
@@ -87,13 +87,13 @@ def test_open_creates_the_journal_and_a_reopen_says_it_existed(path: Path) -> No
 
 
 def test_a_journal_written_by_a_newer_ctflow_is_refused(path: Path) -> None:
-    Journal.open(path).close()
+    SqliteJournal.open(path).close()
     conn = sqlite3.connect(path)
     conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     conn.commit()
     conn.close()
     with pytest.raises(CtflowError) as caught:
-        Journal.open(path)
+        SqliteJournal.open(path)
     assert str(caught.value) == (
         f"cannot open the journal {path}: it has schema version 99, newer than this ctflow"
         f" knows ({SCHEMA_VERSION}); upgrade ctflow"
@@ -104,7 +104,7 @@ def test_a_corrupt_file_is_a_ctflow_error_naming_the_journal(path: Path) -> None
     path.parent.mkdir()
     path.write_bytes(b"not a database, just garbage " * 200)
     with pytest.raises(CtflowError) as caught:
-        Journal.open(path)
+        SqliteJournal.open(path)
     assert str(caught.value) == f"cannot open the journal {path}: file is not a database"
 
 
@@ -217,8 +217,8 @@ def test_an_intent_is_visible_to_another_connection_as_soon_as_it_returns(
 KILLED_APPLY = """
 import sys, time
 from pathlib import Path
-from ctflow.journal import Journal
-journal = Journal.open(Path(sys.argv[1]))
+from ctflow.journal import Journal, SqliteJournal
+journal = SqliteJournal.open(Path(sys.argv[1]))
 run = journal.begin("apply", project="shop", environment="prod", user="ana", host="ci",
                     git_commit=None, command="ctflow apply")
 done = journal.intent(run, key="a", action="create", hash="h1")
@@ -235,7 +235,7 @@ def test_a_killed_apply_leaves_its_unfinished_steps_newest_first(path: Path) -> 
         proc.send_signal(signal.SIGKILL)
         proc.wait()
 
-    with Journal.open(path) as journal:
+    with SqliteJournal.open(path) as journal:
         unfinished = journal.unfinished_steps("prod")
         assert [(s["key"], s["action"], s["hash"], s["campaign_id"]) for s in unfinished] == [
             ("c", "stop", None, 3),
@@ -248,10 +248,10 @@ def test_a_killed_apply_leaves_its_unfinished_steps_newest_first(path: Path) -> 
 HOLD_LOCK = """
 import os, sys, time
 from pathlib import Path
-from ctflow.journal import Holder, Journal
-journal = Journal.open(Path(sys.argv[1]))
+from ctflow.journal import Holder, Journal, SqliteJournal
+journal = SqliteJournal.open(Path(sys.argv[1]))
 holder = Holder(os.getpid(), "bo", "ci-7", "ctflow apply -e prod", "2026-05-01T08:00:00+00:00")
-with journal.lock(holder):
+with journal.lock(holder, project="shop", environment="prod"):
     print("locked", flush=True)
     time.sleep(60)
 """
@@ -263,7 +263,10 @@ def test_the_lock_names_its_holder_and_is_freed_when_the_holder_is_killed(
     journal: Journal, path: Path
 ) -> None:
     with _child(HOLD_LOCK, str(path)) as proc:
-        with pytest.raises(ConflictError) as caught, journal.lock(ME):
+        with (
+            pytest.raises(ConflictError) as caught,
+            journal.lock(ME, project="shop", environment="prod"),
+        ):
             pass
         assert str(caught.value) == (
             f"the journal {path} is locked by another run: pid {proc.pid} (bo@ci-7),"
@@ -273,10 +276,12 @@ def test_the_lock_names_its_holder_and_is_freed_when_the_holder_is_killed(
         proc.send_signal(signal.SIGKILL)
         proc.wait()
 
-    with journal.lock(ME):
+    with journal.lock(ME, project="shop", environment="prod"):
         holder = json.loads(Path(f"{path}.lock").read_text(encoding="utf-8"))
         assert holder["pid"] == 1 and holder["command"] == "ctflow apply"
-    with journal.lock(ME):  # released on exit, so it can be taken again
+    with journal.lock(
+        ME, project="shop", environment="prod"
+    ):  # released on exit, so it can be taken again
         pass
 
 
@@ -285,7 +290,10 @@ def test_a_lock_whose_holder_cannot_be_read_says_another_process(
 ) -> None:
     with open(f"{path}.lock", "w") as other:  # a separate open file: flock conflicts with it
         fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        with pytest.raises(ConflictError) as caught, journal.lock(ME):
+        with (
+            pytest.raises(ConflictError) as caught,
+            journal.lock(ME, project="shop", environment="prod"),
+        ):
             pass
     assert str(caught.value) == (
         f"the journal {path} is locked by another process; wait for it to finish"

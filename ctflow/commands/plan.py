@@ -28,7 +28,7 @@ from ctflow.errors import (
     ExitCode,
     UsageError,
 )
-from ctflow.journal import JOURNAL_NAME, Journal
+from ctflow.journal import JOURNAL_NAME, existing_journal
 from ctflow.masking import mask
 from ctflow.plan.apply import reach
 from ctflow.plan.datasets import DatasetFacts, dataset_changes
@@ -168,10 +168,10 @@ async def build_plan(
 
 
 def _dataset_facts(project: Project, jobs: dict[str, FileJob], env: str) -> list[DatasetFacts]:
-    path = project.state_dir / JOURNAL_NAME
-    if not path.exists():
+    journal = existing_journal(project.state_dir / JOURNAL_NAME)
+    if journal is None:
         return dataset_facts(jobs, project.root, None, env)
-    with Journal.open(path) as journal:
+    with journal:
         return dataset_facts(jobs, project.root, journal, env)
 
 
@@ -193,10 +193,10 @@ def _journal_facts(
 ) -> tuple[dict[tuple[str, str], dict[str, Any]], set[int], set[int]]:
     """Specs applied before, ids applies stopped and ids the kill switch stopped; none when
     there is no journal yet."""
-    path = project.state_dir / JOURNAL_NAME
-    if not path.exists():
+    journal = existing_journal(project.state_dir / JOURNAL_NAME)
+    if journal is None:
         return {}, set(), set()
-    with Journal.open(path) as journal:
+    with journal:
         return (
             journal.specs(env),
             journal.stopped_ids(env),

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from ctflow.connect import open_sandbox, sandbox_client
 from ctflow.errors import CtflowError, ExitCode, UsageError
+from ctflow.journal import existing_journal
 from ctflow.sandbox import DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE, Sandbox
 
 
@@ -111,10 +112,9 @@ def reset(db: Path, *, out: TextIO, journal: Path | None = None) -> int:
     finally:
         sandbox.close()
     out.write(f"Sandbox {db} is empty.\n")
-    if journal is not None and journal.exists():
-        from ctflow.journal import Journal
-
-        with Journal.open(journal) as opened:
+    opened = existing_journal(journal) if journal is not None else None
+    if opened is not None:
+        with opened:
             batches = opened.forget_environment_uploads("sandbox")
         if batches:
             out.write(

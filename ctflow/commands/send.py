@@ -28,7 +28,7 @@ from ctflow.commands.shared import (
 )
 from ctflow.config import Project
 from ctflow.errors import InvalidInput, UsageError
-from ctflow.journal import JOURNAL_NAME, Journal
+from ctflow.journal import JOURNAL_NAME, open_journal
 from ctflow.masking import mask
 from ctflow.send import message, report
 from ctflow.send.batch import Composer, Refused
@@ -97,7 +97,7 @@ def _deliver(
         host=inv.host,
         command=mask(_without_data(inv.command), inv.secrets),
     )
-    with Journal.open(project.state_dir / JOURNAL_NAME) as journal:
+    with open_journal(project.state_dir / JOURNAL_NAME) as journal:
         return asyncio.run(
             journaled(
                 journal,

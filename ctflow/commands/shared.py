@@ -20,7 +20,7 @@ from ctflow.clevertap import CleverTap
 from ctflow.config import CONFIG_NAME, Project, Target, find_project
 from ctflow.connect import open_client
 from ctflow.errors import ConfigError, ConflictError, GateError
-from ctflow.journal import JOURNAL_NAME, Holder, Journal
+from ctflow.journal import JOURNAL_NAME, Holder, Journal, open_journal
 from ctflow.masking import mask
 from ctflow.plan.apply import Applier, Uploads, no_uploads
 
@@ -100,9 +100,10 @@ def journal_run(
         command=inv.command,
         started_at=inv.now.isoformat(timespec="seconds"),
     )
-    with Journal.open(project.state_dir / JOURNAL_NAME) as journal, ExitStack() as stack:
+    env = inv.target.environment.name
+    with open_journal(project.state_dir / JOURNAL_NAME) as journal, ExitStack() as stack:
         try:
-            stack.enter_context(journal.lock(holder))
+            stack.enter_context(journal.lock(holder, project=project.name, environment=env))
             locked = True
         except ConflictError as exc:
             if exclusive:
@@ -115,8 +116,7 @@ def journal_run(
             )
         if journal.created:
             why = _NEW_JOURNAL.get(kind, _NEW_JOURNAL_DEFAULT)
-            err.write(f"ctflow: started a new journal at {journal.path}; {why}\n")
-        env = inv.target.environment.name
+            err.write(f"ctflow: started a new journal at {journal.location}; {why}\n")
         run_id = journal.begin(
             kind,
             project=project.name,

@@ -18,7 +18,7 @@ from typing import Any
 from ctflow.config import Project, Target, find_project, resolve_target
 from ctflow.connect import open_client
 from ctflow.errors import CredentialsError, CtflowError, ExitCode, InvalidInput
-from ctflow.journal import JOURNAL_NAME, Journal
+from ctflow.journal import JOURNAL_NAME, open_journal
 from ctflow.send import message, report
 from ctflow.send.batch import Composer
 from ctflow.send.deliver import Outcome
@@ -135,7 +135,7 @@ class LoadedProject:
         )
 
         async def run() -> list[Outcome]:
-            with Journal.open(self.project.state_dir / JOURNAL_NAME) as journal:
+            with open_journal(self.project.state_dir / JOURNAL_NAME) as journal:
                 return await journaled(
                     journal,
                     audit,

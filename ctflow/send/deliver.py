@@ -23,7 +23,7 @@ from ctflow.clevertap.errors import (
     TransportError,
 )
 from ctflow.clevertap.retry import NOT_PROCESSED_STATUSES
-from ctflow.journal import Journal
+from ctflow.journal import SendKeys
 from ctflow.send.message import Message
 
 MAX_RECIPIENTS = 1000  # §1.5 [?]: identities per send call
@@ -63,7 +63,7 @@ class Sender:
     def __init__(
         self,
         client: CleverTap,
-        journal: Journal,
+        journal: SendKeys,
         environment: str,
         *,
         run_id: int | None = None,

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from ctflow.config import Environment, Project, Target, find_project, resolve_target
 from ctflow.connect import open_client
 from ctflow.errors import CtflowError, ExitCode, InvalidInput
-from ctflow.journal import JOURNAL_NAME, Journal
+from ctflow.journal import JOURNAL_NAME, Journal, open_journal
 from ctflow.spec.model import Declarations
 from ctflow.sync import run_sync
 from ctflow.upload.batches import Preparer, Reject, make_batches
@@ -150,7 +150,7 @@ class _Job:
         owned: Journal | None = None
         if ledger is None:
             if self.project.found:
-                owned = Journal.open(self.project.state_dir / JOURNAL_NAME)
+                owned = open_journal(self.project.state_dir / JOURNAL_NAME)
                 ledger = JournalLedger(owned, self.target.environment.name)
             else:
                 ledger = MemoryLedger()

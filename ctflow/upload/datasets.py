@@ -7,7 +7,7 @@ import math
 import os
 from pathlib import Path
 
-from ctflow.journal import Journal
+from ctflow.journal import UploadRecords
 from ctflow.plan.datasets import DatasetFacts
 from ctflow.spec.model import Declarations
 from ctflow.upload.job import FileJob, batch_size, dataset_job
@@ -20,7 +20,7 @@ def dataset_jobs(decls: Declarations) -> dict[str, FileJob]:
 
 
 def dataset_facts(
-    jobs: dict[str, FileJob], root: Path, journal: Journal | None, environment: str
+    jobs: dict[str, FileJob], root: Path, journal: UploadRecords | None, environment: str
 ) -> list[DatasetFacts]:
     uploads = journal.uploads(environment) if journal is not None else []
     facts = []

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from ctflow.journal import Journal
+from ctflow.journal import Journal, SqliteJournal, UploadRecords
 
 SENDING = "sending"
 ACCEPTED = "accepted"
@@ -67,28 +67,29 @@ class MemoryLedger:
 
 
 class JournalLedger:
-    """Batches kept in a journal (SQLite, WAL, every write durable), per environment.
+    """Batches kept in a journal (every write durable), per environment.
 
-    ``JournalLedger.open(path, environment)`` opens (or creates) a journal file of its own; the
-    command line passes the project's journal and the run it belongs to.
+    ``JournalLedger.open(path, environment)`` opens (or creates) a SQLite journal file of its
+    own; the command line passes the project's journal and the run it belongs to.
     """
 
-    def __init__(self, journal: Journal, environment: str, run_id: int | None = None) -> None:
+    def __init__(self, journal: UploadRecords, environment: str, run_id: int | None = None) -> None:
         self.journal = journal
         self.environment = environment
         self.run_id = run_id
         self._lock = threading.Lock()
-        self._owned = False
+        self._owned: Journal | None = None
 
     @classmethod
     def open(cls, path: str | Path, environment: str = "default") -> JournalLedger:
-        ledger = cls(Journal.open(Path(path)), environment)
-        ledger._owned = True
+        journal = SqliteJournal.open(Path(path))
+        ledger = cls(journal, environment)
+        ledger._owned = journal
         return ledger
 
     def close(self) -> None:
-        if self._owned:
-            self.journal.close()
+        if self._owned is not None:
+            self._owned.close()
 
     def __enter__(self) -> JournalLedger:
         return self

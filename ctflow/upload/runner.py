@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from ctflow.clevertap import CleverTap
 from ctflow.errors import ConflictError, ExitCode
-from ctflow.journal import Journal
+from ctflow.journal import UploadRecords
 from ctflow.plan.model import Upload
 from ctflow.spec.model import Declarations
 from ctflow.upload.datasets import dataset_jobs
@@ -41,7 +41,7 @@ class RunSettings:
 
 async def run_jobs(
     client: CleverTap,
-    journal: Journal,
+    journal: UploadRecords,
     run_id: int,
     environment: str,
     jobs: Sequence[FileJob],
@@ -80,7 +80,7 @@ class DatasetUploads:
     campaign is created; ``results`` holds what each file's upload did, for the report."""
 
     client: CleverTap
-    journal: Journal
+    journal: UploadRecords
     run_id: int
     environment: str
     declarations: Callable[[], Declarations]
@@ -169,7 +169,7 @@ async def _run_job(
 
 
 def _warn_if_changed(
-    journal: Journal, environment: str, job: FileJob, say: Callable[[str], None]
+    journal: UploadRecords, environment: str, job: FileJob, say: Callable[[str], None]
 ) -> None:
     """Events of this file (or dataset) went up before with other content: all of it goes up
     again, and CleverTap does not deduplicate events."""

@@ -22,7 +22,7 @@ from ctflow.commands import stop as stopcmd
 from ctflow.config import find_project, resolve_target
 from ctflow.connect import sandbox_client
 from ctflow.errors import CtflowError
-from ctflow.journal import JOURNAL_NAME, Journal
+from ctflow.journal import JOURNAL_NAME, Journal, SqliteJournal
 from ctflow.plan.marker import parse
 from ctflow.sandbox import Sandbox, SandboxConfig
 from ctflow.sandbox.limits import family_of
@@ -284,7 +284,7 @@ class Bed:
         return live_by_key(self.sb.campaigns())
 
     def journal(self) -> Journal:
-        return Journal.open(self.journal_path)
+        return SqliteJournal.open(self.journal_path)
 
     @staticmethod
     def _run(command: Callable[[io.StringIO, io.StringIO], int]) -> Ran:

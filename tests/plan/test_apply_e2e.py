@@ -279,10 +279,12 @@ def test_the_journal_records_runs_steps_and_specs_and_never_the_passcode(
 HOLD_LOCK = """\
 import sys
 from pathlib import Path
-from ctflow.journal import Holder, Journal
+from ctflow.journal import Holder, Journal, SqliteJournal
 
-with Journal.open(Path(sys.argv[1])) as journal, journal.lock(
-    Holder(pid=4242, user="ana", host="ci-7", command="ctflow apply", started_at="2026-11-20")
+with SqliteJournal.open(Path(sys.argv[1])) as journal, journal.lock(
+    Holder(pid=4242, user="ana", host="ci-7", command="ctflow apply", started_at="2026-11-20"),
+    project="shop",
+    environment="sandbox",
 ):
     print("locked", flush=True)
     sys.stdin.read()

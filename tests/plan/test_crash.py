@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from ctflow.journal import Journal
+from ctflow.journal import SqliteJournal
 from ctflow.sandbox import Sandbox
 from tests.plan.support import cli_files, live_by_key, marked, push, real_future, write_project
 
@@ -86,7 +86,7 @@ def test_apply_killed_half_way_is_finished_by_the_next_apply(tmp_path: Path) -> 
     assert check.returncode == 0, out + err
     assert "No changes." in out
 
-    with Journal.open(root / ".ctflow" / "journal.db") as journal:
+    with SqliteJournal.open(root / ".ctflow" / "journal.db") as journal:
         finished, interrupted = journal.runs()
         done_before = [s for s in journal.steps(interrupted["id"]) if s["outcome"] == "done"]
     assert interrupted["kind"] == "apply"

@@ -17,7 +17,7 @@ from ctflow.commands.shared import Invocation
 from ctflow.config import find_project, resolve_target
 from ctflow.connect import sandbox_client
 from ctflow.errors import CtflowError
-from ctflow.journal import JOURNAL_NAME, Journal
+from ctflow.journal import JOURNAL_NAME, Journal, SqliteJournal
 from ctflow.sandbox import Sandbox, SandboxConfig
 from tests.contract.support import FAST_RETRY
 
@@ -143,7 +143,7 @@ class SendBed:
         return self.sb.sends()
 
     def journal(self) -> Journal:
-        return Journal.open(self.root / ".ctflow" / JOURNAL_NAME)
+        return SqliteJournal.open(self.root / ".ctflow" / JOURNAL_NAME)
 
 
 def _run(command: Callable[[io.StringIO, io.StringIO], int]) -> Ran:

@@ -111,13 +111,13 @@ def test_python_api_refuses_to_fall_back_to_the_sandbox(tmp_path: Path) -> None:
 
 
 def test_python_api_sends_are_journaled_and_a_blank_key_is_refused(tmp_path: Path) -> None:
-    from ctflow.journal import Journal
+    from ctflow.journal import SqliteJournal
 
     SendBed(tmp_path)
     project = ctflow.load_project(tmp_path, environ={})
     data = {"order_id": "SO-5", "items": [{"name": "Mug", "qty": 1}]}
     assert project.send("order-shipped", to="C1", data=data).ok
-    with Journal.open(tmp_path / ".ctflow" / "journal.db") as journal:
+    with SqliteJournal.open(tmp_path / ".ctflow" / "journal.db") as journal:
         [run] = journal.runs()
     assert (run["kind"], run["outcome"], run["summary"]["sent"]) == ("send", "ok", 1)
     with pytest.raises(InvalidInput, match="idempotency key must be non-empty"):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ctflow.journal import Journal
+from ctflow.journal import SqliteJournal
 from ctflow.send import message
 from tests.send.support import SendBed
 
@@ -100,7 +100,7 @@ def claim(bed: SendBed, recipient: str, *, at: datetime, run_id: int | None = No
     data = json.loads(SHIPPED_DATA)
     key = message.send_key("order-shipped", recipient, data)
     claimed = [(key, recipient, message.data_digest("order-shipped", data))]
-    with Journal.open(bed.root / ".ctflow" / "journal.db", now=lambda: at) as journal:
+    with SqliteJournal.open(bed.root / ".ctflow" / "journal.db", now=lambda: at) as journal:
         journal.claim_sends("sandbox", claimed, trigger="order-shipped", run_id=run_id)
 
 
@@ -239,7 +239,7 @@ def test_an_unknown_trigger_or_fixture_is_named(bed: SendBed) -> None:
 
 def test_every_send_is_in_the_journal(bed: SendBed) -> None:
     bed.send("order-shipped", to=("C1",), data=SHIPPED_DATA)
-    with Journal.open(bed.root / ".ctflow" / "journal.db") as journal:
+    with SqliteJournal.open(bed.root / ".ctflow" / "journal.db") as journal:
         [run] = journal.runs()
         assert (run["kind"], run["outcome"]) == ("send", "ok")
         data = json.loads(SHIPPED_DATA)

@@ -23,7 +23,7 @@ import pytest
 
 from ctflow import cli
 from ctflow.clevertap import CleverTap, Credentials
-from ctflow.journal import JOURNAL_NAME, Journal
+from ctflow.journal import JOURNAL_NAME, SqliteJournal
 from ctflow.sandbox import DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE, Sandbox
 from ctflow.upload.batches import Preparer, Reject, make_batches
 from ctflow.upload.engine import Engine, Options, Tally
@@ -198,17 +198,19 @@ def file_sandbox(root: Path) -> Sandbox:
 
 
 def batch_states(root: Path, environment: str = "sandbox") -> dict[str, str]:
-    with Journal.open(root / ".ctflow" / JOURNAL_NAME) as journal:
+    with SqliteJournal.open(root / ".ctflow" / JOURNAL_NAME) as journal:
         return journal.batch_states(environment, "")
 
 
 HOLD_LOCK = """\
 import sys
 from pathlib import Path
-from ctflow.journal import Holder, Journal
+from ctflow.journal import Holder, Journal, SqliteJournal
 
-with Journal.open(Path(sys.argv[1])) as journal, journal.lock(
-    Holder(pid=4242, user="ana", host="ci-7", command="ctflow upload", started_at="2026-11-20")
+with SqliteJournal.open(Path(sys.argv[1])) as journal, journal.lock(
+    Holder(pid=4242, user="ana", host="ci-7", command="ctflow upload", started_at="2026-11-20"),
+    project="shop",
+    environment="sandbox",
 ):
     print("locked", flush=True)
     sys.stdin.read()

@@ -1,6 +1,7 @@
-"""The audit trail (runs and their steps, each intent committed before its API call), the
-last-applied spec of each campaign version, the campaigns ctflow stopped, and the lock that keeps
-two applies on one machine apart: :class:`Journal`, with the upload ledger and the send keys."""
+"""The SQLite journal (:class:`SqliteJournal`): the audit trail (runs and their steps, each
+intent committed before its API call), the last-applied spec of each campaign version, the
+campaigns ctflow stopped, and the lock that keeps two applies on one machine apart, with the
+upload ledger and the send keys."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from ctflow.errors import ConflictError, CtflowError
-from ctflow.journal.sends import SendKeys
-from ctflow.journal.store import Holder, dumps, exactly_one, lastrowid, loads, row_dict
-from ctflow.journal.uploads import UploadLedger
+from ctflow.journal.interface import Holder
+from ctflow.journal.sqlite.sends import SqliteSends
+from ctflow.journal.sqlite.store import dumps, exactly_one, lastrowid, loads, row_dict
+from ctflow.journal.sqlite.uploads import SqliteUploads
 
 _RUN_COLUMNS = (
     "id, kind, project, environment, user, host, git_commit, command,"
@@ -27,12 +29,13 @@ _STEP_COLUMNS = (
 )
 
 
-class Journal(UploadLedger, SendKeys):
-    """The local journal (``.ctflow/journal.db``); see the package docstring."""
+class SqliteJournal(SqliteUploads, SqliteSends):
+    """A journal in one SQLite file (``.ctflow/journal.db``): :class:`ctflow.journal.Journal`."""
 
     @contextmanager
-    def lock(self, holder: Holder) -> Iterator[None]:
-        """Exclusive use of the journal by this process; the OS releases it if the process dies."""
+    def lock(self, holder: Holder, *, project: str, environment: str) -> Iterator[None]:
+        """Exclusive use of the journal by this process; the OS releases it if the process dies.
+        The file is one project's, so the lock covers every environment of it."""
         lock_path = Path(f"{self.path}.lock")
         try:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -208,8 +211,6 @@ class Journal(UploadLedger, SendKeys):
             (environment,),
         )
         return [row_dict(row, "detail") for row in rows]
-
-    # -- the upload ledger -------------------------------------------------------------------
 
 
 def _describe_holder(lock_path: Path) -> str:

@@ -1,4 +1,6 @@
-"""Send idempotency keys: each send recorded before its call and its outcome after it."""
+"""The SQLite journal's send idempotency keys: each send recorded before its call (in one
+``BEGIN IMMEDIATE`` transaction, so of racing processes one claims a key) and its outcome after
+it."""
 
 from __future__ import annotations
 
@@ -7,10 +9,10 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from ctflow.errors import CtflowError
-from ctflow.journal.store import Store, dumps, row_dict
+from ctflow.journal.sqlite.store import Store, dumps, row_dict
 
 
-class SendKeys(Store):
+class SqliteSends(Store):
     def claim_sends(
         self,
         environment: str,

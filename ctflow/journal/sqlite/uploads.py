@@ -1,14 +1,15 @@
-"""The upload ledger: each batch's state, and which file contents were uploaded whole."""
+"""The SQLite journal's upload ledger: each batch's state, and which file contents were
+uploaded whole."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from ctflow.journal.store import Store, dumps, row_dict
+from ctflow.journal.sqlite.store import Store, dumps, row_dict
 
 
-class UploadLedger(Store):
+class SqliteUploads(Store):
     def batch_states(self, environment: str, prefix: str) -> dict[str, str]:
         """The state of every batch whose id starts with ``prefix``."""
         rows = self._query(

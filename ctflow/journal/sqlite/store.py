@@ -1,6 +1,7 @@
-"""The journal's storage: its file, its schema and the one connection every part writes through.
+"""The SQLite journal's storage: its file, its schema and the one connection every part writes
+through.
 
-Imports only the standard library and ``ctflow.errors``.
+Imports only the standard library, ``ctflow.errors`` and the journal's interface.
 """
 
 from __future__ import annotations
@@ -8,7 +9,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -53,17 +53,6 @@ _SCHEMA = (
         run_id INTEGER, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, detail TEXT,
         PRIMARY KEY (environment, send_key, recipient))""",
 )
-
-
-@dataclass(frozen=True)
-class Holder:
-    """Who holds the lock; ``started_at`` is ISO 8601 UTC."""
-
-    pid: int
-    user: str
-    host: str
-    command: str
-    started_at: str
 
 
 def dumps(value: Mapping[str, Any] | None) -> str | None:
@@ -112,6 +101,10 @@ class Store:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             raise CtflowError(f"cannot open the journal {path}: {reason}") from None
         return cls(path, conn, created, now)
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
 
     def close(self) -> None:
         self._conn.close()
