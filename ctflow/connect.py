@@ -54,7 +54,8 @@ async def open_client(target: Target, *, timezone: str | None = None) -> AsyncIt
         finally:
             sandbox.close()
         return
-    assert target.account_id is not None and target.passcode is not None
+    assert target.account_id is not None
+    assert target.passcode is not None
     env = target.environment
     creds = Credentials(target.account_id, target.passcode)
     async with CleverTap(creds, region=env.region, base_url=env.base_url) as client:

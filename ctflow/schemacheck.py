@@ -8,7 +8,7 @@ types, bad enum values), for ``ctflow.yaml`` and for every declaration. Imports 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,62 +55,83 @@ def violations(validator: Draft202012Validator, instance: Any) -> list[Violation
 
 
 def _explain(error: ValidationError) -> Iterator[Violation]:
+    """What one error means in words: the schema's own ``x-message`` where it has one (e.g.
+    never echo a secret), else the wording of its kind of check."""
     keys = tuple(error.absolute_path)
-    kind = error.validator
+    kind = str(error.validator)
+    message = error.schema.get("x-message") if isinstance(error.schema, Mapping) else None
     if kind in ("anyOf", "oneOf") and error.context:
-        message = error.schema.get("x-message") if isinstance(error.schema, Mapping) else None
         if message:
             yield Violation(keys, str(message))
+        else:
+            yield from _explain(_best(error.context))
+        return
+    if kind in ("additionalProperties", "unevaluatedProperties"):
+        if isinstance(error.instance, Mapping):
+            yield from _unknown_fields(keys, error.instance, error.schema)
             return
-        yield from _explain(_best(error.context))
+    elif message and kind in _OWN_MESSAGE:
+        yield Violation(keys, str(message))
         return
-    if kind == "maxLength" and isinstance(error.instance, str):
-        yield Violation(keys, f"{len(error.instance)} characters; at most {error.validator_value}")
-        return
-    if kind == "type":
-        expected = error.validator_value
-        names = expected if isinstance(expected, list) else [expected]
-        shown = " or ".join(TYPE_NAMES.get(str(n), str(n)) for n in names)
-        yield Violation(keys, f"expected {shown}, found {describe(error.instance)}")
-        return
-    if kind in ("additionalProperties", "unevaluatedProperties") and isinstance(
-        error.instance, Mapping
-    ):
-        known = _known_fields(error.schema)
-        for extra in _extras(error.instance, error.schema):
-            hint = suggest(extra, known)
-            yield Violation((*keys, extra), f"unknown field{hint}", at_key=True)
-        return
-    if kind == "required":
-        if isinstance(error.schema, Mapping) and error.schema.get("x-message"):
-            yield Violation(keys, str(error.schema["x-message"]))
-            return
-        missing = _quoted(error.message)
-        yield Violation(keys, f"missing required field {missing!r}")
-        return
-    if kind == "enum":
-        allowed = [str(v) for v in error.validator_value]  # type: ignore[union-attr]
-        shown = ", ".join(allowed)
-        yield Violation(
-            keys, f"{error.instance!r} is not one of {shown}{suggest(error.instance, allowed)}"
-        )
-        return
-    if kind == "pattern" and isinstance(error.schema, Mapping) and error.schema.get("x-message"):
-        yield Violation(keys, str(error.schema["x-message"]))  # e.g. never echo a secret
-        return
-    if kind == "pattern":
-        expected = error.schema.get("x-expected") if isinstance(error.schema, Mapping) else None
-        if expected:
-            yield Violation(keys, f"{short(error.instance)} is not {expected}")
-            return
-    if kind == "dependentRequired":
-        yield Violation(keys, error.message.replace(" is a dependency of ", " is needed with "))
-        return
-    if kind == "not" and isinstance(error.schema, Mapping) and error.schema.get("x-message"):
-        yield Violation(keys, str(error.schema["x-message"]))
-        return
-    message = error.schema.get("x-message") if isinstance(error.schema, Mapping) else None
-    yield Violation(keys, str(message) if message and kind != "type" else error.message)
+    explain = _EXPLAIN.get(kind)
+    found = explain(error) if explain is not None else None
+    if found is None:
+        found = str(message) if message and kind != "type" else error.message
+    yield Violation(keys, found)
+
+
+def _unknown_fields(
+    keys: tuple[str | int, ...], instance: Mapping[str, Any], schema: Any
+) -> Iterator[Violation]:
+    known = _known_fields(schema)
+    for extra in _extras(instance, schema):
+        yield Violation((*keys, extra), f"unknown field{suggest(extra, known)}", at_key=True)
+
+
+def _too_long(error: ValidationError) -> str | None:
+    if not isinstance(error.instance, str):
+        return None
+    return f"{len(error.instance)} characters; at most {error.validator_value}"
+
+
+def _wrong_type(error: ValidationError) -> str:
+    expected = error.validator_value
+    names = expected if isinstance(expected, list) else [expected]
+    shown = " or ".join(TYPE_NAMES.get(str(n), str(n)) for n in names)
+    return f"expected {shown}, found {describe(error.instance)}"
+
+
+def _missing(error: ValidationError) -> str:
+    return f"missing required field {_quoted(error.message)!r}"
+
+
+def _not_allowed(error: ValidationError) -> str:
+    allowed = [str(v) for v in error.validator_value]  # type: ignore[union-attr]
+    return (
+        f"{error.instance!r} is not one of {', '.join(allowed)}{suggest(error.instance, allowed)}"
+    )
+
+
+def _no_match(error: ValidationError) -> str | None:
+    expected = error.schema.get("x-expected") if isinstance(error.schema, Mapping) else None
+    return f"{short(error.instance)} is not {expected}" if expected else None
+
+
+def _needed_with(error: ValidationError) -> str:
+    return error.message.replace(" is a dependency of ", " is needed with ")
+
+
+_OWN_MESSAGE = frozenset({"required", "pattern", "not"})
+"""Checks whose schema's ``x-message`` replaces the wording below."""
+_EXPLAIN: dict[str, Callable[[ValidationError], str | None]] = {
+    "maxLength": _too_long,
+    "type": _wrong_type,
+    "required": _missing,
+    "enum": _not_allowed,
+    "pattern": _no_match,
+    "dependentRequired": _needed_with,
+}
+"""The wording of each kind of check; ``None``: the generic wording instead."""
 
 
 TYPE_NAMES = {

@@ -189,11 +189,6 @@ def load_documents(path: Path) -> list[Document]:
     return [Document(path, data, node) for data, node in zip(datas, nodes, strict=True)]
 
 
-def load_all(path: Path) -> list[Any]:
-    """Every document of ``path``, in order."""
-    return [document.data for document in load_documents(path)]
-
-
 def load_single(path: Path) -> Document:
     """The only document of ``path`` (data ``None`` for an empty file)."""
     docs = load_documents(path)

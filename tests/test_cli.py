@@ -26,8 +26,10 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 def test_help_lists_commands_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--help")
     assert code == 0
-    assert "sandbox" in out and "now" in out
-    assert "64 usage" in out and "4 credentials" in out
+    assert "sandbox" in out
+    assert "now" in out
+    assert "64 usage" in out
+    assert "4 credentials" in out
 
 
 @pytest.mark.parametrize(

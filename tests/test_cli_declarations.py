@@ -44,8 +44,10 @@ def test_init_scaffolds_a_project_that_validates(
 def test_init_never_overwrites(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     (tmp_path / "ctflow.yaml").write_text("project: mine\n")
     code, out, err = run(capsys, "init", str(tmp_path))
-    assert code == 1 and out == ""
-    assert "already has ctflow.yaml" in err and "never overwrites" in err
+    assert code == 1
+    assert out == ""
+    assert "already has ctflow.yaml" in err
+    assert "never overwrites" in err
     assert (tmp_path / "ctflow.yaml").read_text() == "project: mine\n"
     assert not (tmp_path / "campaigns").exists()
 
@@ -54,7 +56,8 @@ def test_init_refuses_a_project_id_the_marker_cannot_hold(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     code, _, err = run(capsys, "init", str(tmp_path / "x"), "--project", "My Shop")
-    assert code == 64 and "'My Shop' cannot be a project id" in err
+    assert code == 64
+    assert "'My Shop' cannot be a project id" in err
     assert not (tmp_path / "x").exists()
 
 
@@ -81,7 +84,8 @@ def test_validate_json_lists_problems_as_data(
     (tmp_path / "broken.yaml").write_text("kind: Campain\nkey: x\n")
     code, out, _ = run(capsys, "validate", "-C", str(tmp_path), "--format", "json")
     report = json.loads(out)
-    assert code == 3 and report["valid"] is False
+    assert code == 3
+    assert report["valid"] is False
     assert report["problems"] == [
         {
             "path": str(tmp_path / "broken.yaml"),
@@ -110,14 +114,16 @@ def test_examples_point_editors_at_the_right_schema() -> None:
         first = path.read_text().splitlines()[0]
         assert first.startswith("# yaml-language-server: $schema="), path
         schema = (path.parent / first.split("=", 1)[1]).resolve()
-        assert schema.is_file() and schema.parent == ROOT / "schemas", path
+        assert schema.is_file(), path
+        assert schema.parent == ROOT / "schemas", path
 
 
 def test_the_pre_commit_hook_runs_validate_once_per_commit() -> None:
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     (hook,) = hooks
     assert hook["id"] == "ctflow-validate"
-    assert hook["entry"] == "ctflow validate" and hook["language"] == "python"
+    assert hook["entry"] == "ctflow validate"
+    assert hook["language"] == "python"
     assert hook["pass_filenames"] is False
 
 
@@ -127,7 +133,8 @@ def test_init_at_a_repository_root_keeps_readme_and_extends_gitignore(
     (tmp_path / "README.md").write_text("# Our CRM\n")
     (tmp_path / ".gitignore").write_text("*.pyc")
     code, out, _ = run(capsys, "init", str(tmp_path), "--project", "crm")
-    assert code == 0 and ".gitignore (added .ctflow/)" in out
+    assert code == 0
+    assert ".gitignore (added .ctflow/)" in out
     assert (tmp_path / "README.md").read_text() == "# Our CRM\n"
     assert (tmp_path / ".gitignore").read_text() == "*.pyc\n.ctflow/\n"
     assert run(capsys, "validate", "-C", str(tmp_path))[0] == 0
@@ -138,7 +145,8 @@ def test_validate_without_a_project_says_so_instead_of_scanning(
 ) -> None:
     (tmp_path / "compose.yaml").write_text("services: {}\n")
     code, out, err = run(capsys, "validate", "-C", str(tmp_path))
-    assert code == 3 and out == ""
+    assert code == 3
+    assert out == ""
     assert err.startswith(f"ctflow: no ctflow.yaml in {tmp_path.resolve()} or any directory above")
 
 
@@ -147,4 +155,5 @@ def test_validate_from_a_subdirectory_finds_the_project_above(
 ) -> None:
     run(capsys, "init", str(tmp_path))
     code, _, err = run(capsys, "-C", str(tmp_path / "campaigns"), "validate")
-    assert code == 0 and "1 campaign" in err
+    assert code == 0
+    assert "1 campaign" in err

@@ -29,12 +29,15 @@ def test_seed_fills_the_sandbox_and_answers_through_the_client(
     assert report["seeded"]["profiles"] == 200
     assert (tmp_path / ".ctflow" / "sandbox.db").is_file()
     buyers, views, reach = (a["value"] for a in report["answers"])
-    assert 0 < buyers <= 200 and views > 0
-    assert set(reach) == {"android", "ios"} and sum(reach.values()) > 0
+    assert 0 < buyers <= 200
+    assert views > 0
+    assert set(reach) == {"android", "ios"}
+    assert sum(reach.values()) > 0
 
     code, out, _ = run(capsys, "-C", str(tmp_path), "sandbox", "seed", "--profiles", "200")
     assert code == 0
-    assert "200 profiles" in out and "POST /1/counts/profiles.json" in out
+    assert "200 profiles" in out
+    assert "POST /1/counts/profiles.json" in out
 
 
 def test_reset_empties_the_sandbox(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -71,7 +74,8 @@ def test_ci_without_credentials_exits_4_naming_the_variables(
         PROJECT.format(url="http://127.0.0.1:9") + "default_environment: production\n"
     )
     code, out, err = run(capsys, "-C", str(tmp_path), "now", CI="true")
-    assert code == 4 and out == ""
+    assert code == 4
+    assert out == ""
     assert "CLEVERTAP_ACCOUNT_ID and CLEVERTAP_PASSCODE" in err
 
 
@@ -80,7 +84,8 @@ def test_asking_for_an_environment_without_credentials_exits_4_anywhere(
 ) -> None:
     (tmp_path / "ctflow.yaml").write_text(PROJECT.format(url="http://127.0.0.1:9"))
     code, out, err = run(capsys, "-C", str(tmp_path), "now", "--env", "production")
-    assert code == 4 and out == ""
+    assert code == 4
+    assert out == ""
     assert "asked for by name" in err
 
 
@@ -103,7 +108,8 @@ def test_invalid_project_file_lists_every_problem_with_its_position(
         "kind: Project\nproject: shop\nenvironments:\n  prod:\n    region: mars\n    base_url: 5\n"
     )
     code, out, err = run(capsys, "-C", str(tmp_path), "now")
-    assert code == 3 and out == ""
+    assert code == 3
+    assert out == ""
     where = tmp_path / "ctflow.yaml"
     assert err.splitlines() == [
         f"{where}:5:13: environments.prod.region: 'mars' is not one of "
@@ -122,7 +128,8 @@ def test_unusable_sandbox_database_is_a_clear_error(
     assert err.startswith(f"ctflow: cannot open the sandbox database {tmp_path / 'not-sqlite.db'}")
     (tmp_path / "blocked").write_text("a file where a directory should be")
     code, _, err = run(capsys, "sandbox", "reset", "--db", str(tmp_path / "blocked" / "s.db"))
-    assert code == 1 and "cannot open the sandbox database" in err
+    assert code == 1
+    assert "cannot open the sandbox database" in err
 
 
 @pytest.mark.loopback
@@ -135,7 +142,9 @@ def test_now_against_a_served_sandbox_over_http(
         (tmp_path / "ctflow.yaml").write_text(PROJECT.format(url=server.base_url))
         environ = {"CLEVERTAP_ACCOUNT_ID": CREDS.account_id, "CLEVERTAP_PASSCODE": "wrong-one"}
         code, out, err = run(capsys, "-C", str(tmp_path), "now", "--env", "local", **environ)
-        assert code == 4 and "Passcode Invalid" in err and "wrong-one" not in err
+        assert code == 4
+        assert "Passcode Invalid" in err
+        assert "wrong-one" not in err
         environ["CLEVERTAP_PASSCODE"] = CREDS.passcode
         code, out, err = run(capsys, "-C", str(tmp_path), "now", "--env", "local", **environ)
     sandbox.close()
@@ -167,7 +176,8 @@ def test_serve_announces_a_working_url_and_reports_a_taken_port(tmp_path: Path) 
                 "X-CleverTap-Passcode": CREDS.passcode,
             }
             answer = httpx.post(f"{url}/1/now.json", headers=headers, json={}, timeout=10)
-            assert answer.status_code == 200 and answer.json()["status"] == "success"
+            assert answer.status_code == 200
+            assert answer.json()["status"] == "success"
 
             taken = subprocess.run(
                 [*command, "--port", str(port)],

@@ -39,7 +39,8 @@ def test_without_ctflow_yaml_only_the_sandbox_exists(tmp_path: Path) -> None:
 
 def test_sandbox_is_the_default_environment(tmp_path: Path) -> None:
     target = resolve_target(find_project(write(tmp_path, PROJECT)), None, {})
-    assert target.environment.name == "sandbox" and target.is_sandbox
+    assert target.environment.name == "sandbox"
+    assert target.is_sandbox
 
 
 def test_real_environment_reads_default_credential_variables(tmp_path: Path) -> None:
@@ -53,7 +54,8 @@ def test_real_environment_reads_default_credential_variables(tmp_path: Path) -> 
 def test_credential_variable_names_come_from_ctflow_yaml(tmp_path: Path) -> None:
     environ = {"PROD_CT_ACCOUNT": "PRD-000-0001", "PROD_CT_PASSCODE": "prod-pass"}
     target = resolve_target(find_project(write(tmp_path, PROJECT)), "production", environ)
-    assert target.account_id == "PRD-000-0001" and target.passcode == "prod-pass"
+    assert target.account_id == "PRD-000-0001"
+    assert target.passcode == "prod-pass"
 
 
 def test_ci_without_credentials_fails_naming_the_missing_variables(tmp_path: Path) -> None:
@@ -61,7 +63,8 @@ def test_ci_without_credentials_fails_naming_the_missing_variables(tmp_path: Pat
     with pytest.raises(CredentialsError) as caught:
         resolve_target(project, None, {"CI": "true", "PROD_CT_ACCOUNT": "PRD-000-0001"})
     assert caught.value.exit_code == ExitCode.CREDENTIALS == 4
-    assert "PROD_CT_PASSCODE" in str(caught.value) and "CI=true" in str(caught.value)
+    assert "PROD_CT_PASSCODE" in str(caught.value)
+    assert "CI=true" in str(caught.value)
     assert "PROD_CT_ACCOUNT" not in str(caught.value)
 
 
@@ -79,9 +82,8 @@ def test_on_a_laptop_a_default_environment_without_credentials_falls_back_with_a
     target = resolve_target(project, None, {})
     assert target.is_sandbox
     assert target.notice is not None
-    assert "'staging'" in target.notice and "CLEVERTAP_ACCOUNT_ID and CLEVERTAP_PASSCODE" in (
-        target.notice
-    )
+    assert "'staging'" in target.notice
+    assert "CLEVERTAP_ACCOUNT_ID and CLEVERTAP_PASSCODE" in (target.notice)
 
 
 def test_ctflow_env_variable_selects_the_environment(tmp_path: Path) -> None:

@@ -211,12 +211,14 @@ def test_the_comment_is_the_plan_or_says_why_there_is_none(
 
     assert run_script(script, tmp_path, PLAN_EXIT="1", RUN_URL=url).returncode == 0
     failed = comment.read_text(encoding="utf-8")
-    assert "ctflow plan failed (exit 1)" in failed and "CleverTap unavailable" in failed
+    assert "ctflow plan failed (exit 1)" in failed
+    assert "CleverTap unavailable" in failed
     assert url in failed
 
     assert run_script(script, tmp_path, PLAN_EXIT="", RUN_URL=url).returncode == 0
     skipped = comment.read_text(encoding="utf-8")
-    assert "did not run" in skipped and "a.yaml:3:1: bad" in skipped
+    assert "did not run" in skipped
+    assert "a.yaml:3:1: bad" in skipped
 
 
 def test_the_comment_is_posted_even_when_the_plan_failed(workflow: dict[Any, Any]) -> None:

@@ -240,7 +240,8 @@ def test_drift(
 def test_the_system_events_are_the_upload_rules_own() -> None:
     assert {"App Launched", "Notification Clicked"} <= SYSTEM_EVENTS
     found = drift(declared({}), [live(name) for name in SYSTEM_EVENTS])
-    assert not found.found and len(found.system_events) == len(SYSTEM_EVENTS)
+    assert not found.found
+    assert len(found.system_events) == len(SYSTEM_EVENTS)
 
 
 def test_the_findings_count_only_drift() -> None:
@@ -250,7 +251,9 @@ def test_the_findings_count_only_drift() -> None:
     )
     assert found.findings == 4  # C undeclared, B unseen, A.x type, A.y on a strict event
     notes = drift(declared({"A": {"x": "string"}}), [live("A", y="string")])
-    assert notes.findings == 0 and not notes.found and notes.undeclared_properties
+    assert notes.findings == 0
+    assert not notes.found
+    assert notes.undeclared_properties
 
 
 # --- the type table ---------------------------------------------------------------------------

@@ -247,7 +247,8 @@ def test_broken_declarations_exit_3_before_any_call(
 def test_no_project_exits_3(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, err = run(capsys, "-C", str(tmp_path), "drift")
     assert (code, out) == (3, "")
-    assert "no ctflow.yaml" in err and "ctflow init" in err
+    assert "no ctflow.yaml" in err
+    assert "ctflow init" in err
 
 
 @pytest.mark.loopback
@@ -260,7 +261,8 @@ def test_a_refused_passcode_exits_4(capsys: pytest.CaptureFixture[str], shop: Pa
         environ = {"CLEVERTAP_ACCOUNT_ID": CREDS.account_id, "CLEVERTAP_PASSCODE": "wrong-one"}
         code, out, err = run(capsys, "-C", str(shop), "drift", "--env", "local", **environ)
         assert (code, out) == (4, "")
-        assert "Passcode Invalid" in err and "wrong-one" not in err
+        assert "Passcode Invalid" in err
+        assert "wrong-one" not in err
         environ["CLEVERTAP_PASSCODE"] = CREDS.passcode
         code, out, err = run(
             capsys, "-C", str(shop), "drift", "--env", "local", "--detailed-exitcode", **environ
@@ -303,7 +305,8 @@ def test_the_clients_errors_carry_their_exit_codes(
     out = io.StringIO()
     with pytest.raises(CtflowError) as raised:
         driftcmd.run(PRODUCTION, shop, "text", True, out=out, connect=connect)
-    assert raised.value.exit_code == code and out.getvalue() == ""
+    assert raised.value.exit_code == code
+    assert out.getvalue() == ""
 
 
 def test_a_schema_answer_of_another_shape_is_read(shop: Path) -> None:

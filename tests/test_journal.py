@@ -75,7 +75,8 @@ def _child(script: str, *args: str) -> Iterator[subprocess.Popen[str]]:
 
 def test_open_creates_the_journal_and_a_reopen_says_it_existed(path: Path) -> None:
     with SqliteJournal.open(path) as first:
-        assert first.created and first.path == path
+        assert first.created
+        assert first.path == path
     with SqliteJournal.open(path) as second:
         assert not second.created
     conn = sqlite3.connect(path)
@@ -278,7 +279,8 @@ def test_the_lock_names_its_holder_and_is_freed_when_the_holder_is_killed(
 
     with journal.lock(ME, project="shop", environment="prod"):
         holder = json.loads(Path(f"{path}.lock").read_text(encoding="utf-8"))
-        assert holder["pid"] == 1 and holder["command"] == "ctflow apply"
+        assert holder["pid"] == 1
+        assert holder["command"] == "ctflow apply"
     with journal.lock(
         ME, project="shop", environment="prod"
     ):  # released on exit, so it can be taken again

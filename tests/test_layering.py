@@ -94,7 +94,8 @@ def _importers(prefix: str) -> list[str]:
 
 
 def test_the_package_was_found() -> None:
-    assert "ctflow.cli" in MODULES and "ctflow.clevertap._http" in MODULES
+    assert "ctflow.cli" in MODULES
+    assert "ctflow.clevertap._http" in MODULES
 
 
 def test_httpx_is_imported_only_by_the_clients_transport_module() -> None:

@@ -20,16 +20,19 @@ def test_wheel_ships_the_schemas_and_the_console_script(tmp_path: Path) -> None:
         scripts = archive.read(entry_points).decode()
     shipped = {n for n in names if n.startswith("ctflow/schemas/")}
     expected = {f"ctflow/schemas/{p.name}" for p in (ROOT / "schemas").glob("*.json")}
-    assert expected and shipped == expected
+    assert expected
+    assert shipped == expected
     assert "ctflow = ctflow.cli:main" in scripts
-    assert "ctflow/sandbox/__init__.py" in names and "ctflow/clevertap/__init__.py" in names
+    assert "ctflow/sandbox/__init__.py" in names
+    assert "ctflow/clevertap/__init__.py" in names
     scaffold = {n for n in names if n.startswith("ctflow/scaffold/")}
     expected_scaffold = {
         f"ctflow/{p.relative_to(ROOT / 'ctflow').as_posix()}"
         for p in (ROOT / "ctflow" / "scaffold").rglob("*")
         if p.is_file() and "__pycache__" not in p.parts
     }
-    assert "ctflow/scaffold/ctflow.yaml" in scaffold and scaffold == expected_scaffold
+    assert "ctflow/scaffold/ctflow.yaml" in scaffold
+    assert scaffold == expected_scaffold
 
 
 def test_schemas_are_found_from_a_source_checkout() -> None:

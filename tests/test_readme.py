@@ -16,7 +16,8 @@ def test_readme_has_exactly_two_commands_and_ci_runs_the_test_one() -> None:
     blocks = _shell_blocks((ROOT / "README.md").read_text(encoding="utf-8"))
     assert len(blocks) == 2, "the README's front door is two commands"
     setup_and_run, tests = blocks
-    assert "ctflow" in setup_and_run and "pytest" in tests
+    assert "ctflow" in setup_and_run
+    assert "pytest" in tests
     ci_lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert tests in ci_lines, ".ci/run must run the README's test command verbatim"
 

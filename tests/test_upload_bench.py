@@ -11,6 +11,7 @@ import pytest
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "upload_bench.py"
 
 
+@pytest.mark.slow
 @pytest.mark.loopback
 def test_upload_bench_prints_the_table_and_the_targets(tmp_path: Path) -> None:
     done = subprocess.run(

@@ -10,9 +10,6 @@ REGIONS: dict[str, str] = {
 }
 """Region name → base URL. Europe is CleverTap's default region."""
 
-EU_LEGACY_BASE_URL = "https://api.clevertap.com"
-"""The bare EU host of older docs; pass it as ``base_url`` to use it instead of ``eu1``."""
-
 ALIASES: dict[str, str] = {"eu": "eu1"}
 
 

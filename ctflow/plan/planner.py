@@ -132,65 +132,83 @@ def _journey(key: str, want: Desired | None) -> str | None:
 
 
 def _plan_key(key: str, want: Desired | None, refs: Sequence[LiveRef], ctx: Context) -> Outcome:
+    """One key: which row of the table its declaration and its live campaigns fall in."""
     active = [r for r in refs if r.status in ACTIVE]
-    journey = _journey(key, want)
     if want is None or not want.enabled:
-        if not active:
-            return None
-        reason = "removed from the declarations" if want is None else "disabled (enabled: false)"
-        name = want.name if want is not None else display_name(active[-1].name)
-        return Stop(
-            key=key,
-            name=name,
-            reason=reason,
-            journey=journey,
-            stop=tuple(active),
-            gated=_running(active),
-        )
-    same = [r for r in active if r.hash == want.hash]
+        return _retire(key, want, active)
+    starts = _passed(want, ctx)
     current = any(r.hash == want.hash and r.status is not Status.STOPPED for r in refs)
-    if not current and _passed(want, ctx):
-        assert want.starts_at is not None
-        return Note(
-            NoteKind.PAST_SCHEDULE,
-            key,
-            want.name,
-            f"scheduled for {want.starts_at:%Y-%m-%d %H:%M %Z}, which has passed: CleverTap "
-            "refuses to create it, so nothing live is touched; give it a future time, or "
-            "remove it if it was sent",
-            journey=journey,
-            live=tuple(refs),
-        )
-    if targeted(key, tuple(ctx.replace)) and ctx.replace and refs:
-        last = active[-1] if active else refs[-1]
-        if active:
-            reason = f"--replace {key}: stops what is live and creates it again"
-            return _create(want, ctx, reason, before=last, stop=active)
-        return _create(want, ctx, f"--replace {key}: creates it again", before=last)
-    if same:
-        # Keep the copy already sending, if one is: stopping it would cut a send in half.
-        keep = next((r for r in same if r.status is Status.RUNNING), same[0])
-        extras = [r for r in active if r is not keep]
-        if not extras:
-            return UNCHANGED
-        copies = (
-            "copies of this version" if all(r.hash == want.hash for r in extras) else "versions"
-        )
-        return Repair(
-            key=key,
-            name=want.name,
-            reason=f"{len(active)} live {copies} under one key (a create whose answer was lost); "
-            "keeps the running or else the oldest copy of this version",
-            journey=journey,
-            keep=keep,
-            stop=tuple(extras),
-            gated=any(r.status is Status.RUNNING and r.hash != want.hash for r in extras),
-        )
+    if starts is not None and not current:
+        return _past_schedule(want, refs, starts)
+    if ctx.replace and refs and targeted(key, tuple(ctx.replace)):
+        return _forced(want, refs, active, ctx)
+    if any(r.hash == want.hash for r in active):
+        return _repair(want, active)
     if active:
         old = active[-1]
         reason = f"changed since the live version ({old.hash} → {want.hash})"
         return _create(want, ctx, reason, before=old, stop=active)
     return _no_active(key, want, refs, ctx)
+
+
+def _retire(key: str, want: Desired | None, active: Sequence[LiveRef]) -> Stop | None:
+    """Declared no more, or disabled: stop what is pending or running."""
+    if not active:
+        return None
+    reason = "removed from the declarations" if want is None else "disabled (enabled: false)"
+    name = want.name if want is not None else display_name(active[-1].name)
+    return Stop(
+        key=key,
+        name=name,
+        reason=reason,
+        journey=_journey(key, want),
+        stop=tuple(active),
+        gated=_running(active),
+    )
+
+
+def _past_schedule(want: Desired, refs: Sequence[LiveRef], starts: datetime) -> Note:
+    return Note(
+        NoteKind.PAST_SCHEDULE,
+        want.key,
+        want.name,
+        f"scheduled for {starts:%Y-%m-%d %H:%M %Z}, which has passed: CleverTap refuses to "
+        "create it, so nothing live is touched; give it a future time, or remove it if it was "
+        "sent",
+        journey=want.journey,
+        live=tuple(refs),
+    )
+
+
+def _forced(
+    want: Desired, refs: Sequence[LiveRef], active: Sequence[LiveRef], ctx: Context
+) -> Create:
+    """``--replace KEY``: create it again, stopping what is live first."""
+    if active:
+        reason = f"--replace {want.key}: stops what is live and creates it again"
+        return _create(want, ctx, reason, before=active[-1], stop=active)
+    return _create(want, ctx, f"--replace {want.key}: creates it again", before=refs[-1])
+
+
+def _repair(want: Desired, active: Sequence[LiveRef]) -> Repair | Literal["unchanged"]:
+    """The declared version is live: keep one copy of it, stop the rest (or nothing to do)."""
+    same = [r for r in active if r.hash == want.hash]
+    # Keep the copy already sending, if one is: stopping it would cut a send in half.
+    keep = next((r for r in same if r.status is Status.RUNNING), same[0])
+    extras = [r for r in active if r is not keep]
+    if not extras:
+        return UNCHANGED
+    copies = "copies of this version" if all(r.hash == want.hash for r in extras) else "versions"
+    return Repair(
+        key=want.key,
+        name=want.name,
+        reason=f"{len(active)} live {copies} under one key (a create whose answer was lost); "
+        "keeps the running or else the oldest copy of this version",
+        journey=want.journey,
+        keep=keep,
+        stop=tuple(extras),
+        gated=any(r.status is Status.RUNNING and r.hash != want.hash for r in extras),
+    )
 
 
 def _no_active(key: str, want: Desired, refs: Sequence[LiveRef], ctx: Context) -> Outcome:
@@ -258,12 +276,12 @@ def _create(
     )
 
 
-def _passed(want: Desired, ctx: Context) -> bool:
-    """Whether the declared schedule starts before the plan was made (creating it would fail),
-    for a version not live already (a sent campaign keeps its past date quietly)."""
-    if want.starts_at is None:
-        return False
-    return want.starts_at < datetime.fromisoformat(ctx.created_at)
+def _passed(want: Desired, ctx: Context) -> datetime | None:
+    """The declared start, when it is before the plan was made (creating it would fail; for a
+    version live already it does not matter: a sent campaign keeps its past date quietly)."""
+    if want.starts_at is None or want.starts_at >= datetime.fromisoformat(ctx.created_at):
+        return None
+    return want.starts_at
 
 
 def _running(refs: Sequence[LiveRef]) -> bool:

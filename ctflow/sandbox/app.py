@@ -65,33 +65,43 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(fail_body(exc.detail, exc.status_code), status_code=exc.status_code)
 
 
-def api_routes(sb: SandboxState) -> list[Route]:
-    def now() -> float:
-        return sb.clock.timestamp()
+class _Api:
+    """The CleverTap API's endpoints over one sandbox."""
 
-    async def upload_records(request: Request) -> Response:
+    def __init__(self, sb: SandboxState) -> None:
+        self.sb = sb
+
+    def now(self) -> float:
+        return self.sb.clock.timestamp()
+
+    async def upload_records(self, request: Request) -> Response:
         body = await read_json(request)
         dry_run = request.query_params.get("dryRun") in ("1", "true")
-        reply = upload.upload(sb.store, body, int(now()), dry_run, sb.config.discarded_events)
+        sb = self.sb
+        reply = upload.upload(sb.store, body, int(self.now()), dry_run, sb.config.discarded_events)
         return JSONResponse(reply)  # §2.2: HTTP 200 even when every record fails
 
-    def post(handler: Callable[[Any], Json]) -> Endpoint:
+    def post(self, handler: Callable[[Any], Json]) -> Endpoint:
         async def endpoint(request: Request) -> Response:
             return JSONResponse(handler(await read_json(request)))
 
         return endpoint
 
-    def send(channel: str) -> Endpoint:
+    def send(self, channel: str) -> Endpoint:
+        sb = self.sb
+
         async def endpoint(request: Request) -> Response:
             body = await read_json(request)
             path = request.url.path
             return JSONResponse(
-                sends.identity_send(sb.store, channel, body, sb.config, now(), path)
+                sends.identity_send(sb.store, channel, body, sb.config, self.now(), path)
             )
 
         return endpoint
 
-    def export(kind: str) -> Endpoint:
+    def export(self, kind: str) -> Endpoint:
+        sb = self.sb
+
         async def endpoint(request: Request) -> Response:
             size = request.query_params.get("batch_size")
             if request.method == "POST":
@@ -104,83 +114,63 @@ def api_routes(sb: SandboxState) -> list[Route]:
             else:
                 cursor = raw_query_value(request, "cursor")
                 return JSONResponse(exports.page(sb.store, kind, cursor, sb.config))
-            return JSONResponse(exports.start_export(sb.store, kind, body, size, sb.config, now()))
+            started = exports.start_export(sb.store, kind, body, size, sb.config, self.now())
+            return JSONResponse(started)
 
         return endpoint
 
-    def count(kind: str) -> Endpoint:
+    def count(self, kind: str) -> Endpoint:
+        sb = self.sb
+
         async def endpoint(request: Request) -> Response:
             req_id = request.query_params.get("req_id")
             if req_id is not None or request.method == "GET":
                 return JSONResponse(exports.poll_count(sb.store, kind, req_id or ""))
             body = await read_json(request)
-            return JSONResponse(exports.start_count(sb.store, kind, body, sb.config, now()))
+            return JSONResponse(exports.start_count(sb.store, kind, body, sb.config, self.now()))
 
         return endpoint
 
-    async def profile(request: Request) -> Response:
-        return JSONResponse(reads.profile(sb.store, dict(request.query_params)))
+    async def profile(self, request: Request) -> Response:
+        return JSONResponse(reads.profile(self.sb.store, dict(request.query_params)))
 
-    async def now_counts(request: Request) -> Response:
+    async def now_counts(self, request: Request) -> Response:
         raw = await request.body()
         body = await read_json(request) if raw.strip() else {}
-        return JSONResponse(reads.now_counts(sb.store, body, now()))
+        return JSONResponse(reads.now_counts(self.sb.store, body, self.now()))
 
-    async def schema(request: Request) -> Response:
+    async def schema(self, request: Request) -> Response:
         # §9: documented as GET, the docs' own curl uses POST; both are accepted [?].
-        return JSONResponse(reads.schema(sb.store, request.query_params.get("type")))
+        return JSONResponse(reads.schema(self.sb.store, request.query_params.get("type")))
 
-    routes = [
-        Route("/1/upload", upload_records, methods=["POST"]),
-        Route(
-            "/1/delete/profiles.json",
-            post(lambda b: reads.delete_profiles(sb.store, b)),
-            methods=["POST"],
+
+def api_routes(sb: SandboxState) -> list[Route]:
+    api = _Api(sb)
+    trigger = "/1/send/externaltrigger.json"
+    # The sandbox's store, config and clock are read per request: tests may swap them.
+    posts: dict[str, Callable[[Any], Json]] = {
+        "/1/delete/profiles.json": lambda b: reads.delete_profiles(sb.store, b),
+        "/1/targets/create.json": lambda b: campaigns.create(sb.store, b, sb.config, api.now()),
+        "/1/targets/list.json": lambda b: reports.list_targets(sb.store, b, sb.config, api.now()),
+        "/1/targets/stop.json": lambda b: reports.stop(sb.store, b, sb.config, api.now()),
+        "/1/targets/result.json": lambda b: reports.result(sb.store, b, sb.config, api.now()),
+        "/1/message/report.json": lambda b: reports.message_report(
+            sb.store, b, sb.config, api.now()
         ),
-        Route(
-            "/1/targets/create.json",
-            post(lambda b: campaigns.create(sb.store, b, sb.config, now())),
-            methods=["POST"],
-        ),
-        Route(
-            "/1/targets/list.json",
-            post(lambda b: reports.list_targets(sb.store, b, sb.config, now())),
-            methods=["POST"],
-        ),
-        Route(
-            "/1/targets/stop.json",
-            post(lambda b: reports.stop(sb.store, b, sb.config, now())),
-            methods=["POST"],
-        ),
-        Route(
-            "/1/targets/result.json",
-            post(lambda b: reports.result(sb.store, b, sb.config, now())),
-            methods=["POST"],
-        ),
-        Route(
-            "/1/message/report.json",
-            post(lambda b: reports.message_report(sb.store, b, sb.config, now())),
-            methods=["POST"],
-        ),
-        Route(
-            "/1/send/externaltrigger.json",
-            post(
-                lambda b: sends.external_trigger(
-                    sb.store, b, sb.config, now(), "/1/send/externaltrigger.json"
-                )
-            ),
-            methods=["POST"],
-        ),
-        *(Route(f"/1/send/{c}.json", send(c), methods=["POST"]) for c in sends.SEND_CHANNELS),
-        Route("/1/events.json", export("events"), methods=["GET", "POST"]),
-        Route("/1/profiles.json", export("profiles"), methods=["GET", "POST"]),
-        Route("/1/counts/events.json", count("events"), methods=["GET", "POST"]),
-        Route("/1/counts/profiles.json", count("profiles"), methods=["GET", "POST"]),
-        Route("/1/now.json", now_counts, methods=["POST"]),
-        Route("/1/profile.json", profile, methods=["GET"]),
-        Route("/getSchema", schema, methods=["GET", "POST"]),
+        trigger: lambda b: sends.external_trigger(sb.store, b, sb.config, api.now(), trigger),
+    }
+    return [
+        Route("/1/upload", api.upload_records, methods=["POST"]),
+        *(Route(path, api.post(handler), methods=["POST"]) for path, handler in posts.items()),
+        *(Route(f"/1/send/{c}.json", api.send(c), methods=["POST"]) for c in sends.SEND_CHANNELS),
+        Route("/1/events.json", api.export("events"), methods=["GET", "POST"]),
+        Route("/1/profiles.json", api.export("profiles"), methods=["GET", "POST"]),
+        Route("/1/counts/events.json", api.count("events"), methods=["GET", "POST"]),
+        Route("/1/counts/profiles.json", api.count("profiles"), methods=["GET", "POST"]),
+        Route("/1/now.json", api.now_counts, methods=["POST"]),
+        Route("/1/profile.json", api.profile, methods=["GET"]),
+        Route("/getSchema", api.schema, methods=["GET", "POST"]),
     ]
-    return routes
 
 
 def build_app(sb: SandboxState) -> Starlette:

@@ -50,8 +50,14 @@ def faults_dict(faults: Faults) -> dict[str, Any]:
     return plain(dataclasses.asdict(faults))  # type: ignore[no-any-return]
 
 
-def control_routes(sb: SandboxState) -> list[Route]:
-    def state() -> dict[str, Any]:
+class _Control:
+    """The control endpoints over one sandbox."""
+
+    def __init__(self, sb: SandboxState) -> None:
+        self.sb = sb
+
+    def state(self) -> dict[str, Any]:
+        sb = self.sb
         return {
             "status": "success",
             "counts": sb.counts(),
@@ -59,61 +65,70 @@ def control_routes(sb: SandboxState) -> list[Route]:
             "faults": faults_dict(sb.faults),
         }
 
-    async def get_state(request: Request) -> Response:
-        return JSONResponse(state())
+    async def get_state(self, request: Request) -> Response:
+        return JSONResponse(self.state())
 
-    async def clock(request: Request) -> Response:
+    async def clock(self, request: Request) -> Response:
         body = await _body(request)
         if "set" in body:
             try:
-                sb.clock.set(str(body["set"]))
+                self.sb.clock.set(str(body["set"]))
             except ValueError:
                 raise fail("set must be an ISO-8601 datetime") from None
         if "advance_seconds" in body:
             seconds = body["advance_seconds"]
             if isinstance(seconds, bool) or not isinstance(seconds, int | float):
                 raise fail("advance_seconds must be a number")
-            sb.clock.advance(seconds=seconds)
-        return JSONResponse(state())
+            self.sb.clock.advance(seconds=seconds)
+        return JSONResponse(self.state())
 
-    async def faults(request: Request) -> Response:
+    async def faults(self, request: Request) -> Response:
         body = await _body(request)
         unknown = set(body) - FAULT_FIELDS
         if unknown:
             raise fail(f"Unknown fault fields: {', '.join(sorted(unknown))}")
         for key, value in body.items():
-            if key == "paths" and value is not None:
-                if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
-                    raise fail("paths must be a list of request paths or null")
-                value = set(value)
-            elif key == "seed" and value is not None and not isinstance(value, int):
-                raise fail("seed must be an integer or null")
-            elif key not in ("paths", "seed") and not _number(value):
-                raise fail(f"{key} must be a number")
-            setattr(sb.faults, key, value)
-        return JSONResponse(state())
+            setattr(self.sb.faults, key, _fault_value(key, value))
+        return JSONResponse(self.state())
 
-    async def reset(request: Request) -> Response:
-        sb.reset()
-        return JSONResponse(state())
+    async def reset(self, request: Request) -> Response:
+        self.sb.reset()
+        return JSONResponse(self.state())
 
-    async def seed(request: Request) -> Response:
+    async def seed(self, request: Request) -> Response:
         body = await _body(request)
-        summary = sb.seed(profiles=int(body.get("profiles", 3000)), seed=int(body.get("seed", 42)))
-        return JSONResponse({"status": "success", "seeded": summary})
+        profiles, seed = int(body.get("profiles", 3000)), int(body.get("seed", 42))
+        return JSONResponse({"status": "success", "seeded": self.sb.seed(profiles, seed)})
 
-    async def sends(request: Request) -> Response:
-        return JSONResponse({"status": "success", "sends": plain(sb.sends())})
+    async def sends(self, request: Request) -> Response:
+        return JSONResponse({"status": "success", "sends": plain(self.sb.sends())})
 
-    async def campaigns(request: Request) -> Response:
-        return JSONResponse({"status": "success", "campaigns": plain(sb.campaigns())})
+    async def campaigns(self, request: Request) -> Response:
+        return JSONResponse({"status": "success", "campaigns": plain(self.sb.campaigns())})
 
+
+def _fault_value(key: str, value: Any) -> Any:
+    """A fault field's new value, checked: ``paths`` a list of paths (kept as a set) or null,
+    ``seed`` an integer or null, the others numbers."""
+    if key == "paths" and value is not None:
+        if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+            raise fail("paths must be a list of request paths or null")
+        return set(value)
+    if key == "seed" and value is not None and not isinstance(value, int):
+        raise fail("seed must be an integer or null")
+    if key not in ("paths", "seed") and not _number(value):
+        raise fail(f"{key} must be a number")
+    return value
+
+
+def control_routes(sb: SandboxState) -> list[Route]:
+    control = _Control(sb)
     return [
-        Route("/_sandbox/state", get_state, methods=["GET"]),
-        Route("/_sandbox/clock", clock, methods=["POST"]),
-        Route("/_sandbox/faults", faults, methods=["POST"]),
-        Route("/_sandbox/reset", reset, methods=["POST"]),
-        Route("/_sandbox/seed", seed, methods=["POST"]),
-        Route("/_sandbox/sends", sends, methods=["GET"]),
-        Route("/_sandbox/campaigns", campaigns, methods=["GET"]),
+        Route("/_sandbox/state", control.get_state, methods=["GET"]),
+        Route("/_sandbox/clock", control.clock, methods=["POST"]),
+        Route("/_sandbox/faults", control.faults, methods=["POST"]),
+        Route("/_sandbox/reset", control.reset, methods=["POST"]),
+        Route("/_sandbox/seed", control.seed, methods=["POST"]),
+        Route("/_sandbox/sends", control.sends, methods=["GET"]),
+        Route("/_sandbox/campaigns", control.campaigns, methods=["GET"]),
     ]

@@ -50,30 +50,9 @@ def check_dataset(
             ("file",),
             "cannot tell the format from the file name; add format: csv, jsonl or native",
         )
-    properties: Mapping[str, Property] | None = None
-    if not references:
-        pass
-    elif data["type"] == "events" and fmt != "native":
-        event = data.get("event")
-        if event is None:
-            problems.add(decl.document, (), "missing 'event': which event every row of the file is")
-        elif event not in events:
-            problems.add(
-                decl.document,
-                ("event",),
-                f"event {event!r} is not declared{suggest(event, events)}",
-            )
-        else:
-            properties = events[event]
-    elif data["type"] == "profiles":
-        if not profiles_declared:
-            problems.add(
-                decl.document,
-                ("type",),
-                "no ProfileSchema is declared; profile datasets are checked against it",
-            )
-        else:
-            properties = profile
+    properties = (
+        _schema(decl, fmt, events, profile, profiles_declared, problems) if references else None
+    )
     columns: Mapping[str, str] = data.get("columns") or {}
     if properties is not None:
         for column, target in columns.items():
@@ -90,6 +69,38 @@ def check_dataset(
             strict = data["type"] == "events" and data.get("event") in strict_events
             if strict and properties is not None:
                 _check_strict(decl, header, columns, properties, problems)
+
+
+def _schema(
+    decl: Decl,
+    fmt: str | None,
+    events: Mapping[str, Mapping[str, Property]],
+    profile: Mapping[str, Property],
+    profiles_declared: bool,
+    problems: Problems,
+) -> Mapping[str, Property] | None:
+    """The declared properties the rows are checked against; ``None`` when there are none (a
+    native events file names its event per row)."""
+    data = decl.data
+    if data["type"] == "events" and fmt != "native":
+        event = data.get("event")
+        if event is None:
+            problems.add(decl.document, (), "missing 'event': which event every row of the file is")
+            return None
+        if event not in events:
+            hint = suggest(event, events)
+            problems.add(decl.document, ("event",), f"event {event!r} is not declared{hint}")
+            return None
+        return events[event]
+    if data["type"] == "profiles":
+        if profiles_declared:
+            return profile
+        problems.add(
+            decl.document,
+            ("type",),
+            "no ProfileSchema is declared; profile datasets are checked against it",
+        )
+    return None
 
 
 def _header(decl: Decl, path: Path, fmt: str, problems: Problems) -> list[str] | None:

@@ -7,6 +7,7 @@ back at the step, or at the journey's ``defaults`` for inherited values.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from ctflow.problems import Problems
@@ -21,81 +22,103 @@ LIST_PARTS = ("did", "did_not", "did_any")
 def expand(journey: Decl, problems: Problems) -> list[Decl]:
     """The campaigns of ``journey``; steps that cannot become one are reported and skipped."""
     data = journey.data
-    defaults: Mapping[str, Any] = data.get("defaults") or {}
     anchor = parse_datetime(data["anchor"])
     if anchor is None:
         problems.add(journey.document, ("anchor",), f"{data['anchor']!r} is not a real date-time")
     campaigns: list[Decl] = []
     seen: dict[str, int] = {}
     for index, step in enumerate(data["steps"]):
-        base: Keys = ("steps", index)
         if step["key"] in seen:
             problems.add(
                 journey.document,
-                (*base, "key"),
+                ("steps", index, "key"),
                 f"step key {step['key']!r} is already used by steps[{seen[step['key']]}]",
             )
             continue
         seen[step["key"]] = index
-        channel = step.get("channel", defaults.get("channel"))
-        merged: dict[str, Any] = {
-            name: value for name, value in defaults.items() if name not in ("content", "audience")
-        }
-        merged.update({name: value for name, value in step.items() if name not in ("after",)})
-        merged["kind"] = "Campaign"
-        merged["key"] = f"{journey.key}.{step['key']}"
-        merged.setdefault("name", f"{data['name']}: {step['key']}")
-        labels = [*defaults.get("labels", []), *step.get("labels", [])]
-        if labels:
-            merged["labels"] = list(dict.fromkeys(labels))
-        if data.get("enabled") is False:
-            merged["enabled"] = False
-        audience = _audience(defaults.get("audience"), step.get("audience"))
-        if audience is not None:
-            merged["audience"] = audience
-        default_content = (defaults.get("content") or {}).get(channel) if channel else None
-        merged["content"] = _merge(default_content or {}, step.get("content") or {})
-        missing = [f for f in ("channel", "audience") if f not in merged]
-        for field in missing:
-            problems.add(
-                journey.document,
-                base,
-                f"steps[{index}]: missing {field!r} (set it here or in defaults)",
-            )
-        after = parse_duration(step["after"])
-        if after is None:
-            problems.add(journey.document, (*base, "after"), f"{step['after']!r} is not a duration")
-        if missing or after is None or anchor is None:
-            continue
-        schedule: dict[str, Any] = {"at": (anchor + after).strftime("%Y-%m-%d %H:%M")}
-        if data.get("timezone"):
-            schedule["timezone"] = data["timezone"]
-        merged["schedule"] = schedule
-        origins: tuple[tuple[Keys, Keys], ...] = (
-            (("content",), (*base, "content")),
-            (("content",), ("defaults", "content", channel)),
-            (("schedule",), (*base, "after")),
-            ((), base),
-            ((), ("defaults",)),
-        )
-        found = violations(validator("campaign"), {**merged, "key": step["key"]})
-        step_decl = Decl(
-            kind="Campaign",
-            key=merged["key"],
-            data=merged,
-            document=journey.document,
-            origins=origins,
-            journey=journey.key,
-        )
-        for violation in found:
-            # Inherited values passed the journey's own schema: what fails here is what the step
-            # lacks, so it is reported in the step (at its nearest existing part).
-            keys = (*base, *violation.keys)
-            problems.add(journey.document, keys, violation.message, at_key=violation.at_key)
-        if found:
-            continue
-        campaigns.append(step_decl)
+        campaign = _step(journey, index, step, anchor, problems)
+        if campaign is not None:
+            campaigns.append(campaign)
     return campaigns
+
+
+def _step(
+    journey: Decl,
+    index: int,
+    step: Mapping[str, Any],
+    anchor: datetime | None,
+    problems: Problems,
+) -> Decl | None:
+    """The campaign of one step: the journey's defaults under the step's own fields, scheduled
+    ``after`` the anchor; ``None`` when it cannot be one (the problems say why)."""
+    data = journey.data
+    defaults: Mapping[str, Any] = data.get("defaults") or {}
+    base: Keys = ("steps", index)
+    channel = step.get("channel", defaults.get("channel"))
+    merged = _merged(journey, defaults, step, channel)
+    missing = [f for f in ("channel", "audience") if f not in merged]
+    for field in missing:
+        problems.add(
+            journey.document,
+            base,
+            f"steps[{index}]: missing {field!r} (set it here or in defaults)",
+        )
+    after = parse_duration(step["after"])
+    if after is None:
+        problems.add(journey.document, (*base, "after"), f"{step['after']!r} is not a duration")
+    if missing or after is None or anchor is None:
+        return None
+    schedule: dict[str, Any] = {"at": (anchor + after).strftime("%Y-%m-%d %H:%M")}
+    if data.get("timezone"):
+        schedule["timezone"] = data["timezone"]
+    merged["schedule"] = schedule
+    origins: tuple[tuple[Keys, Keys], ...] = (
+        (("content",), (*base, "content")),
+        (("content",), ("defaults", "content", channel)),
+        (("schedule",), (*base, "after")),
+        ((), base),
+        ((), ("defaults",)),
+    )
+    found = violations(validator("campaign"), {**merged, "key": step["key"]})
+    for violation in found:
+        # Inherited values passed the journey's own schema: what fails here is what the step
+        # lacks, so it is reported in the step (at its nearest existing part).
+        keys = (*base, *violation.keys)
+        problems.add(journey.document, keys, violation.message, at_key=violation.at_key)
+    if found:
+        return None
+    return Decl(
+        kind="Campaign",
+        key=merged["key"],
+        data=merged,
+        document=journey.document,
+        origins=origins,
+        journey=journey.key,
+    )
+
+
+def _merged(
+    journey: Decl, defaults: Mapping[str, Any], step: Mapping[str, Any], channel: str | None
+) -> dict[str, Any]:
+    """The step's fields over the journey's defaults (content and audience merged deeply)."""
+    merged: dict[str, Any] = {
+        name: value for name, value in defaults.items() if name not in ("content", "audience")
+    }
+    merged.update({name: value for name, value in step.items() if name not in ("after",)})
+    merged["kind"] = "Campaign"
+    merged["key"] = f"{journey.key}.{step['key']}"
+    merged.setdefault("name", f"{journey.data['name']}: {step['key']}")
+    labels = [*defaults.get("labels", []), *step.get("labels", [])]
+    if labels:
+        merged["labels"] = list(dict.fromkeys(labels))
+    if journey.data.get("enabled") is False:
+        merged["enabled"] = False
+    audience = _audience(defaults.get("audience"), step.get("audience"))
+    if audience is not None:
+        merged["audience"] = audience
+    default_content = (defaults.get("content") or {}).get(channel) if channel else None
+    merged["content"] = _merge(default_content or {}, step.get("content") or {})
+    return merged
 
 
 def _audience(default: Any, step: Any) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from jinja2 import nodes
 from jinja2.environment import Environment
@@ -105,46 +106,52 @@ class Checker:
             self._stmt(node, scope)
 
     def _stmt(self, node: nodes.Node, scope: _Scope) -> None:
-        if isinstance(node, nodes.Output):
-            for child in node.nodes:
-                self._expr(child, scope)
-        elif isinstance(node, nodes.Assign):
-            self._bind(node.target, self._expr(node.node, scope), scope)
-        elif isinstance(node, nodes.AssignBlock):
-            self._block(node.body, scope.child())
-            value = self._filter(node.filter, STRING, scope) if node.filter else STRING
-            self._bind(node.target, value, scope)
-        elif isinstance(node, nodes.For):
-            self._for(node, scope)
-        elif isinstance(node, nodes.If):
-            self._if(node, scope)
-        elif isinstance(node, nodes.Macro):
-            self._exprs(node.defaults, scope)
-            scope.names[node.name] = None
-            body = scope.child(opaque=True)
-            scope.deferred.append(lambda: self._macro(node, body))
-        elif isinstance(node, nodes.CallBlock):
-            self._expr(node.call, scope)
-            self._exprs(node.defaults, scope)
-            self._macro(node, scope.child())
-        elif isinstance(node, nodes.FilterBlock):
-            self._block(node.body, scope.child())
-            self._filter(node.filter, STRING, scope)
-        elif isinstance(node, nodes.With):
-            values = [self._expr(value, scope) for value in node.values]
-            inner = scope.child()
-            for target, value in zip(node.targets, values, strict=False):
-                self._bind(target, value, inner)
-            self._block(node.body, inner)
-        elif isinstance(node, nodes.Block):
-            self._block(node.body, (scope if node.scoped else self._top).child())
-        elif isinstance(node, nodes.ScopedEvalContextModifier):
-            self._generic(node, scope, skip=node.body)
-            self._block(node.body, scope.child())
-        elif isinstance(node, _LOADERS):
-            self._loader(node, scope)
-        else:
+        handler = _handler(_STATEMENTS, node)
+        if handler is None:
             self._generic(node, scope)
+        else:
+            handler(self, node, scope)
+
+    def _output(self, node: nodes.Output, scope: _Scope) -> None:
+        for child in node.nodes:
+            self._expr(child, scope)
+
+    def _assign(self, node: nodes.Assign, scope: _Scope) -> None:
+        self._bind(node.target, self._expr(node.node, scope), scope)
+
+    def _assign_block(self, node: nodes.AssignBlock, scope: _Scope) -> None:
+        self._block(node.body, scope.child())
+        value = self._filter(node.filter, STRING, scope) if node.filter else STRING
+        self._bind(node.target, value, scope)
+
+    def _macro_definition(self, node: nodes.Macro, scope: _Scope) -> None:
+        self._exprs(node.defaults, scope)
+        scope.names[node.name] = None
+        body = scope.child(opaque=True)
+        scope.deferred.append(lambda: self._macro(node, body))
+
+    def _call_block(self, node: nodes.CallBlock, scope: _Scope) -> None:
+        self._expr(node.call, scope)
+        self._exprs(node.defaults, scope)
+        self._macro(node, scope.child())
+
+    def _filter_block(self, node: nodes.FilterBlock, scope: _Scope) -> None:
+        self._block(node.body, scope.child())
+        self._filter(node.filter, STRING, scope)
+
+    def _with(self, node: nodes.With, scope: _Scope) -> None:
+        values = [self._expr(value, scope) for value in node.values]
+        inner = scope.child()
+        for target, value in zip(node.targets, values, strict=False):
+            self._bind(target, value, inner)
+        self._block(node.body, inner)
+
+    def _named_block(self, node: nodes.Block, scope: _Scope) -> None:
+        self._block(node.body, (scope if node.scoped else self._top).child())
+
+    def _eval_context(self, node: nodes.ScopedEvalContextModifier, scope: _Scope) -> None:
+        self._generic(node, scope, skip=node.body)
+        self._block(node.body, scope.child())
 
     def _for(self, node: nodes.For, scope: _Scope) -> None:
         iterable = self._expr(node.iter, scope)
@@ -213,59 +220,73 @@ class Checker:
         return [self._expr(e, scope) if e is not None else None for e in exprs]
 
     def _expr(self, node: nodes.Node, scope: _Scope) -> Schema | None:
-        if isinstance(node, nodes.Name):
-            return self._name(node, node.name, scope) if node.ctx == "load" else None
-        if isinstance(node, nodes.Const):
-            return literal(node.value)
-        if isinstance(node, nodes.TemplateData | nodes.Concat):
+        handler = _handler(_EXPRESSIONS, node)
+        if handler is None:
             self._generic(node, scope)
-            return STRING
-        if isinstance(node, nodes.Getattr):
-            base = self._expr(node.node, scope)
-            found = self.types.attribute(base, node.attr, _path(node.node), item=False)
-            return self._verdict(node, found)
-        if isinstance(node, nodes.Getitem):
-            return self._getitem(node, scope)
-        if isinstance(node, nodes.Filter):
-            value = self._expr(node.node, scope) if node.node is not None else STRING
-            return self._filter(node, value, scope)
-        if isinstance(node, nodes.Test):
-            self._expr(node.node, scope)
-            self._call_args(node, scope)
-            if node.name not in self.env.tests and node.name not in self._guarded:
-                known = suggest(node.name, self.env.tests)
-                self._report(node, f"no test named '{node.name}'{known}")
-            return BOOLEAN
-        if isinstance(node, nodes.BinExpr) and type(node) in _ARITHMETIC:
-            left, right = self._expr(node.left, scope), self._expr(node.right, scope)
-            paths = (_path(node.left), _path(node.right))
-            return self._verdict(
-                node, self.types.arithmetic(_ARITHMETIC[type(node)], left, right, paths)
-            )
-        if isinstance(node, nodes.Neg | nodes.Pos):
-            operand = self._expr(node.node, scope)
-            op = "-" if isinstance(node, nodes.Neg) else "+"
-            return self._verdict(node, self.types.unary(op, operand, _path(node.node)))
-        if isinstance(node, nodes.Not):
-            self._expr(node.node, scope)
-            return BOOLEAN
-        if isinstance(node, nodes.Compare):
-            self._compare(node, scope)
-            return BOOLEAN
-        if isinstance(node, nodes.CondExpr):
-            self._expr(node.test, scope)
-            first = self._expr(node.expr1, scope)
-            second = self._expr(node.expr2, scope) if node.expr2 is not None else None
-            same = first is not None and self.types.kinds(first) == self.types.kinds(second)
-            return first if same else None
-        if isinstance(node, nodes.List | nodes.Tuple):
-            self._generic(node, scope)
-            return {"type": "array"}
-        if isinstance(node, nodes.Dict):
-            self._generic(node, scope)
-            return {"type": "object"}
+            return None
+        return handler(self, node, scope)
+
+    def _load(self, node: nodes.Name, scope: _Scope) -> Schema | None:
+        return self._name(node, node.name, scope) if node.ctx == "load" else None
+
+    def _const(self, node: nodes.Const, scope: _Scope) -> Schema | None:
+        return literal(node.value)
+
+    def _text(self, node: nodes.TemplateData | nodes.Concat, scope: _Scope) -> Schema | None:
         self._generic(node, scope)
-        return None
+        return STRING
+
+    def _getattr(self, node: nodes.Getattr, scope: _Scope) -> Schema | None:
+        base = self._expr(node.node, scope)
+        found = self.types.attribute(base, node.attr, _path(node.node), item=False)
+        return self._verdict(node, found)
+
+    def _filtered(self, node: nodes.Filter, scope: _Scope) -> Schema | None:
+        value = self._expr(node.node, scope) if node.node is not None else STRING
+        return self._filter(node, value, scope)
+
+    def _test(self, node: nodes.Test, scope: _Scope) -> Schema | None:
+        self._expr(node.node, scope)
+        self._call_args(node, scope)
+        if node.name not in self.env.tests and node.name not in self._guarded:
+            known = suggest(node.name, self.env.tests)
+            self._report(node, f"no test named '{node.name}'{known}")
+        return BOOLEAN
+
+    def _arithmetic(self, node: nodes.BinExpr, scope: _Scope) -> Schema | None:
+        left, right = self._expr(node.left, scope), self._expr(node.right, scope)
+        paths = (_path(node.left), _path(node.right))
+        return self._verdict(
+            node, self.types.arithmetic(_ARITHMETIC[type(node)], left, right, paths)
+        )
+
+    def _unary(self, node: nodes.Neg | nodes.Pos, scope: _Scope) -> Schema | None:
+        operand = self._expr(node.node, scope)
+        op = "-" if isinstance(node, nodes.Neg) else "+"
+        return self._verdict(node, self.types.unary(op, operand, _path(node.node)))
+
+    def _not(self, node: nodes.Not, scope: _Scope) -> Schema | None:
+        self._expr(node.node, scope)
+        return BOOLEAN
+
+    def _comparison(self, node: nodes.Compare, scope: _Scope) -> Schema | None:
+        self._compare(node, scope)
+        return BOOLEAN
+
+    def _conditional(self, node: nodes.CondExpr, scope: _Scope) -> Schema | None:
+        self._expr(node.test, scope)
+        first = self._expr(node.expr1, scope)
+        second = self._expr(node.expr2, scope) if node.expr2 is not None else None
+        same = first is not None and self.types.kinds(first) == self.types.kinds(second)
+        return first if same else None
+
+    def _sequence(self, node: nodes.List | nodes.Tuple, scope: _Scope) -> Schema | None:
+        self._generic(node, scope)
+        return {"type": "array"}
+
+    def _mapping(self, node: nodes.Dict, scope: _Scope) -> Schema | None:
+        self._generic(node, scope)
+        return {"type": "object"}
 
     def _name(self, node: nodes.Node, name: str, scope: _Scope) -> Schema | None:
         opaque = False
@@ -329,6 +350,55 @@ class Checker:
                 paths = (_path(left_node), _path(operand.expr))
                 self._report(node, self.types.compare(_ORDERING[operand.op], left, right, paths))
             left, left_node = right, operand.expr
+
+
+H = TypeVar("H")
+
+
+def _handler(handlers: Mapping[type[nodes.Node], H], node: nodes.Node) -> H | None:
+    """The handler of ``node``'s class or of the nearest base class that has one."""
+    for cls in type(node).__mro__:
+        if cls in handlers:
+            return handlers[cls]
+    return None
+
+
+_STATEMENTS: dict[type[nodes.Node], Callable[[Checker, Any, _Scope], None]] = {
+    nodes.Output: Checker._output,
+    nodes.Assign: Checker._assign,
+    nodes.AssignBlock: Checker._assign_block,
+    nodes.For: Checker._for,
+    nodes.If: Checker._if,
+    nodes.Macro: Checker._macro_definition,
+    nodes.CallBlock: Checker._call_block,
+    nodes.FilterBlock: Checker._filter_block,
+    nodes.With: Checker._with,
+    nodes.Block: Checker._named_block,
+    nodes.ScopedEvalContextModifier: Checker._eval_context,
+    **dict.fromkeys(_LOADERS, Checker._loader),
+}
+"""How each kind of statement is walked; any other: its children, generically."""
+_EXPRESSIONS: dict[type[nodes.Node], Callable[[Checker, Any, _Scope], Schema | None]] = {
+    nodes.Name: Checker._load,
+    nodes.Const: Checker._const,
+    nodes.TemplateData: Checker._text,
+    nodes.Concat: Checker._text,
+    nodes.Getattr: Checker._getattr,
+    nodes.Getitem: Checker._getitem,
+    nodes.Filter: Checker._filtered,
+    nodes.Test: Checker._test,
+    **dict.fromkeys(_ARITHMETIC, Checker._arithmetic),
+    nodes.Neg: Checker._unary,
+    nodes.Pos: Checker._unary,
+    nodes.Not: Checker._not,
+    nodes.Compare: Checker._comparison,
+    nodes.CondExpr: Checker._conditional,
+    nodes.List: Checker._sequence,
+    nodes.Tuple: Checker._sequence,
+    nodes.Dict: Checker._mapping,
+}
+"""The type of each kind of expression (``None``: unknown); any other: its children are
+walked, and its type is unknown."""
 
 
 def _guarded_name(test: nodes.Node | None) -> list[str]:

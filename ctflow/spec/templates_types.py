@@ -80,6 +80,12 @@ _STRING_RESULTS = (_TEXT_FILTERS - {"wordcount"}) | {
     "xmlattr",
 }
 _ELEMENT_RESULTS = frozenset({"first", "last", "random", "min", "max"})
+_FIXED_RESULTS: dict[str, Schema] = {
+    **dict.fromkeys(("float", "round"), NUMBER),
+    **dict.fromkeys(("length", "count", "wordcount", "int"), INTEGER),
+    **dict.fromkeys(_STRING_RESULTS, STRING),
+}
+"""Filters that give back one type whatever they receive (a name in two lists: the last wins)."""
 
 
 def kind_of(value: object) -> str | None:
@@ -296,18 +302,20 @@ class SchemaTypes:
     def _filter_result(
         self, name: str, value: object, kinds: Kinds | None, args: list[Schema | None]
     ) -> Schema | None:
-        if name in _STRING_RESULTS:
-            return STRING
-        if name in ("length", "count", "wordcount", "int"):
-            return INTEGER
-        if name in ("float", "round"):
-            return NUMBER
+        if name in _FIXED_RESULTS:
+            return _FIXED_RESULTS[name]
         if name in ("default", "d"):
             fallback = args[0] if args else STRING
             same = kinds is not None and kinds == self.kinds(fallback)
             return self.resolve(value) if same else None
         if kinds is None:
             return None
+        return self._result_of(name, value, kinds, args)
+
+    def _result_of(
+        self, name: str, value: object, kinds: Kinds, args: list[Schema | None]
+    ) -> Schema | None:
+        """What the filters whose result depends on what they receive give back."""
         if name == "abs" and kinds <= {"integer", "number"}:
             return self.resolve(value)
         if name in _ELEMENT_RESULTS:

@@ -30,7 +30,8 @@ def test_error_mapping_is_total(status: int, body: bytes) -> None:
     error = error_from_response(status, body, endpoint="POST /1/upload")
     assert error is None or isinstance(error, CleverTapError)
     if status >= 400:
-        assert error is not None and str(error).startswith("POST /1/upload: ")
+        assert error is not None
+        assert str(error).startswith("POST /1/upload: ")
 
 
 @given(JSON)

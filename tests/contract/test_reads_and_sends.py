@@ -76,7 +76,8 @@ async def test_single_profile_and_schema(client: CleverTap) -> None:
         ]
     )
     found = await client.get_profile(identity="v-1")
-    assert found is not None and found.profile_data["Name"] == "Vera"
+    assert found is not None
+    assert found.profile_data["Name"] == "Vera"
     assert await client.get_profile(identity="nobody") is None
     schema = await client.get_schema()
     assert "Product Viewed" in schema.event_names()

@@ -40,7 +40,8 @@ async def test_mixed_batch_reports_each_rejected_record_by_its_number(
     assert all(
         u.error.endswith(f"Skipped record number : {u.record_number}") for u in result.unprocessed
     )
-    assert sandbox.profile("u-1") is not None and sandbox.profile("u-2") is None
+    assert sandbox.profile("u-1") is not None
+    assert sandbox.profile("u-2") is None
     assert len(sandbox.events("Product Viewed")) == 1
 
 
@@ -49,7 +50,8 @@ async def test_profiles_upsert_and_events_append(client: CleverTap, sandbox: San
     await client.upload([profile(1, City="Mumbai")])
     stored = sandbox.profile("u-1")
     assert stored is not None
-    assert stored["profileData"]["Name"] == "Asha" and stored["profileData"]["City"] == "Mumbai"
+    assert stored["profileData"]["Name"] == "Asha"
+    assert stored["profileData"]["City"] == "Mumbai"
     twice = [event(1), event(1)]
     assert (await client.upload(twice)).ok
     assert len(sandbox.events("Product Viewed")) == 2, "CleverTap keeps duplicate events"
@@ -88,4 +90,5 @@ async def test_a_client_configured_over_the_ceiling_meets_429_and_recovers(
 async def test_delete_profiles(client: CleverTap, sandbox: Sandbox) -> None:
     await client.upload([profile(1, Name="A"), profile(2, Name="B")])
     await client.delete_profiles(identities=["u-1"])
-    assert sandbox.profile("u-1") is None and sandbox.profile("u-2") is not None
+    assert sandbox.profile("u-1") is None
+    assert sandbox.profile("u-2") is not None

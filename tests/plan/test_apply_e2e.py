@@ -155,7 +155,8 @@ def test_target_limits_the_plan_and_the_apply_to_a_journey(bed: Bed) -> None:
     planned = bed.plan(targets=("onboarding",))
     assert "Only these keys were planned: onboarding." in planned.out
     assert "Plan: 3 to create, 0 to replace, 0 to stop." in planned.out
-    assert "promo" not in planned.out and "winback" not in planned.out
+    assert "promo" not in planned.out
+    assert "winback" not in planned.out
 
     assert bed.apply(targets=("onboarding",)).code == 0
     assert sorted(bed.live()) == ["onboarding.day2", "onboarding.day5", "onboarding.welcome"]
@@ -258,7 +259,8 @@ def test_the_journal_records_runs_steps_and_specs_and_never_the_passcode(
 
     with bed.journal() as journal:
         [run] = journal.runs()
-        assert run["kind"] == "apply" and run["outcome"] == "ok"
+        assert run["kind"] == "apply"
+        assert run["outcome"] == "ok"
         assert (run["user"], run["host"], run["environment"]) == ("tester", "ci-1", "sandbox")
         assert run["finished_at"] is not None
         assert run["summary"]["created"] == 5
@@ -267,7 +269,8 @@ def test_the_journal_records_runs_steps_and_specs_and_never_the_passcode(
             (key, "create", "done", campaign["id"]) for key, campaign in live.items()
         }
         spec = journal.spec("sandbox", "winback", live["winback"]["hash"])
-        assert spec is not None and spec["content"]["title"] == "Come back"
+        assert spec is not None
+        assert spec["content"]["title"] == "Come back"
 
     written = b"".join(p.read_bytes() for p in (tmp_path / ".ctflow").glob("journal.db*"))
     for text in (printed.out, printed.err, applied.out, applied.err, saved.read_text()):
@@ -302,7 +305,8 @@ def lock_held_elsewhere(bed: Bed) -> Iterator[None]:
         text=True,
     )
     try:
-        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == "locked\n"
         yield
     finally:
         holder.communicate(timeout=10)
@@ -352,7 +356,8 @@ def test_the_kill_switch_works_while_an_apply_holds_the_journal(bed: Bed) -> Non
     with lock_held_elsewhere(bed):
         stopped = bed.stop_all()
     assert stopped.code == 0, stopped.err
-    assert "pid 4242 (ana@ci-7)" in stopped.err and "Stopping anyway" in stopped.err
+    assert "pid 4242 (ana@ci-7)" in stopped.err
+    assert "Stopping anyway" in stopped.err
     assert bed.live() == {}
 
 
@@ -366,7 +371,8 @@ def test_secret_looking_variables_are_masked_in_plans_and_the_journal(bed: Bed) 
     )
     planned = bed.plan()
     assert planned.code == 0, planned.err
-    assert "sk_live_SECRET999" not in planned.out and "Token ***" in planned.out
+    assert "sk_live_SECRET999" not in planned.out
+    assert "Token ***" in planned.out
     assert bed.apply().code == 0
     (live,) = [c for c in bed.campaigns() if "promo" in c["name"]]
     assert live["payload"]["webhook_key_value"]["subject"] == "Token sk_live_SECRET999"

@@ -50,7 +50,8 @@ def test_detailed_exitcode_says_whether_there_are_changes(
     (project / "campaigns" / "broken.yaml").write_text("kind: Campaign\nkey: broken\n")
     code, out, err = run(capsys, project, "plan", "--detailed-exitcode")
     assert code == 1, "an error is 1 with --detailed-exitcode, never 2"
-    assert "broken.yaml" in err and out == ""
+    assert "broken.yaml" in err
+    assert out == ""
     assert run(capsys, project, "plan")[0] == 3
 
 
@@ -72,7 +73,8 @@ def test_markdown_is_printed_and_appended_to_the_step_summary(
         capsys, project, "plan", "--format", "markdown", GITHUB_STEP_SUMMARY=str(summary)
     )
     assert code == 0
-    assert "winback" in out and "```" in out
+    assert "winback" in out
+    assert "```" in out
     assert summary.read_text(encoding="utf-8") == "## Earlier step\n" + out
 
 

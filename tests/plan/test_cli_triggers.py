@@ -140,7 +140,9 @@ def test_a_pull_request_compares_with_its_base_branch(
     assert '          +content.subject: "Order SO-1001 has shipped"' in lines
 
     code, out, err = plan(capsys, project, "--base", "HEAD", GITHUB_BASE_REF="main")
-    assert code == 0 and "Triggers" not in out and err.count("\n") == 1, "--base wins"
+    assert code == 0, "--base wins"
+    assert "Triggers" not in out, "--base wins"
+    assert err.count("\n") == 1, "--base wins"
     code, out, _ = plan(capsys, project, "--base", "HEAD~1")
     assert "  + trigger otp  (new since HEAD~1)" in out.splitlines()
 
@@ -153,7 +155,8 @@ def test_json_and_markdown_carry_the_trigger_changes(
     code, out, _ = plan(capsys, project, "--format", "json")
     assert code == 0
     triggers = json.loads(out)["triggers"]
-    assert triggers["base"] == "HEAD" and triggers["unchanged"] == ["payment-failed"]
+    assert triggers["base"] == "HEAD"
+    assert triggers["unchanged"] == ["payment-failed"]
     [change] = triggers["changes"]
     assert (change["key"], change["status"], change["total"]) == ("order-shipped", "changed", 1)
     assert '+content.subject: "Order SO-1001 has shipped"' in change["fixtures"][0]["diff"]
@@ -186,7 +189,8 @@ def test_outside_git_there_is_no_section_and_a_note_only_when_a_base_was_asked_f
     assert "Triggers" not in out
     assert "triggers" not in err  # the default, HEAD: a project outside git is no news
     code, out, err = plan(capsys, project, "--base", "HEAD")
-    assert code == 0 and "Triggers" not in out
+    assert code == 0
+    assert "Triggers" not in out
     [note] = [line for line in err.splitlines() if "triggers" in line]
     assert note.startswith(f"ctflow: triggers not compared with HEAD: {project} is not in a git")
 
@@ -202,7 +206,8 @@ def test_an_unreadable_revision_is_a_note(
     capsys: pytest.CaptureFixture[str], repo: Path, base: str, why: str
 ) -> None:
     code, out, err = plan(capsys, repo / "shop", "--base", base)
-    assert code == 0 and "Triggers" not in out
+    assert code == 0
+    assert "Triggers" not in out
     assert f"ctflow: triggers not compared with {base}: {why}" in err
 
 
@@ -213,14 +218,16 @@ def test_a_base_without_the_project_or_with_broken_declarations_is_a_note(
     commit(repo, "renamed")
     write_project(repo / "shop")
     code, out, err = plan(capsys, repo / "shop")
-    assert code == 0 and "Triggers" not in out
+    assert code == 0
+    assert "Triggers" not in out
     assert "ctflow: triggers not compared with HEAD: shop is not in HEAD" in err
 
     edit(repo / "store" / "triggers" / "shipped.yaml", "kind: Trigger", "kind: Trigger\nkind: x")
     commit(repo, "broken")
     write_project(repo / "store")
     code, out, err = plan(capsys, repo / "store")
-    assert code == 0 and "Triggers" not in out
+    assert code == 0
+    assert "Triggers" not in out
     assert "ctflow: triggers not compared with HEAD: the declarations at HEAD do not load" in err
 
 

@@ -104,7 +104,8 @@ def test_the_version_stays_from_day_to_day_while_the_sent_dates_move(tmp_path: P
     today = desired(tmp_path)["winback"]
     tomorrow = desired(tmp_path, today=date(2026, 11, 23))["winback"]
 
-    assert tomorrow.hash == today.hash and tomorrow.spec == today.spec
+    assert tomorrow.hash == today.hash
+    assert tomorrow.spec == today.spec
     assert today.spec["where"]["in_last_days"] == 90
     assert "from" not in today.spec["where"]
     assert (today.payload["where"]["from"], today.payload["where"]["to"]) == (20260825, 20261122)
@@ -136,7 +137,8 @@ def test_a_body_file_is_read_into_the_body(tmp_path: Path) -> None:
 
     assert day2.payload["content"] == {"body": "Still thinking it over? {{ Profile.Name }}\n"}
     assert day2.spec["content"] == day2.payload["content"]
-    assert "body_file" not in repr(day2.payload) and "body_file" not in repr(day2.spec)
+    assert "body_file" not in repr(day2.payload)
+    assert "body_file" not in repr(day2.spec)
 
 
 def test_editing_a_body_file_changes_the_version(tmp_path: Path) -> None:
@@ -171,5 +173,7 @@ def test_enabled_false_is_kept_and_does_not_change_the_version(
     on = desired(tmp_path)[key]
     off = desired(tmp_path, overrides)[key]
 
-    assert on.enabled and not off.enabled
-    assert off.hash == on.hash and off.payload == on.payload
+    assert on.enabled
+    assert not off.enabled
+    assert off.hash == on.hash
+    assert off.payload == on.payload

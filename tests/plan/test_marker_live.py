@@ -85,7 +85,8 @@ def test_digest_is_eight_hex_digits_and_ignores_key_order() -> None:
     shuffled = {k: BODY[k] for k in reversed(list(BODY))}
     shuffled["content"] = {k: BODY["content"][k] for k in reversed(list(BODY["content"]))}
 
-    assert len(marker.digest(BODY)) == 8 and int(marker.digest(BODY), 16) >= 0
+    assert len(marker.digest(BODY)) == 8
+    assert int(marker.digest(BODY), 16) >= 0
     assert marker.digest(shuffled) == marker.digest(BODY)
 
 
@@ -140,7 +141,8 @@ def test_an_unknown_status_is_read_as_running_with_a_warning(
         assert normalise(word) is Status.RUNNING
 
     (record,) = caplog.records
-    assert record.levelno == logging.WARNING and record.name == "ctflow.plan"
+    assert record.levelno == logging.WARNING
+    assert record.name == "ctflow.plan"
     assert record.getMessage() == f"unknown campaign status {word!r}: treated as running"
 
 
@@ -218,7 +220,8 @@ THEIRS = [
 def test_from_summaries_keeps_ours_by_key_oldest_first_and_counts_the_others() -> None:
     live = from_summaries([*OURS, *THEIRS], "shop", SPAN)
 
-    assert live.window == SPAN and live.others == 2
+    assert live.window == SPAN
+    assert live.others == 2
     assert live.by_key == {
         "winback": (
             LiveRef(3, "Hi [ctflow:shop/winback@11111111]", Status.STOPPED, "11111111"),

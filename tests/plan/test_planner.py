@@ -79,7 +79,8 @@ def plan(desired: Iterable[Desired], live_state: LiveState, **ctx: Any) -> Plan:
 
 def only(made: Plan) -> Change:
     assert len(made.changes) == 1, made.changes
-    assert made.notes == () and made.unchanged == ()
+    assert made.notes == ()
+    assert made.unchanged == ()
     return made.changes[0]
 
 
@@ -98,7 +99,9 @@ def test_nothing_live_creates_with_every_field_new() -> None:
         FieldChange("content.title", None, TITLE),
         FieldChange("name", None, "Campaign winback"),
     )
-    assert not change.before_known and change.forces == () and change.stop == ()
+    assert not change.before_known
+    assert change.forces == ()
+    assert change.stop == ()
     assert not change.gated
     assert made.window == ("2025-01-01", "2028-01-01")
     assert made.fingerprint == state().fingerprint
@@ -108,7 +111,8 @@ def test_nothing_live_creates_with_every_field_new() -> None:
 def test_same_version_live_is_no_change(status: str) -> None:
     made = plan([want("winback")], state(live(7, "winback", status)))
 
-    assert made.changes == () and made.notes == ()
+    assert made.changes == ()
+    assert made.notes == ()
     assert made.unchanged == ("winback",)
     assert made.summary() == "No changes. The live campaigns match the declarations."
 
@@ -118,8 +122,10 @@ def test_pending_other_version_is_replaced_without_a_gate() -> None:
     made = plan([want("winback", "New")], state(old))
 
     change = only(made)
-    assert change.action is Action.REPLACE and change.symbol == "-/+"
-    assert change.stop == (old,) and not change.gated
+    assert change.action is Action.REPLACE
+    assert change.symbol == "-/+"
+    assert change.stop == (old,)
+    assert not change.gated
     assert change.hash == version("winback", "New")
     assert change.reason == (
         f"changed since the live version ({old.hash} → {version('winback', 'New')})"
@@ -141,7 +147,8 @@ def test_replace_without_the_old_spec_lists_the_new_values_only() -> None:
     specs = {("winback", "0badc0de"): spec("winback", "Older")}  # another version's spec
     change = only(plan([want("winback", "New")], state(old), specs=specs))
 
-    assert not change.before_known and change.forces == ()
+    assert not change.before_known
+    assert change.forces == ()
     assert [f.path for f in change.fields] == ["content.title", "name"]
     assert all(f.before is None for f in change.fields)
 
@@ -151,24 +158,28 @@ def test_running_other_version_is_replaced_behind_the_gate() -> None:
     change = only(plan([want("winback", "New")], state(old)))
 
     assert change.action is Action.REPLACE
-    assert change.stop == (old,) and change.gated
+    assert change.stop == (old,)
+    assert change.gated
 
 
 def test_completed_other_version_is_a_warning_to_use_a_new_key() -> None:
     sent = live(7, "winback", "completed", "Old")
     made = plan([want("winback", "New")], state(sent))
 
-    assert made.changes == () and made.unchanged == ()
+    assert made.changes == ()
+    assert made.unchanged == ()
     (note,) = made.notes
     assert (note.kind, note.key, note.live) == (NoteKind.ALREADY_SENT, "winback", (sent,))
     assert "already sent (campaign 7" in note.message
-    assert "new key" in note.message and "--replace winback" in note.message
+    assert "new key" in note.message
+    assert "--replace winback" in note.message
 
 
 def test_completed_same_version_is_no_change() -> None:
     made = plan([want("winback")], state(live(7, "winback", "completed")))
 
-    assert made.changes == () and made.notes == ()
+    assert made.changes == ()
+    assert made.notes == ()
     assert made.unchanged == ("winback",)
 
 
@@ -177,7 +188,8 @@ def test_stopped_outside_ctflow_is_drift_not_an_action(title: str) -> None:
     stopped = live(7, "winback", "stopped", title)
     made = plan([want("winback")], state(stopped))
 
-    assert made.changes == () and made.unchanged == ()
+    assert made.changes == ()
+    assert made.unchanged == ()
     (note,) = made.notes
     assert (note.kind, note.key, note.live) == (NoteKind.DRIFT, "winback", (stopped,))
     assert note.message == (
@@ -200,7 +212,9 @@ def test_stopped_by_an_apply_is_created_again(title: str) -> None:
     specs = {("winback", stopped.hash): spec("winback", title)}
     change = only(plan([want("winback")], state(stopped), stopped_by_us={7}, specs=specs))
 
-    assert change.action is Action.CREATE and change.stop == () and not change.gated
+    assert change.action is Action.CREATE
+    assert change.stop == ()
+    assert not change.gated
     assert change.reason == "ctflow stopped the live version (7) earlier; creating it again"
     assert change.before_known
     expected = () if title == TITLE else (FieldChange("content.title", "Old", TITLE),)
@@ -220,11 +234,14 @@ def test_removed_from_the_declarations_is_stopped(status: str, gated: bool) -> N
     ref = live(7, "winback", status)
     change = only(plan([], state(ref)))
 
-    assert change.action is Action.STOP and change.symbol == "-"
+    assert change.action is Action.STOP
+    assert change.symbol == "-"
     assert change.reason == "removed from the declarations"
     assert change.name == "Campaign winback"  # the live name without its marker
-    assert change.stop == (ref,) and change.gated is gated
-    assert not hasattr(change, "payload") and not hasattr(change, "hash")  # no body, no version
+    assert change.stop == (ref,)
+    assert change.gated is gated
+    assert not hasattr(change, "payload")
+    assert not hasattr(change, "hash")
 
 
 def test_removed_stops_every_active_copy_and_leaves_the_rest() -> None:
@@ -236,7 +253,8 @@ def test_removed_stops_every_active_copy_and_leaves_the_rest() -> None:
     ]
     change = only(plan([], state(*refs)))
 
-    assert [r.id for r in change.stop] == [6, 8] and change.gated
+    assert [r.id for r in change.stop] == [6, 8]
+    assert change.gated
 
 
 @pytest.mark.parametrize(("status", "gated"), [("pending", False), ("running", True)])
@@ -246,7 +264,8 @@ def test_disabled_is_stopped(status: str, gated: bool) -> None:
 
     assert change.action is Action.STOP
     assert change.reason == "disabled (enabled: false)"
-    assert change.stop == (ref,) and change.gated is gated
+    assert change.stop == (ref,)
+    assert change.gated is gated
 
 
 @pytest.mark.parametrize("desired", [[], [want("winback", enabled=False)]], ids=["gone", "off"])
@@ -254,7 +273,9 @@ def test_removed_or_disabled_with_nothing_active_is_not_mentioned(desired: list[
     refs = state(live(7, "winback", "completed"), live(8, "winback", "stopped", "Old"))
     made = plan(desired, refs)
 
-    assert made.changes == () and made.notes == () and made.unchanged == ()
+    assert made.changes == ()
+    assert made.notes == ()
+    assert made.unchanged == ()
 
 
 @pytest.mark.parametrize("status", ["pending", "running"])
@@ -262,7 +283,8 @@ def test_duplicate_copies_are_repaired_keeping_the_oldest(status: str) -> None:
     copies = [live(7, "winback", status), live(9, "winback", status), live(8, "winback", status)]
     change = only(plan([want("winback")], state(*copies)))
 
-    assert change.action is Action.REPAIR and change.symbol == "~"
+    assert change.action is Action.REPAIR
+    assert change.symbol == "~"
     assert change.keep == copies[0]
     assert [r.id for r in change.stop] == [8, 9]
     assert not change.gated  # a copy of the declared version: stopping it loses nothing
@@ -275,7 +297,8 @@ def test_a_repair_keeps_the_copy_already_sending() -> None:
     pending, running = live(7, "winback", "pending"), live(8, "winback", "running")
     change = only(plan([want("winback")], state(pending, running)))
 
-    assert change.keep == running and change.stop == (pending,)
+    assert change.keep == running
+    assert change.stop == (pending,)
     assert not change.gated
 
 
@@ -285,7 +308,8 @@ def test_old_version_running_beside_the_current_one_is_repaired_behind_the_gate(
     change = only(plan([want("winback")], state(old, current)))
 
     assert change.action is Action.REPAIR
-    assert change.keep == current and change.stop == (old,)
+    assert change.keep == current
+    assert change.stop == (old,)
     assert change.gated
     assert change.reason.startswith("2 live versions under one key")
 
@@ -297,9 +321,12 @@ def test_replace_flag_recreates_the_same_version(status: str, gated: bool) -> No
     change = only(plan([want("winback")], state(ref), replace={"winback"}, specs=specs))
 
     assert change.action is Action.REPLACE
-    assert change.stop == (ref,) and change.gated is gated
+    assert change.stop == (ref,)
+    assert change.gated is gated
     assert change.reason == "--replace winback: stops what is live and creates it again"
-    assert change.before_known and change.fields == () and change.forces == ()
+    assert change.before_known
+    assert change.fields == ()
+    assert change.forces == ()
 
 
 @pytest.mark.parametrize("status", ["completed", "stopped"])
@@ -307,14 +334,17 @@ def test_replace_flag_creates_what_was_sent_or_stopped(status: str) -> None:
     ref = live(7, "winback", status)
     change = only(plan([want("winback")], state(ref), replace={"winback"}))
 
-    assert change.action is Action.CREATE and change.stop == () and not change.gated
+    assert change.action is Action.CREATE
+    assert change.stop == ()
+    assert not change.gated
     assert change.reason == "--replace winback: creates it again"
 
 
 def test_replace_flag_on_another_key_changes_nothing_here() -> None:
     made = plan([want("winback")], state(live(7, "winback", "stopped")), replace={"promo"})
 
-    assert made.changes == () and [n.kind for n in made.notes] == [NoteKind.DRIFT]
+    assert made.changes == ()
+    assert [n.kind for n in made.notes] == [NoteKind.DRIFT]
 
 
 JOURNEYS = [want(k) for k in ("winback", "onboarding.welcome", "onboarding.day2", "onboarding2.x")]
@@ -343,7 +373,8 @@ def test_targets_also_limit_stops_and_unchanged_keys() -> None:
     refs = state(live(1, "winback", "running"), live(2, "onboarding.welcome", "pending"))
     made = plan([want("onboarding.welcome")], refs, targets=("onboarding",))
 
-    assert made.changes == () and made.unchanged == ("onboarding.welcome",)
+    assert made.changes == ()
+    assert made.unchanged == ("onboarding.welcome",)
 
 
 def _summary(id: int, name: str, status: str = "running") -> CampaignSummary:
@@ -362,7 +393,8 @@ def test_campaigns_of_another_project_are_never_touched() -> None:
 
     assert live_state.others == 3
     kept = plan([want("winback")], live_state)
-    assert kept.changes == () and kept.unchanged == ("winback",)
+    assert kept.changes == ()
+    assert kept.unchanged == ("winback",)
     removed = only(plan([], live_state))
     assert [r.id for r in removed.stop] == [4]
 
@@ -488,7 +520,8 @@ def test_a_plan_applied_converges_and_respects_ownership_and_gates(
         assert {r.id for r in change.stop} <= ours, "stops only our own campaigns"
         assert all(r.status in (Status.PENDING, Status.RUNNING) for r in change.stop)
         if change.creates:
-            assert change.key in wanted and wanted[change.key].enabled
+            assert change.key in wanted
+            assert wanted[change.key].enabled
         for ref in change.stop:
             duplicate = change.action is Action.REPAIR and ref.hash == wanted[change.key].hash
             if ref.status is Status.RUNNING and not duplicate:
@@ -516,13 +549,15 @@ def test_a_schedule_that_has_passed_touches_nothing_and_says_why(status: str | N
     assert made.changes == ()
     (note,) = made.notes
     assert note.kind is NoteKind.PAST_SCHEDULE
-    assert "2026-11-01 10:00" in note.message and "which has passed" in note.message
+    assert "2026-11-01 10:00" in note.message
+    assert "which has passed" in note.message
 
 
 def test_a_sent_campaign_keeps_its_past_date_quietly() -> None:
     sent = with_(want("launch"), starts_at=PAST)
     made = plan([sent], state(live(7, "launch", "completed")))
-    assert made.unchanged == ("launch",) and made.notes == ()
+    assert made.unchanged == ("launch",)
+    assert made.notes == ()
 
 
 def test_replace_with_a_journey_key_replaces_every_step() -> None:
@@ -540,5 +575,6 @@ def test_replacing_a_send_now_campaign_warns_that_it_sends_again() -> None:
     now = with_(want("flash", "New"), payload={**want("flash", "New").payload, "when": "now"})
     change = only(plan([now], state(live(7, "flash", "running", "Old"))))
 
-    assert change.action is Action.REPLACE and change.gated
+    assert change.action is Action.REPLACE
+    assert change.gated
     assert "sends right away, to its whole audience again" in change.reason

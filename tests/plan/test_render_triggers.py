@@ -158,4 +158,5 @@ def test_the_format_doc_describes_every_trigger_key() -> None:
     change = section["changes"][0]
     keys = {*saved, *section, *change, *change["fixtures"][0]}
     assert keys - documented == set()
-    assert "### Trigger change" in doc and "### Fixture diff" in doc
+    assert "### Trigger change" in doc
+    assert "### Fixture diff" in doc

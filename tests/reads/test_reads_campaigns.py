@@ -90,7 +90,8 @@ def test_list_window_is_inclusive_and_leaves_out_other_days(
         code, out, _ = account.run(
             "campaigns", "list", "--from", "2026-11-21", "--to", "2026-11-21"
         )
-        assert code == 0 and "winback" in out
+        assert code == 0
+        assert "winback" in out
 
 
 def test_list_defaults_to_30_days_back_and_a_year_ahead_of_the_default_sandbox(
@@ -180,4 +181,5 @@ def test_wrong_passcode_exits_4_and_is_never_printed(
         account.environ = {**account.environ, "CLEVERTAP_PASSCODE": "not-the-passcode"}
         code, out, err = account.run("campaigns", "list")
     assert (code, out) == (4, "")
-    assert "not-the-passcode" not in err and "Passcode Invalid" in err
+    assert "not-the-passcode" not in err
+    assert "Passcode Invalid" in err

@@ -26,6 +26,7 @@ from tests.reads.support import (
 WINDOW = ("--from", "2026-11-13", "--to", "2026-11-20")
 
 
+@pytest.mark.slow
 @pytest.mark.loopback
 def test_a_count_polled_through_several_partial_answers(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -220,7 +221,8 @@ def test_the_waiting_line_shows_only_on_a_terminal_and_is_erased(
         where_file=None,
         fmt="text",
     )
-    assert code == 0 and out.getvalue().startswith(f"{BUYERS} events 'Charged'")
+    assert code == 0
+    assert out.getvalue().startswith(f"{BUYERS} events 'Charged'")
     if live:
         assert err.getvalue().startswith("\rcounting events (sandbox)… ")
         assert err.getvalue().endswith("\r\x1b[K")

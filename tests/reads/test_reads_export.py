@@ -101,7 +101,8 @@ def test_a_failed_export_leaves_no_file_and_keeps_the_old_one(
             "buyers.jsonl",
         )
     assert (code, out) == (5, "")
-    assert "GET /1/events.json" in err and "HTTP 500" in err
+    assert "GET /1/events.json" in err
+    assert "HTTP 500" in err
     assert (tmp_path / "buyers.jsonl").read_text() == '{"from": "yesterday\'s complete export"}\n'
     assert sorted(p.name for p in tmp_path.iterdir()) == ["buyers.jsonl", "ctflow.yaml"]
 

@@ -56,5 +56,6 @@ def test_export_progress_on_a_terminal_redraws_one_line_then_erases_it() -> None
     progress.add(4)
     progress.done()
     text = live.err.getvalue()  # type: ignore[attr-defined]
-    assert text.startswith("\rexporting: 4 profiles so far") and text.endswith("\r\x1b[K")
+    assert text.startswith("\rexporting: 4 profiles so far")
+    assert text.endswith("\r\x1b[K")
     assert "\n" not in text

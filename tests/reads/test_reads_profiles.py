@@ -117,17 +117,20 @@ def test_delete_with_yes_deletes_every_named_profile_and_only_those(
     )
     assert (code, err) == (0, "")
     assert out == "Deleted identity c-01, identity c-03 (sandbox).\n"
-    assert not exists(project, "c-01") and not exists(project, "c-03")
+    assert not exists(project, "c-01")
+    assert not exists(project, "c-03")
     assert exists(project, "c-02")
     code, _, err = run(capsys, project, "profile", "get", "--identity", "c-01")
-    assert code == 1 and "no profile with identity 'c-01'" in err
+    assert code == 1
+    assert "no profile with identity 'c-01'" in err
 
 
 def test_delete_without_a_name_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, _, err = run(capsys, tmp_path, "profile", "delete", "--yes")
-    assert code == 64 and "--identity ID or --object-id ID" in err
+    assert code == 64
+    assert "--identity ID or --object-id ID" in err
 
 
 @pytest.mark.parametrize(("answer", "code", "left"), [(False, 1, True), (True, 0, False)])

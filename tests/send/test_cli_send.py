@@ -33,7 +33,8 @@ def test_send_then_send_again_through_the_cli(
     assert (code, out) == (0, "C1: sent\norder-shipped: 1 sent.\n"), err
     assert "sending through the built-in sandbox" in err
     code, out, _ = run(capsys, *argv, "--format", "json")
-    assert code == 0 and json.loads(out)["sends"][0]["state"] == "already_sent"
+    assert code == 0
+    assert json.loads(out)["sends"][0]["state"] == "already_sent"
     sandbox = open_sandbox(root / ".ctflow" / "sandbox.db")
     try:
         assert [s["endpoint"] for s in sandbox.sends()] == ["/1/send/email.json"]
@@ -46,7 +47,8 @@ def test_send_without_data_is_a_usage_error(
 ) -> None:
     root = write_project(tmp_path)
     code, _, err = run(capsys, "-C", str(root), "send", "order-shipped", "--to", "C1")
-    assert code == 64 and "give the data once" in err
+    assert code == 64
+    assert "give the data once" in err
 
 
 def test_render_needs_no_credentials_for_a_real_environment(
@@ -89,7 +91,8 @@ def test_a_dry_run_needs_no_credentials(tmp_path: Path, capsys: pytest.CaptureFi
     assert out.startswith("POST /1/send/externaltrigger.json\n")
     assert '"campaign_id": 1700104562' in out
     code, _, err = run(capsys, *argv, "--env", "production")
-    assert code == 4 and "CLEVERTAP_ACCOUNT_ID" in err
+    assert code == 4
+    assert "CLEVERTAP_ACCOUNT_ID" in err
 
 
 def test_batch_and_data_files_are_read_relative_to_dash_c(

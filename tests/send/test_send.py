@@ -55,7 +55,8 @@ def test_data_from_a_file_and_a_bad_file_names_its_line(bed: SendBed, tmp_path: 
     broken.write_text('{"order_id": "SO-1",\n  "items": [}\n')
     ran = bed.send("order-shipped", to=("C1",), data=f"@{broken}")
     assert ran.code == 3
-    assert f"{broken}:2:" in ran.err and "not JSON" in ran.err
+    assert f"{broken}:2:" in ran.err
+    assert "not JSON" in ran.err
 
 
 def test_a_repeated_send_is_reported_as_already_sent_and_not_sent_again(bed: SendBed) -> None:
@@ -74,7 +75,8 @@ def test_other_data_is_another_send_but_a_reused_key_is_refused(bed: SendBed) ->
     assert bed.send("order-shipped", to=("C1",), data=other).code == 0
     assert len(bed.sent()) == 2
     keyed = bed.send("order-shipped", to=("C1",), data=SHIPPED_DATA, idempotency_key="order-7")
-    assert keyed.code == 0 and len(bed.sent()) == 3
+    assert keyed.code == 0
+    assert len(bed.sent()) == 3
     reused = bed.send("order-shipped", to=("C1",), data=other, idempotency_key="order-7")
     assert reused.code == 3
     assert "idempotency key 'order-7' was used on" in reused.out
@@ -92,7 +94,8 @@ def test_a_lost_answer_is_ambiguous_and_not_retried(bed: SendBed) -> None:
     assert "it may have arrived" in again.out
     assert len(bed.sent()) == 1  # the sandbox queued it once; ctflow did not repeat it
     resent = bed.send("order-shipped", to=("C1",), data=SHIPPED_DATA, resend_ambiguous=True)
-    assert resent.code == 0 and len(bed.sent()) == 2
+    assert resent.code == 0
+    assert len(bed.sent()) == 2
 
 
 def claim(bed: SendBed, recipient: str, *, at: datetime, run_id: int | None = None) -> None:
@@ -109,17 +112,20 @@ def test_a_send_cut_short_by_a_crash_is_ambiguous(bed: SendBed) -> None:
     and ``--resend-ambiguous`` sends it once it can no longer be in flight."""
     claim(bed, "C1", at=datetime.now(UTC) - timedelta(hours=1))
     ran = bed.send("order-shipped", to=("C1",), data=SHIPPED_DATA)
-    assert ran.code == 6 and "it was cut short" in ran.out
+    assert ran.code == 6
+    assert "it was cut short" in ran.out
     assert bed.sent() == []
     again = bed.send("order-shipped", to=("C1",), data=SHIPPED_DATA, resend_ambiguous=True)
-    assert again.code == 0 and len(bed.sent()) == 1
+    assert again.code == 0
+    assert len(bed.sent()) == 1
 
 
 def test_a_send_another_process_is_making_is_not_made_again(bed: SendBed) -> None:
     """Even with --resend-ambiguous: the other process may be waiting for its answer."""
     claim(bed, "C1", at=datetime.now(UTC))
     ran = bed.send("order-shipped", to=("C1",), data=SHIPPED_DATA, resend_ambiguous=True)
-    assert ran.code == 6 and "another process is sending it now" in ran.out
+    assert ran.code == 6
+    assert "another process is sending it now" in ran.out
     assert bed.sent() == []
 
 
@@ -210,7 +216,8 @@ def test_batch_json_lists_every_line(bed: SendBed, tmp_path: Path) -> None:
     )
     ran = bed.send("order-shipped", batch=batch, fmt="json")
     report = ran.json()
-    assert report["totals"]["sent"] == 1 and report["exit_code"] == 0
+    assert report["totals"]["sent"] == 1
+    assert report["exit_code"] == 0
     [sent] = report["sends"]
     assert (sent["line"], sent["to"], sent["state"]) == (1, "C1", "sent")
     assert sent["idempotency_key"].startswith("order-shipped:")
@@ -227,14 +234,17 @@ def test_batch_json_lists_every_line(bed: SendBed, tmp_path: Path) -> None:
 )
 def test_usage_errors_are_exit_64(bed: SendBed, options: dict[str, object], message: str) -> None:
     ran = bed.send("order-shipped", **options)
-    assert ran.code == 64 and message in ran.err
+    assert ran.code == 64
+    assert message in ran.err
 
 
 def test_an_unknown_trigger_or_fixture_is_named(bed: SendBed) -> None:
     ran = bed.send("order-shiped", to=("C1",), fixture="two-items")
-    assert ran.code == 3 and "no Trigger 'order-shiped' (did you mean 'order-shipped'?)" in ran.err
+    assert ran.code == 3
+    assert "no Trigger 'order-shiped' (did you mean 'order-shipped'?)" in ran.err
     ran = bed.send("order-shipped", to=("C1",), fixture="three")
-    assert ran.code == 3 and "has no fixture 'three'" in ran.err
+    assert ran.code == 3
+    assert "has no fixture 'three'" in ran.err
 
 
 def test_every_send_is_in_the_journal(bed: SendBed) -> None:
@@ -289,7 +299,8 @@ def test_refused_credentials_are_exit_4_and_nothing_is_left_half_sent(
     ]
     batch.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
     ran = bed.send("order-shipped", batch=batch)
-    assert ran.code == 4 and "not-the-passcode" not in ran.out + ran.err
+    assert ran.code == 4
+    assert "not-the-passcode" not in ran.out + ran.err
     monkeypatch.undo()  # the right passcode: all four go, none is taken as in flight
     again = bed.send("order-shipped", batch=batch)
     assert (again.code, again.out) == (0, "order-shipped: 4 sent.\n")

@@ -681,6 +681,7 @@ def audiences(draw: st.DrawFn) -> Any:
     return audience
 
 
+@pytest.mark.slow
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(audiences(), st.sampled_from(["UTC", "Asia/Kolkata", "America/New_York"]))
 def test_what_check_accepts_compiles_and_the_sandbox_parses(audience: Any, timezone: str) -> None:

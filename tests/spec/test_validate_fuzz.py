@@ -11,6 +11,7 @@ import re
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -69,8 +70,10 @@ YAML_BITS = st.sampled_from(
 def _assert_reported_well(root: Path) -> None:
     result = check(root)
     for problem in result.problems:
-        assert problem.line >= 1 and problem.column >= 1, problem
-        assert problem.message and "\n" not in problem.message, problem
+        assert problem.line >= 1, problem
+        assert problem.column >= 1, problem
+        assert problem.message, problem
+        assert "\n" not in problem.message, problem
         assert Path(problem.path).exists(), problem
     out, err = io.StringIO(), io.StringIO()
     code = validate(root, "text", out=out, err=err)
@@ -79,6 +82,7 @@ def _assert_reported_well(root: Path) -> None:
         assert POSITION.match(line), line
 
 
+@pytest.mark.slow
 @FUZZ
 @given(st.text(max_size=300) | st.lists(YAML_BITS, max_size=40).map("".join))
 def test_any_text_as_a_declaration_file_is_reported_not_raised(text: str) -> None:
@@ -116,6 +120,7 @@ def mutated(draw: st.DrawFn) -> tuple[str, str]:
     return name, "".join(lines)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(mutated())
 def test_mutated_project_files_are_reported_not_raised(edit: tuple[str, str]) -> None:

@@ -504,9 +504,8 @@ def test_with_the_clock_a_window_ending_in_the_future_is_refused(tmp_path: Path)
     write_project(tmp_path, sub(CW, "in_last: 90d", window))
     today = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
     found = [str(p).replace(f"{tmp_path}/", "") for p in check(tmp_path, now=today).problems]
-    assert len(found) == 1 and found[0].startswith(
-        "campaigns/winback.yaml:9:11: audience.did[0].to:"
-    )
+    assert len(found) == 1
+    assert found[0].startswith("campaigns/winback.yaml:9:11: audience.did[0].to:")
     assert "2026-11-30" in found[0]
     later = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
     assert check(tmp_path, now=later).problems == []

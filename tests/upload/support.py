@@ -227,7 +227,8 @@ def lock_held_elsewhere(root: Path) -> Iterator[None]:
         text=True,
     )
     try:
-        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == "locked\n"
         yield
     finally:
         holder.communicate(timeout=10)

@@ -92,14 +92,16 @@ def test_a_journal_ledger_file_is_shared_by_later_workers(shop: Path, tmp_path: 
             events(1500), batch_id_prefix="p", ledger=second, project=shop
         )
         assert second.states("p:") == {"p:0": "accepted", "p:1": "accepted"}
-    assert again.accepted == 0 and again.already_uploaded == 1500
+    assert again.accepted == 0
+    assert again.already_uploaded == 1500
     assert stored(shop) == {n: 1 for n in range(1, 1501)}
 
 
 def test_without_a_ledger_the_projects_journal_remembers(shop: Path) -> None:
     ctflow.upload_records(events(1200), batch_id_prefix="nightly", project=shop)
     again = ctflow.upload_records(events(1200), batch_id_prefix="nightly", project=shop)
-    assert again.accepted == 0 and again.already_uploaded == 1200
+    assert again.accepted == 0
+    assert again.already_uploaded == 1200
     assert stored(shop) == {n: 1 for n in range(1, 1201)}
 
 
@@ -145,7 +147,8 @@ def test_a_ledger_of_ones_own_is_used_through_the_protocol(shop: Path, tmp_path:
     again = ctflow.upload_records(
         events(2100), batch_id_prefix="day-7", ledger=FileLedger(mine.path), project=shop
     )
-    assert again.accepted == 0 and again.already_uploaded == 2100
+    assert again.accepted == 0
+    assert again.already_uploaded == 2100
     assert stored(shop) == {n: 1 for n in range(1, 2101)}
 
 
@@ -204,7 +207,8 @@ def test_rejects_come_back_in_the_summary_or_go_to_the_dead_letter_file(
         (2, "ctflow", None),
         (3, "clevertap", 520),
     ]
-    assert not summary.ok and summary.exit_code == 3
+    assert not summary.ok
+    assert summary.exit_code == 3
     summary.raise_for_status()  # every record was answered for: retrying would not help
 
     dead = tmp_path / "dead" / "people.jsonl"
@@ -222,7 +226,8 @@ def test_rejects_come_back_in_the_summary_or_go_to_the_dead_letter_file(
 
 async def test_it_works_from_inside_a_running_event_loop(shop: Path) -> None:
     summary = ctflow.upload_records(events(1500), batch_id_prefix="nb", project=shop)
-    assert summary.accepted == 1500 and summary.ok
+    assert summary.accepted == 1500
+    assert summary.ok
     assert stored(shop) == {n: 1 for n in range(1, 1501)}
 
 
@@ -247,7 +252,8 @@ def test_an_account_given_directly_over_loopback(
     assert DEFAULT_PASSCODE not in repr(account)
 
     summary = ctflow.upload_records(events(2000), env=account, batch_id_prefix="w1")
-    assert summary.accepted == 2000 and summary.ok
+    assert summary.accepted == 2000
+    assert summary.ok
     assert once(sb, range(1, 2001))
     assert not (tmp_path / ".ctflow").exists(), "no project: nothing written locally"
 
@@ -276,14 +282,16 @@ def test_a_lost_answer_raises_for_status_and_resend_ambiguous_sends_it(
     assert (summary.ok, summary.exit_code) == (False, 6)
     with pytest.raises(UploadIncomplete) as caught:
         summary.raise_for_status()
-    assert caught.value.exit_code == 6 and caught.value.summary is summary
+    assert caught.value.exit_code == 6
+    assert caught.value.summary is summary
     assert len(calls.statuses) == 2, "the unanswered batch was not sent again"
 
     resent = ctflow.upload_records(
         events(2000), env=account, batch_id_prefix="p", ledger=ledger, resend_ambiguous=True
     )
     resent.raise_for_status()
-    assert resent.accepted == 1000 and resent.already_uploaded == 1000
+    assert resent.accepted == 1000
+    assert resent.already_uploaded == 1000
     copies = numbers(sb)
     assert {n for n, c in copies.items() if c == 2} == set(range(1, 1001)), "as asked"
 
@@ -330,4 +338,6 @@ def test_the_callers_records_are_left_as_they_were(shop: Path) -> None:
     record = {"identity": "C1", "ts": 1767225600, "evtName": "Booked", "evtData": data}
     summary = ctflow.upload_records([record], batch_id_prefix="own", project=shop)
     assert summary.accepted == 1
-    assert record["evtData"] is data and data == {"On": "2026-01-05"} and "type" not in record
+    assert record["evtData"] is data
+    assert data == {"On": "2026-01-05"}
+    assert "type" not in record

@@ -500,7 +500,9 @@ def test_file_that_cannot_be_uploaded_is_invalid_input(
 
 def test_prefix_names_the_kind_and_16_hex_of_the_content(project: Path) -> None:
     kind, digest = prefix_of(project, "data/native.jsonl").split(":")
-    assert kind == "events" and len(digest) == 16 and int(digest, 16) >= 0
+    assert kind == "events"
+    assert len(digest) == 16
+    assert int(digest, 16) >= 0
     assert prefix_of(project, "data/native.jsonl", "profiles").startswith("profiles:")
 
 

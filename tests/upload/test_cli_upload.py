@@ -248,21 +248,26 @@ def test_json_summary_has_the_documented_shape_and_the_dead_letter_path(
     assert [set(f) for f in doc["files"]] == [SUMMARY_FILE_KEYS, SUMMARY_FILE_KEYS]
     assert set(doc["total"]) == SUMMARY_TOTAL_KEYS
     a, b = doc["files"]
-    assert a["file"] == str((project / "a.jsonl").resolve()) and a["kind"] == "events"
+    assert a["file"] == str((project / "a.jsonl").resolve())
+    assert a["kind"] == "events"
     assert (a["rows"], a["accepted"], a["rejected_locally"], a["batches_sent"]) == (
         1500,
         1499,
         1,
         2,
     )
-    assert a["batch_prefix"].startswith("events:") and a["dataset"] is None
-    assert doc["total"]["rows"] == 1510 and doc["total"]["accepted"] == 1509
-    assert doc["total"]["ambiguous_batches"] == 0 and doc["total"]["unavailable"] is False
+    assert a["batch_prefix"].startswith("events:")
+    assert a["dataset"] is None
+    assert doc["total"]["rows"] == 1510
+    assert doc["total"]["accepted"] == 1509
+    assert doc["total"]["ambiguous_batches"] == 0
+    assert doc["total"]["unavailable"] is False
     assert b["dead_letter"] is None, "no reject, no file"
 
     dead = Path(a["dead_letter"])
     assert dead.parent == project / ".ctflow" / "rejected"
-    assert dead.name.startswith("a.") and dead.name.endswith(".jsonl")
+    assert dead.name.startswith("a.")
+    assert dead.name.endswith(".jsonl")
     (reject,) = dead_letters(dead)
     assert set(reject) == {"file", "line", "batch", "rejected_by", "code", "reason", "record"}
     assert (reject["line"], reject["batch"], reject["rejected_by"]) == (
@@ -310,9 +315,11 @@ def test_progress_goes_to_stderr_and_only_the_summary_to_stdout(
     progress = [line for line in ran.err.splitlines() if "rows read" in line]
     assert progress, ran.err
     assert progress[-1].startswith("ctflow: events.jsonl: 3,000 rows read, 3,000 sent")
-    assert "\r" not in ran.err and "\x1b" not in ran.err, "plain lines off a terminal"
+    assert "\r" not in ran.err, "plain lines off a terminal"
+    assert "\x1b" not in ran.err, "plain lines off a terminal"
     assert ran.out.splitlines()[0] == str((project / "events.jsonl").resolve())
-    assert "rows read" not in ran.out and "ctflow:" not in ran.out
+    assert "rows read" not in ran.out
+    assert "ctflow:" not in ran.out
 
 
 def test_a_schema_problem_in_the_tracking_plan_stops_the_upload(
@@ -426,7 +433,8 @@ def test_a_lost_answer_on_events_exits_6_and_accept_ambiguous_settles_it(
     assert f"{prefix}:0: lines 1-1000, 1000 records" in ran.out
     assert "--resend-ambiguous` if they are missing" in ran.out
     assert "--env local" in ran.out, "suggested commands act on the same account"
-    assert once(sb, range(1, 3001)) and len(calls.statuses) == 3
+    assert once(sb, range(1, 3001))
+    assert len(calls.statuses) == 3
 
     again = upload(capsys, remote, "events", "events.jsonl")
     assert again.code == 6, "still unsettled"

@@ -213,7 +213,8 @@ def test_sigkill_with_calls_in_flight_then_the_users_answer_completes_the_upload
         gate.release()
         states = batch_states(root, "local")
         cut_off = {b for b, s in states.items() if s == "sending"}
-        assert len(cut_off) == 4 and sorted(states.values()).count("accepted") == 3
+        assert len(cut_off) == 4
+        assert sorted(states.values()).count("accepted") == 3
 
         code, summary, err = finish(capsys, root, "events", "big.jsonl")
         assert code == 6, err

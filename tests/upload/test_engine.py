@@ -93,9 +93,11 @@ async def test_profiles_clevertap_refuses_are_dead_lettered_and_the_rest_upserte
     assert sorted((r.line, r.code) for r in sent.rejects) == [(10, 520), (20, 516), (1100, 515)]
     assert {r.by for r in sent.rejects} == {"clevertap"}
     assert sb.store.counts()["profiles"] == 1197
-    assert sb.profile("p-10") is None and sb.profile("p-1100") is None
+    assert sb.profile("p-10") is None
+    assert sb.profile("p-1100") is None
     stored = sb.profile("p-11")
-    assert stored is not None and stored["profileData"] == {"Name": "Person 11", "Age": 30}
+    assert stored is not None
+    assert stored["profileData"] == {"Name": "Person 11", "Age": 30}
 
 
 async def test_a_429_storm_is_ridden_out_and_every_event_stored_once(sb: Sandbox) -> None:
@@ -106,7 +108,8 @@ async def test_a_429_storm_is_ridden_out_and_every_event_stored_once(sb: Sandbox
 
     assert once(sb, range(1, 12_001))
     assert sent.tally.rate_limited == calls.statuses.count(429) > 0
-    assert sent.tally.ambiguous == [] and sent.tally.failed == []
+    assert sent.tally.ambiguous == []
+    assert sent.tally.failed == []
     assert sent.tally.accepted == 12_000
 
 
@@ -119,7 +122,8 @@ async def test_5xx_on_events_503_is_sent_again_500_502_504_are_reported_not_rese
     sent = await send(calls, events(15_000))
 
     seen = Counter(calls.statuses)
-    assert seen[503] > 0 and seen[500] + seen[502] + seen[504] > 0, f"seed gives both: {seen}"
+    assert seen[503] > 0, f"seed gives both: {seen}"
+    assert seen[500] + seen[502] + seen[504] > 0, f"seed gives both: {seen}"
     ambiguous = sent.tally.ambiguous
     assert len(ambiguous) == seen[500] + seen[502] + seen[504], "one unclear answer, one batch"
     stored = numbers(sb)
@@ -158,7 +162,8 @@ async def test_resend_ambiguous_sends_the_unclear_batch_again_and_only_it(sb: Sa
     resent = await send(
         sb.app, events(3000), ledger=ledger, options=replace(FAST, resend_ambiguous=True)
     )
-    assert resent.tally.ambiguous == [] and resent.tally.resent == 1
+    assert resent.tally.ambiguous == []
+    assert resent.tally.resent == 1
     stored = numbers(sb)
     assert {n for n, copies in stored.items() if copies == 2} == set(range(1, 1001))
     assert all(stored[n] == 1 for n in range(1001, 3001))
@@ -177,10 +182,12 @@ async def test_accept_ambiguous_settles_the_batch_and_later_runs_send_nothing(
     settled = await send(
         calls, events(2000), ledger=ledger, options=replace(FAST, accept_ambiguous=True)
     )
-    assert settled.tally.ambiguous == [] and settled.tally.skipped_rows == 2000
+    assert settled.tally.ambiguous == []
+    assert settled.tally.skipped_rows == 2000
     assert ledger.states("t:") == {"t:0": "settled", "t:1": "accepted"}
     later = await send(calls, events(2000), ledger=ledger)
-    assert later.tally.ambiguous == [] and later.tally.skipped_rows == 2000
+    assert later.tally.ambiguous == []
+    assert later.tally.skipped_rows == 2000
     assert len(calls.statuses) == 2, "nothing sent after the first run"
     assert once(sb, range(1, 2001))
 
@@ -191,12 +198,14 @@ async def test_a_lost_answer_on_profiles_is_sent_again(sb: Sandbox) -> None:
     calls = Calls(sb.app)
     sent = await send(calls, records, kind="profiles", options=replace(FAST, concurrency=1))
 
-    assert sent.tally.ambiguous == [] and sent.tally.resent == 1
+    assert sent.tally.ambiguous == []
+    assert sent.tally.resent == 1
     assert len(calls.statuses) == 3, "the unanswered batch was sent once more"
     assert sb.store.counts()["profiles"] == 1500
     assert set(sent.ledger.states("t:").values()) == {"accepted"}
     stored = sb.profile("p-7")
-    assert stored is not None and stored["profileData"] == {"Name": "Person 7", "City": "Pune"}
+    assert stored is not None
+    assert stored["profileData"] == {"Name": "Person 7", "City": "Pune"}
 
 
 async def test_a_lost_answer_on_incrementing_profiles_is_not_sent_again(sb: Sandbox) -> None:
@@ -207,7 +216,8 @@ async def test_a_lost_answer_on_incrementing_profiles_is_not_sent_again(sb: Sand
 
     assert [ref.id for ref in sent.tally.ambiguous] == ["t:0"]
     stored = sb.profile("p-3")
-    assert stored is not None and stored["profileData"]["Visits"] == 5, "incremented once"
+    assert stored is not None, "incremented once"
+    assert stored["profileData"]["Visits"] == 5, "incremented once"
 
 
 @pytest.mark.parametrize("concurrency", [1, 4, 15])
@@ -221,7 +231,8 @@ async def test_calls_in_flight_never_exceed_the_concurrency_option(
 
     assert calls.most == concurrency, "up to the option, and no further"
     assert 429 not in calls.statuses
-    assert sent.tally.accepted == count and once(sb, range(1, count + 1))
+    assert sent.tally.accepted == count
+    assert once(sb, range(1, count + 1))
 
 
 async def test_two_workers_sharing_the_account_meet_429s_and_deliver_once(sb: Sandbox) -> None:
@@ -288,13 +299,15 @@ async def test_an_outage_gives_up_as_unavailable_and_a_rerun_completes_without_d
     patient = replace(FAST, concurrency=1, give_up_after=0.05)
     first = await send(outage, events(8000), ledger=ledger, options=patient)
 
-    assert first.tally.unavailable and first.tally.failed
+    assert first.tally.unavailable
+    assert first.tally.failed
     assert sorted(numbers(sb)) == list(range(1, 3001)), "three batches arrived before the outage"
     assert "failed" in ledger.states("t:").values()
 
     outage.over()
     second = await send(outage, events(8000), ledger=ledger, options=patient)
-    assert second.tally.unavailable is None and second.tally.failed == []
+    assert second.tally.unavailable is None
+    assert second.tally.failed == []
     assert second.tally.skipped_rows == 3000
     assert once(sb, range(1, 8001))
 

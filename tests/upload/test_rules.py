@@ -428,13 +428,15 @@ def test_declared_date_refuses_impossible_dates(
     schemas = Schemas(events=EVENTS, profile=CUSTOMER)
     reason = Rules(kind, schemas).problem(record)  # type: ignore[arg-type]
     assert reason is not None
-    assert reason.startswith(f"{field}: ") and "is not a calendar date" in reason
+    assert reason.startswith(f"{field}: ")
+    assert "is not a calendar date" in reason
 
 
 @pytest.mark.parametrize("value", ["$D_", "$D_12x", "$D_1.5", " $D_1", "$D_١٢٣"])
 def test_date_that_only_starts_like_clevertaps_form_is_refused(value: str) -> None:
     reason = DECLARED_RULES.problem(purchase(Since=value))
-    assert reason is not None and reason.startswith("evtData.Since: ")
+    assert reason is not None
+    assert reason.startswith("evtData.Since: ")
 
 
 # -- declared profile schema ----------------------------------------------------------------

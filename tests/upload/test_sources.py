@@ -55,14 +55,17 @@ def test_jsonl_line_that_is_not_an_object_is_an_unreadable_row(tmp_path: Path, t
 def test_jsonl_line_of_invalid_utf8_is_an_unreadable_row(tmp_path: Path) -> None:
     path = write(tmp_path / "e.jsonl", b'{"a": "\xff"}\n{"a": 2}\n')
     (line, row), second = rows(path, "jsonl")
-    assert line == 1 and isinstance(row, Unreadable) and row.reason.startswith("not JSON")
+    assert line == 1
+    assert isinstance(row, Unreadable)
+    assert row.reason.startswith("not JSON")
     assert second == (2, {"a": 2})
 
 
 def test_unreadable_row_text_is_cut_at_500_characters(tmp_path: Path) -> None:
     path = write(tmp_path / "e.jsonl", b"x" * 2000 + b"\n")
     [(_, row)] = rows(path, "jsonl")
-    assert isinstance(row, Unreadable) and row.text == "x" * 500
+    assert isinstance(row, Unreadable)
+    assert row.text == "x" * 500
 
 
 # -- CSV -------------------------------------------------------------------------------------
