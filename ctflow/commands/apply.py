@@ -43,7 +43,8 @@ from ctflow.masking import mask
 from ctflow.plan.apply import Outcome
 from ctflow.plan.live import read_live
 from ctflow.plan.marker import digest, mark
-from ctflow.plan.model import Create, Plan, PlanFormatError, Status
+from ctflow.plan.model import Create, Plan, Status
+from ctflow.plan.render_json import PlanFormatError
 from ctflow.plan.render_json import load as load_plan
 from ctflow.plan.render_text import render_text
 from ctflow.spec.model import Declarations

@@ -25,14 +25,12 @@ from ctflow.plan.model import (
     Note,
     NoteKind,
     Plan,
-    PlanFormatError,
     Repair,
     Replace,
     Status,
     Stop,
-    from_dict,
 )
-from ctflow.plan.render_json import load, render_json, save
+from ctflow.plan.render_json import PlanFormatError, from_dict, load, render_json, save
 from ctflow.plan.render_markdown import MORE_CHANGES, render_markdown
 from ctflow.plan.render_text import render_text
 
