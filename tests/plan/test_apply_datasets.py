@@ -1,0 +1,81 @@
+"""``ctflow apply`` with declared Datasets: the plan's executor uploads each file before any
+campaign is created, once per content, and a saved plan's files must still be what was planned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ctflow.sandbox import Sandbox
+from tests.plan.support import Bed, Statuses, sandbox, write_project
+
+DATASET = """\
+kind: Dataset
+key: charges-2026
+type: events
+file: ../data/charges.jsonl
+event: Charged
+identity: customer_id
+timestamp: at
+"""
+ROWS = 2500
+
+
+def charges(rows: int) -> str:
+    return "".join(
+        f'{{"customer_id": "C{i}", "at": "2026-11-0{1 + i % 9}T10:00:00+00:00", "Amount": {i}}}\n'
+        for i in range(rows)
+    )
+
+
+@pytest.fixture
+def sb() -> Iterator[Sandbox]:
+    made = sandbox()
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    files = {"datasets/charges.yaml": DATASET, "data/charges.jsonl": charges(ROWS)}
+    return write_project(tmp_path, files)
+
+
+def test_apply_uploads_the_datasets_before_any_campaign_once_per_content(
+    root: Path, sb: Sandbox
+) -> None:
+    statuses = Statuses(sb)
+    bed = Bed(root, sb, statuses=statuses)
+
+    first = bed.apply()
+
+    assert first.code == 0, first.err
+    assert "5 created, 0 adopted, 0 stopped, 1 dataset(s) uploaded." in first.out
+    assert len(sb.events("Charged")) == ROWS
+    families = [family for family, _status in statuses.seen]
+    assert families.count("upload") == 3, "2,500 rows go up in 3 batches of at most 1,000"
+    assert max(i for i, f in enumerate(families) if f == "upload") < families.index("create")
+
+    again = bed.apply()
+    assert again.code == 0, again.err
+    assert "No changes" in again.out
+    assert len(sb.events("Charged")) == ROWS, "the journal knows this content went up whole"
+
+
+def test_a_saved_plan_whose_dataset_changed_is_refused_and_nothing_is_done(
+    root: Path, sb: Sandbox
+) -> None:
+    bed = Bed(root, sb)
+    saved = root / "plan.json"
+    assert bed.plan(out_file=saved).code == 0
+    (root / "data" / "charges.jsonl").write_text(charges(ROWS + 1), encoding="utf-8")
+
+    refused = bed.apply(plan_file=saved)
+
+    assert refused.code == 7
+    assert "dataset 'charges-2026' changed since the plan was saved" in refused.err
+    assert sb.events("Charged") == []
+    assert bed.campaigns() == []
