@@ -172,11 +172,18 @@ async def _execute(
                 "stopped)\n"
             )
         raise
+    if uploads.results:
+        out.write(upload_text(uploads.results, env_flag=env_flag(inv)))
+    if not outcome.uploads_done:  # Ctrl-C among the uploads: nothing more was done
+        journal.finish(run_id, "interrupted", outcome.summary())
+        err.write(
+            "ctflow: interrupted while uploading the datasets; no campaign was stopped or "
+            f"created: run `ctflow apply{env_flag(inv)}` again to finish\n"
+        )
+        return ExitCode.INTERRUPTED
     journal.finish(
         run_id, "ok" if outcome.exit_code == ExitCode.OK else "failed", outcome.summary()
     )
-    if uploads.results:
-        out.write(upload_text(uploads.results, env_flag=env_flag(inv)))
     out.write(_finished(outcome, env_flag(inv), uploaded=len(uploads.results)) + "\n")
     return outcome.exit_code
 

@@ -38,7 +38,8 @@ RECONCILE_ATTEMPTS = 3
 NOT_PROCESSED = frozenset({503})
 
 Uploads = Callable[[Sequence[Upload]], Awaitable[int]]
-"""Uploads the plan's datasets, in turn, and returns the exit code their upload comes to."""
+"""Uploads the plan's datasets, in turn, and returns the exit code their upload comes to
+(``ExitCode.INTERRUPTED`` when the person stopped it: then nothing more is done)."""
 
 
 async def no_uploads(changes: Sequence[Upload]) -> int:
@@ -121,6 +122,8 @@ class Applier:
         datasets = [c for c in plan.changes if isinstance(c, Upload)]
         if datasets:
             self.outcome.upload_code = await self.uploads(datasets)
+            if self.outcome.upload_code == ExitCode.INTERRUPTED:
+                return self.outcome
         self.outcome.uploads_done = True
         stopped = await asyncio.gather(*(self._stops(c) for c in plan.changes))
         creates = []

@@ -56,7 +56,8 @@ async def run_jobs(
     for job in jobs:
         _warn_if_changed(journal, environment, job, say)
         result = await _run_job(client, ledger, job, settings, err, say)
-        complete = not (result.tally.ambiguous or result.tally.failed)
+        tally = result.tally
+        complete = not (tally.ambiguous or tally.failed or tally.interrupted)
         journal.record_upload(
             environment,
             job.prefix,
@@ -94,7 +95,8 @@ class DatasetUploads:
     results: list[FileResult] = field(default_factory=list)
 
     async def __call__(self, changes: Sequence[Upload]) -> int:
-        """Upload the files; the exit code their upload comes to (``ctflow upload``'s)."""
+        """Upload the files; the exit code their upload comes to, ``ctflow upload``'s (130 when
+        Ctrl-C stopped it)."""
         declarations = self.declarations()
         jobs = dataset_jobs(declarations)
         for change in changes:
@@ -120,6 +122,8 @@ class DatasetUploads:
             err=self.err,
             say=self.say,
         )
+        if any(result.tally.interrupted for result in self.results):
+            return ExitCode.INTERRUPTED
         return exit_code(to_json(self.results)) if self.results else ExitCode.OK
 
 

@@ -4,13 +4,18 @@ campaign is created, once per content, and a saved plan's files must still be wh
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from ctflow.clevertap import CleverTap
 from ctflow.sandbox import Sandbox
-from tests.plan.support import Bed, Statuses, sandbox, write_project
+from tests.contract.support import CREDS, FAST_RETRY
+from tests.plan.support import FAST_LIMITS, Bed, Statuses, sandbox, write_project
 
 DATASET = """\
 kind: Dataset
@@ -79,3 +84,49 @@ def test_a_saved_plan_whose_dataset_changed_is_refused_and_nothing_is_done(
     assert "dataset 'charges-2026' changed since the plan was saved" in refused.err
     assert sb.events("Charged") == []
     assert bed.campaigns() == []
+
+
+class CtrlC:
+    """Before the sandbox: the first upload call is answered after Ctrl-C is pressed (SIGINT
+    to this process, which the upload's graceful stop catches)."""
+
+    def __init__(self, sb: Sandbox) -> None:
+        self.app = sb.app
+        self.pressed = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/1/upload" and not self.pressed:
+            self.pressed = True
+            os.kill(os.getpid(), signal.SIGINT)
+        await self.app(scope, receive, send)
+
+
+def test_ctrl_c_while_the_datasets_upload_stops_the_apply_before_any_campaign(
+    tmp_path: Path, sb: Sandbox
+) -> None:
+    root = write_project(
+        tmp_path, {"datasets/charges.yaml": DATASET, "data/charges.jsonl": charges(30_000)}
+    )
+    ctrl_c = CtrlC(sb)
+    bed = Bed(
+        root,
+        sb,
+        connect=lambda: CleverTap.in_process(ctrl_c, CREDS, retry=FAST_RETRY, limits=FAST_LIMITS),
+    )
+
+    stopped = bed.apply()
+
+    assert ctrl_c.pressed
+    assert stopped.code == 130, stopped.err
+    assert bed.campaigns() == [], "nothing is created once the person asked to stop"
+    assert "interrupted: run the same command again to send the rest" in stopped.out
+    assert "interrupted while uploading the datasets; no campaign was stopped or created" in (
+        stopped.err
+    )
+    with bed.journal() as journal:
+        assert journal.runs(1)[0]["outcome"] == "interrupted"
+
+    finished = Bed(root, sb).apply()
+    assert finished.code == 0, finished.err
+    assert len(bed.campaigns()) == 5
+    assert len(sb.events("Charged")) == 30_000, "the re-run sends the rest, nothing twice"
