@@ -17,27 +17,31 @@ PACKAGE = Path(__file__).resolve().parent.parent / "ctflow"
 STDLIB = frozenset(__import__("sys").stdlib_module_names)
 
 
-def _modules() -> dict[str, set[str]]:
-    """Every module of ctflow (dotted name) with the top-level names it imports."""
-    found: dict[str, set[str]] = {}
+def _imports() -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+    """Every module of ctflow (dotted name) with its imports: (the module an import statement
+    names, the names it takes from it; none for ``import x``)."""
+    found: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = path.relative_to(PACKAGE.parent).with_suffix("")
         name = ".".join(rel.parts).removesuffix(".__init__")
-        imports: set[str] = set()
+        imports: list[tuple[str, tuple[str, ...]]] = []
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
-                imports.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                imports.add(node.module)
-            elif isinstance(node, ast.ImportFrom):  # relative: resolve against the package
-                package = name.split(".") if path.name == "__init__.py" else rel.parts[:-1]
-                base = list(package[: len(package) - (node.level - 1)])
-                imports.add(".".join([*base, *([node.module] if node.module else [])]))
+                imports.extend((alias.name, ()) for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                module = node.module or ""
+                if node.level:  # relative: resolve against the package
+                    package = name.split(".") if path.name == "__init__.py" else rel.parts[:-1]
+                    base = list(package[: len(package) - (node.level - 1)])
+                    module = ".".join([*base, *([module] if module else [])])
+                imports.append((module, tuple(alias.name for alias in node.names)))
         found[name] = imports
     return found
 
 
-MODULES = _modules()
+IMPORTS = _imports()
+MODULES = {name: {module for module, _ in imports} for name, imports in IMPORTS.items()}
+"""Every module with the modules its import statements name."""
 
 COMMAND_UNITS = frozenset({"ctflow", "ctflow.__main__", "ctflow.cli", "ctflow.commands"})
 """The entry points and the commands; every other unit is a domain package or a shared module."""
@@ -57,15 +61,12 @@ def _module_of(imported: str) -> str | None:
 def _graph() -> dict[str, set[str]]:
     """Every module with the other ctflow modules it imports."""
     graph: dict[str, set[str]] = {}
-    for path in sorted(PACKAGE.rglob("*.py")):
-        rel = path.relative_to(PACKAGE.parent).with_suffix("")
-        name = ".".join(rel.parts).removesuffix(".__init__")
-        named: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                named.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                named.update(f"{node.module}.{alias.name}" for alias in node.names)
+    for name, imports in IMPORTS.items():
+        named = {
+            f"{module}.{taken}" if taken else module
+            for module, names in imports
+            for taken in (names or ("",))
+        }
         graph[name] = {m for m in map(_module_of, named) if m is not None and m != name}
     return graph
 

@@ -82,6 +82,28 @@ def make_plan(desired: Sequence[Desired], live: LiveState, ctx: Context) -> Plan
             notes.append(outcome)
         elif isinstance(outcome, Change):
             changes.append(outcome)
+    return _plan(live, ctx, changes, notes, unchanged)
+
+
+def stop_everything(live: LiveState, ctx: Context) -> Plan:
+    """The kill switch's plan: stop every pending or running campaign that carries the
+    project's marker, whatever the declarations say (they may be broken)."""
+    changes: list[Change] = []
+    for key in sorted(live.by_key):
+        active = [r for r in live.by_key[key] if r.status in ACTIVE]
+        if active:
+            name = display_name(active[-1].name)
+            changes.append(Stop(key=key, name=name, reason="stop --all", stop=tuple(active)))
+    return _plan(live, ctx, changes)
+
+
+def _plan(
+    live: LiveState,
+    ctx: Context,
+    changes: Sequence[Change],
+    notes: Sequence[Note] = (),
+    unchanged: Sequence[str] = (),
+) -> Plan:
     return Plan(
         project=ctx.project,
         environment=ctx.environment,
@@ -93,27 +115,6 @@ def make_plan(desired: Sequence[Desired], live: LiveState, ctx: Context) -> Plan
         notes=tuple(notes),
         unchanged=tuple(unchanged),
         targets=tuple(ctx.targets),
-        ctflow_version=ctx.ctflow_version,
-    )
-
-
-def stop_everything(live: LiveState, ctx: Context) -> Plan:
-    """The kill switch's plan: stop every pending or running campaign that carries the
-    project's marker, whatever the declarations say (they may be broken)."""
-    changes = []
-    for key in sorted(live.by_key):
-        active = [r for r in live.by_key[key] if r.status in ACTIVE]
-        if active:
-            name = display_name(active[-1].name)
-            changes.append(Stop(key=key, name=name, reason="stop --all", stop=tuple(active)))
-    return Plan(
-        project=ctx.project,
-        environment=ctx.environment,
-        sandbox=ctx.sandbox,
-        created_at=ctx.created_at,
-        window=(live.window[0].isoformat(), live.window[1].isoformat()),
-        fingerprint=live.fingerprint,
-        changes=tuple(changes),
         ctflow_version=ctx.ctflow_version,
     )
 

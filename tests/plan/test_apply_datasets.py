@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import pytest
 from ctflow.clevertap import CleverTap
 from ctflow.sandbox import Sandbox
 from tests.contract.support import CREDS, FAST_RETRY
-from tests.plan.support import FAST_LIMITS, Bed, Statuses, sandbox, write_project
+from tests.plan.support import FAST_LIMITS, Bed, Statuses, write_project
 
 DATASET = """\
 kind: Dataset
@@ -34,13 +33,6 @@ def charges(rows: int) -> str:
         f'{{"customer_id": "C{i}", "at": "2026-11-0{1 + i % 9}T10:00:00+00:00", "Amount": {i}}}\n'
         for i in range(rows)
     )
-
-
-@pytest.fixture
-def sb() -> Iterator[Sandbox]:
-    made = sandbox()
-    yield made
-    made.close()
 
 
 @pytest.fixture

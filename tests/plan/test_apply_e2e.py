@@ -25,18 +25,6 @@ from tests.plan.support import FAST_LIMITS, KEYS, Bed, Statuses, push, sandbox, 
 WINBACK_EDITED = push("winback", name="We miss you", title="We saved your cart")
 
 
-@pytest.fixture
-def sb() -> Iterator[Sandbox]:
-    made = sandbox()
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def bed(tmp_path: Path, sb: Sandbox) -> Bed:
-    return Bed(write_project(tmp_path), sb)
-
-
 @pytest.fixture(params=["in_process", pytest.param("loopback", marks=pytest.mark.loopback)])
 def any_bed(request: pytest.FixtureRequest, tmp_path: Path, sb: Sandbox) -> Iterator[Bed]:
     write_project(tmp_path)

@@ -5,29 +5,14 @@ with two live copies, and re-running apply converges.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from ctflow.clevertap import RetryPolicy
 from ctflow.sandbox import Sandbox
-from tests.plan.support import KEYS, Bed, Statuses, push, sandbox, write_project
+from tests.plan.support import KEYS, Bed, Statuses, push, write_project
 
 PATIENT = RetryPolicy(attempts=30, timeout=30.0, wait_initial=0.001, wait_max=0.01)
 """Enough attempts that a seeded 50 % storm of 429s cannot exhaust them."""
-
-
-@pytest.fixture
-def sb() -> Iterator[Sandbox]:
-    made = sandbox()
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def bed(tmp_path: Path, sb: Sandbox) -> Bed:
-    return Bed(write_project(tmp_path), sb)
 
 
 def assert_at_most_one_each(bed: Bed) -> None:
