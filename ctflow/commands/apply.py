@@ -8,7 +8,7 @@ A plain function returning an exit code; ``ctflow.cli`` gathers what it reads fr
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -49,6 +49,7 @@ from ctflow.plan.render_json import load as load_plan
 from ctflow.plan.render_text import render_text
 from ctflow.spec.model import Declarations
 from ctflow.spec.validate import load as load_declarations
+from ctflow.upload.report import FileResult
 from ctflow.upload.report import text as upload_text
 from ctflow.upload.runner import DatasetUploads
 
@@ -122,27 +123,15 @@ async def _execute(
     out: TextIO,
     err: TextIO,
 ) -> int:
-    """Past the gates, the plan executed (uploads, stops, creates), then the report. A saved
-    plan (``source``) was reviewed when it was made: it is applied without asking."""
+    """Past the gates, the plan executed (uploads, stops, creates), then the report."""
     journal, run_id = run
-    was_saved = isinstance(source, Plan)
     if not made.has_changes:
         journal.finish(run_id, "ok", {"changes": 0})
-        if was_saved:
+        if isinstance(source, Plan):
             out.write("No changes in the saved plan.\n")
         return ExitCode.OK
     _gate(made, options, journal, run_id)
-    if not was_saved and not options.auto_approve:
-        question = (
-            f"Apply these changes to environment {inv.target.environment.name!r}? "
-            "Only 'yes' will be accepted"
-        )
-        unattended = (
-            "review `ctflow plan`, then run `ctflow apply --auto-approve` (or apply a saved "
-            "plan file)"
-        )
-        if not approved(question, options.confirm, journal, run_id, unattended=unattended):
-            raise CtflowError("apply cancelled; nothing was changed")
+    _ask(source, options, inv, run)
     uploads = DatasetUploads(
         client,
         journal,
@@ -172,8 +161,39 @@ async def _execute(
                 "stopped)\n"
             )
         raise
-    if uploads.results:
-        out.write(upload_text(uploads.results, env_flag=env_flag(inv)))
+    return _report(outcome, uploads.results, inv, run, out, err)
+
+
+def _ask(
+    source: Plan | Declarations, options: ApplyOptions, inv: Invocation, run: tuple[Journal, int]
+) -> None:
+    """Asks on the terminal before a plan made now is applied; a saved plan was reviewed when
+    it was made, and ``--auto-approve`` says yes in advance."""
+    if isinstance(source, Plan) or options.auto_approve:
+        return
+    question = (
+        f"Apply these changes to environment {inv.target.environment.name!r}? "
+        "Only 'yes' will be accepted"
+    )
+    unattended = (
+        "review `ctflow plan`, then run `ctflow apply --auto-approve` (or apply a saved plan file)"
+    )
+    if not approved(question, options.confirm, *run, unattended=unattended):
+        raise CtflowError("apply cancelled; nothing was changed")
+
+
+def _report(
+    outcome: Outcome,
+    uploaded: Sequence[FileResult],
+    inv: Invocation,
+    run: tuple[Journal, int],
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """The uploads' report, then the campaigns' line; the run closed with how it ended."""
+    journal, run_id = run
+    if uploaded:
+        out.write(upload_text(uploaded, env_flag=env_flag(inv)))
     if not outcome.uploads_done:  # Ctrl-C among the uploads: nothing more was done
         journal.finish(run_id, "interrupted", outcome.summary())
         err.write(
@@ -181,10 +201,9 @@ async def _execute(
             f"created: run `ctflow apply{env_flag(inv)}` again to finish\n"
         )
         return ExitCode.INTERRUPTED
-    journal.finish(
-        run_id, "ok" if outcome.exit_code == ExitCode.OK else "failed", outcome.summary()
-    )
-    out.write(_finished(outcome, env_flag(inv), uploaded=len(uploads.results)) + "\n")
+    ended = "ok" if outcome.exit_code == ExitCode.OK else "failed"
+    journal.finish(run_id, ended, outcome.summary())
+    out.write(_finished(outcome, env_flag(inv), uploaded=len(uploaded)) + "\n")
     return outcome.exit_code
 
 

@@ -236,6 +236,28 @@ def test_apply_asks_before_changing_anything(bed: Bed) -> None:
     one_each(bed)
 
 
+def test_the_kill_switch_asks_too_unless_told_not_to(bed: Bed) -> None:
+    assert bed.apply().code == 0
+    no_terminal = bed.stop_all(auto_approve=False)
+    assert no_terminal.code == 6
+    assert "run `ctflow stop --all --auto-approve`" in no_terminal.err
+    questions: list[str] = []
+
+    def say_no(question: str) -> bool:
+        questions.append(question)
+        return False
+
+    declined = bed.stop_all(auto_approve=False, confirm=say_no)
+    assert declined.code == 1
+    assert declined.out.endswith("Cancelled; nothing was stopped.\n")
+    assert questions == ["Stop these 5 campaign(s)? Only 'yes' will be accepted"]
+    assert len(bed.live()) == 5
+    with bed.journal() as journal:
+        assert [run["outcome"] for run in journal.runs(2)] == ["cancelled", "gated"]
+    assert bed.stop_all(auto_approve=False, confirm=lambda _question: True).code == 0
+    assert bed.live() == {}
+
+
 def test_the_journal_records_runs_steps_and_specs_and_never_the_passcode(
     bed: Bed, tmp_path: Path
 ) -> None:
