@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ctflow.errors import ConfigError, CredentialsError
+from ctflow.journal.location import JournalLocation, parse_location
 from ctflow.masking import is_sensitive
 from ctflow.resources import validator
 from ctflow.schemacheck import violations
@@ -21,6 +22,8 @@ from ctflow.yamlio import Document, YamlError, load_single
 
 CONFIG_NAME = "ctflow.yaml"
 STATE_DIR = ".ctflow"
+JOURNAL_FILE = "journal.db"
+JOURNAL_URL_VAR = "CTFLOW_JOURNAL_URL"
 SANDBOX = "sandbox"
 DEFAULT_ACCOUNT_VAR = "CLEVERTAP_ACCOUNT_ID"
 DEFAULT_PASSCODE_VAR = "CLEVERTAP_PASSCODE"
@@ -39,6 +42,8 @@ class Environment:
     variables: Mapping[str, Any] = field(default_factory=dict)
     db: str | None = None
     timezone: str | None = None
+    journal: str | None = None
+    """This environment's journal URL (``journal:``), instead of the project's."""
 
     @property
     def is_sandbox(self) -> bool:
@@ -69,6 +74,8 @@ class Project:
     exclude: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
     document: Document | None = field(default=None, repr=False, compare=False)
+    journal: str | None = None
+    """The project's journal URL (``journal:``); the default is the SQLite file below."""
 
     @property
     def state_dir(self) -> Path:
@@ -77,6 +84,18 @@ class Project:
     def variables_for(self, env: Environment) -> dict[str, Any]:
         """Template variables of ``env``: the shared ones, overridden by the environment's."""
         return {**self.variables, **env.variables}
+
+    def journal_for(self, env: Environment, environ: Mapping[str, str]) -> JournalLocation:
+        """The journal of ``env``: ``CTFLOW_JOURNAL_URL``, else the environment's ``journal:``,
+        else the project's, else ``.ctflow/journal.db``."""
+        if environ.get(JOURNAL_URL_VAR):
+            return parse_location(environ[JOURNAL_URL_VAR], self.root, source=JOURNAL_URL_VAR)
+        if env.journal is not None:
+            source = f"{self._where()}: environments.{env.name}.journal"
+            return parse_location(env.journal, self.root, source=source)
+        if self.journal is not None:
+            return parse_location(self.journal, self.root, source=f"{self._where()}: journal")
+        return JournalLocation.sqlite(self.state_dir / JOURNAL_FILE)
 
     def timezone_for(self, env: Environment) -> str:
         """The account timezone of ``env``."""
@@ -116,6 +135,8 @@ class Target:
     account_id: str | None = None
     passcode: str | None = field(default=None, repr=False)
     notice: str | None = None
+    journal: JournalLocation | None = None
+    """Where this target's journal is; ``None``: the project's default file."""
 
     @property
     def is_sandbox(self) -> bool:
@@ -210,7 +231,10 @@ def _project(path: Path, document: Document) -> Project:
     for name, raw in (data.get("environments") or {}).items():
         if name == SANDBOX:
             environments[SANDBOX] = Environment(
-                SANDBOX, variables=raw.get("variables") or {}, db=raw.get("db")
+                SANDBOX,
+                variables=raw.get("variables") or {},
+                db=raw.get("db"),
+                journal=raw.get("journal"),
             )
             continue
         creds = raw.get("credentials") or {}
@@ -223,6 +247,7 @@ def _project(path: Path, document: Document) -> Project:
             variables=raw.get("variables") or {},
             db=raw.get("db"),
             timezone=raw.get("timezone"),
+            journal=raw.get("journal"),
         )
     limits = data.get("limits") or {}
     return Project(
@@ -236,6 +261,7 @@ def _project(path: Path, document: Document) -> Project:
         exclude=tuple(data.get("exclude") or ()),
         limits=Limits(**{k: v for k, v in limits.items() if k in Limits.__dataclass_fields__}),
         document=document,
+        journal=data.get("journal"),
     )
 
 
@@ -249,11 +275,15 @@ def resolve_target(project: Project, env_name: str | None, environ: Mapping[str,
     asked = env_name or environ.get("CTFLOW_ENV") or None
     env = project.environment(asked)
     if env.is_sandbox:
-        return Target(env, sandbox_db=_sandbox_db(project, env))
+        journal = project.journal_for(env, environ)
+        return Target(env, sandbox_db=_sandbox_db(project, env), journal=journal)
     missing = [var for var in (env.account_id_var, env.passcode_var) if not environ.get(var)]
     if not missing:
         return Target(
-            env, account_id=environ[env.account_id_var], passcode=environ[env.passcode_var]
+            env,
+            account_id=environ[env.account_id_var],
+            passcode=environ[env.passcode_var],
+            journal=project.journal_for(env, environ),
         )
     names = " and ".join(missing)
     if asked is not None or environ.get("CI", "").lower() in CI_TRUE:
@@ -267,9 +297,15 @@ def resolve_target(project: Project, env_name: str | None, environ: Mapping[str,
     return Target(
         sandbox,
         sandbox_db=_sandbox_db(project, sandbox),
+        journal=project.journal_for(sandbox, environ),
         notice=f"default environment {env.name!r} has no credentials ({names} unset): "
         "using the built-in sandbox instead",
     )
+
+
+def journal_location(project: Project, target: Target) -> JournalLocation:
+    """Where ``target``'s journal is (a target made by hand has the project's default)."""
+    return target.journal or JournalLocation.sqlite(project.state_dir / JOURNAL_FILE)
 
 
 def _sandbox_db(project: Project, env: Environment) -> Path:

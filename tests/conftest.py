@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+pytest_plugins = ["tests.pgserver"]
+
 _LOCAL_NAMES = {"localhost", "localhost.localdomain", "sandbox", "testserver"}
 
 

@@ -177,3 +177,77 @@ def test_shipped_example_project_loads_and_validates_against_its_schema() -> Non
     schema = json.loads((root / "schemas" / "project.schema.json").read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(load_single(example / "ctflow.yaml").data, schema)
+
+
+# --- where the journal is ------------------------------------------------------------------
+
+JOURNALED = """\
+project: shop
+journal: postgresql://ci@db.internal/ctflow?schema=shop_journal
+environments:
+  staging:
+    region: in1
+    journal: sqlite:///state/staging.db
+  production:
+    region: eu1
+"""
+CREDS = {"CLEVERTAP_ACCOUNT_ID": "ABC-123-4567", "CLEVERTAP_PASSCODE": "s3cret-pass"}
+
+
+def test_without_a_journal_setting_it_is_the_projects_file(tmp_path: Path) -> None:
+    journal = resolve_target(find_project(write(tmp_path, PROJECT)), None, {}).journal
+    assert journal is not None
+    assert (journal.kind, journal.path) == ("sqlite", tmp_path / ".ctflow" / "journal.db")
+    assert not journal.is_shared
+
+
+def test_the_journal_comes_from_the_environment_then_the_project(tmp_path: Path) -> None:
+    project = find_project(write(tmp_path, JOURNALED))
+    staging = resolve_target(project, "staging", CREDS).journal
+    production = resolve_target(project, "production", CREDS).journal
+    assert staging is not None
+    assert production is not None
+    assert (staging.kind, staging.path) == ("sqlite", tmp_path / "state" / "staging.db")
+    assert (production.kind, production.schema) == ("postgresql", "shop_journal")
+    assert production.url == "postgresql://ci@db.internal/ctflow"
+    assert production.shown == "postgresql://ci@db.internal/ctflow (schema shop_journal)"
+
+
+def test_ctflow_journal_url_wins_and_its_password_is_never_shown(tmp_path: Path) -> None:
+    url = "postgres://ci:pg-s3cret@db.internal:5433/ctflow"
+    environ = {**CREDS, "CTFLOW_JOURNAL_URL": url}
+    journal = resolve_target(find_project(write(tmp_path, JOURNALED)), "staging", environ).journal
+    assert journal is not None
+    assert (journal.kind, journal.url) == (
+        "postgresql",
+        "postgresql://ci:pg-s3cret@db.internal:5433/ctflow",
+    )
+    assert journal.shown == "postgresql://ci:***@db.internal:5433/ctflow"
+    assert "pg-s3cret" not in repr(journal)
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("mysql://db/ctflow", "'mysql://db/ctflow' is not a journal URL"),
+        ("sqlite://journal.db", "write sqlite:///PATH (three slashes)"),
+        ("postgresql://db/ctflow?schema=Bad-Name", "schema 'Bad-Name' is not a schema name"),
+        ("mysql://u:hunter22@db/x", "'mysql://u:***@db/x' is not a journal URL"),
+    ],
+)
+def test_a_journal_url_that_cannot_be_used_says_why(tmp_path: Path, url: str, problem: str) -> None:
+    project = find_project(write(tmp_path, PROJECT))
+    with pytest.raises(ConfigError) as caught:
+        resolve_target(project, None, {"CTFLOW_JOURNAL_URL": url})
+    assert str(caught.value).startswith("CTFLOW_JOURNAL_URL: ")
+    assert problem in str(caught.value)
+    assert "hunter22" not in str(caught.value)
+
+
+def test_a_password_in_ctflow_yaml_is_refused_without_being_echoed(tmp_path: Path) -> None:
+    text = "project: shop\njournal: postgresql://ci:hunter22@db/ctflow\n"
+    with pytest.raises(ConfigError) as caught:
+        find_project(write(tmp_path, text))
+    shown = "\n".join(caught.value.problems) + str(caught.value)
+    assert "journal: not a journal URL without a password" in shown
+    assert "hunter22" not in shown

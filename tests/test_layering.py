@@ -211,8 +211,15 @@ def test_validate_runs_without_importing_httpx_or_the_client(tmp_path: Path) -> 
 
 @pytest.mark.parametrize("module", _in("ctflow.journal"))
 def test_the_journal_imports_only_the_standard_library_and_errors(module: str) -> None:
-    """Kept behind a small interface, so that a shared journal can replace it (DESIGN.md)."""
+    """Kept behind a small interface (DESIGN.md); psycopg only in the PostgreSQL journal, which
+    is imported only when one is asked for."""
     for imported in MODULES[module]:
         top = imported.split(".")[0]
         allowed = top in STDLIB or top == "__future__" or imported == "ctflow.errors"
+        if module.startswith("ctflow.journal.postgres"):
+            allowed = allowed or top == "psycopg"
         assert allowed or imported.startswith("ctflow.journal"), f"{module} imports {imported}"
+
+
+def test_psycopg_is_imported_only_by_the_postgresql_journal() -> None:
+    assert all(m.startswith("ctflow.journal.postgres") for m in _importers("psycopg"))

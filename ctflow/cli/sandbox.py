@@ -80,10 +80,9 @@ def reset(state: AppState, db: Path | None) -> int:
 
     journal = None
     if db is None:  # the project's own sandbox: its journal's uploads go with it
-        from ctflow.journal import JOURNAL_NAME
-
-        journal = state.project().state_dir / JOURNAL_NAME
-    return command.reset(_sandbox_db(state, db), out=sys.stdout, journal=journal)
+        journal = state.target("sandbox").journal
+    project = state.project().name
+    return command.reset(_sandbox_db(state, db), out=sys.stdout, journal=journal, project=project)
 
 
 @sandbox.command()

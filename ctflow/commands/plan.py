@@ -22,13 +22,13 @@ from ctflow.commands.shared import (
     today_of,
     with_secret_variables,
 )
-from ctflow.config import Project
+from ctflow.config import JOURNAL_FILE, Project, Target, journal_location
 from ctflow.errors import (
     ConfigError,
     ExitCode,
     UsageError,
 )
-from ctflow.journal import JOURNAL_NAME, existing_journal
+from ctflow.journal import existing_journal
 from ctflow.masking import mask
 from ctflow.plan.apply import reach
 from ctflow.plan.datasets import DatasetFacts, dataset_changes
@@ -143,7 +143,7 @@ async def build_plan(
             raise UsageError(
                 f"{name!r} names no declared or live campaign of project {project.name!r}"
             )
-    specs, stopped, killed = _journal_facts(project, env.name)
+    specs, stopped, killed = _journal_facts(project, inv.target)
     ctx = Context(
         project=project.name,
         environment=env.name,
@@ -156,10 +156,10 @@ async def build_plan(
         replace=frozenset(replacing),
         ctflow_version=__version__,
     )
-    made = make_plan(desired, live, ctx)
+    made = replace(make_plan(desired, live, ctx), journal=_named_journal(project, inv.target))
     if not jobs:
         return made
-    uploads, unchanged = dataset_changes(_dataset_facts(project, jobs, env.name), targets)
+    uploads, unchanged = dataset_changes(_dataset_facts(project, jobs, inv.target), targets)
     return replace(
         made,
         changes=(*made.changes, *uploads),
@@ -167,8 +167,18 @@ async def build_plan(
     )
 
 
-def _dataset_facts(project: Project, jobs: dict[str, FileJob], env: str) -> list[DatasetFacts]:
-    journal = existing_journal(project.state_dir / JOURNAL_NAME)
+def _named_journal(project: Project, target: Target) -> str:
+    """The journal, for the plan's header, when it is not the project's own file."""
+    where = journal_location(project, target)
+    own = where.kind == "sqlite" and where.path == project.state_dir / JOURNAL_FILE
+    return "" if own else where.shown
+
+
+def _dataset_facts(
+    project: Project, jobs: dict[str, FileJob], target: Target
+) -> list[DatasetFacts]:
+    env = target.environment.name
+    journal = existing_journal(journal_location(project, target), project=project.name)
     if journal is None:
         return dataset_facts(jobs, project.root, None, env)
     with journal:
@@ -189,11 +199,12 @@ async def _estimate(made: Plan, client: CleverTap) -> Plan:
 
 
 def _journal_facts(
-    project: Project, env: str
+    project: Project, target: Target
 ) -> tuple[dict[tuple[str, str], dict[str, Any]], set[int], set[int]]:
     """Specs applied before, ids applies stopped and ids the kill switch stopped; none when
     there is no journal yet."""
-    journal = existing_journal(project.state_dir / JOURNAL_NAME)
+    env = target.environment.name
+    journal = existing_journal(journal_location(project, target), project=project.name)
     if journal is None:
         return {}, set(), set()
     with journal:

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from ctflow.connect import open_sandbox, sandbox_client
 from ctflow.errors import CtflowError, ExitCode, UsageError
-from ctflow.journal import existing_journal
+from ctflow.journal import JournalLocation, existing_journal
 from ctflow.sandbox import DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE, Sandbox
 
 
@@ -103,8 +103,14 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def reset(db: Path, *, out: TextIO, journal: Path | None = None) -> int:
-    """Empty the sandbox; with the project's ``journal``, forget what was uploaded to the
+def reset(
+    db: Path,
+    *,
+    out: TextIO,
+    journal: JournalLocation | None = None,
+    project: str | None = None,
+) -> int:
+    """Empty the sandbox; with ``project``'s ``journal``, forget what was uploaded to the
     sandbox too, so that the next upload or apply sends the data again."""
     sandbox = open_sandbox(db)
     try:
@@ -112,13 +118,14 @@ def reset(db: Path, *, out: TextIO, journal: Path | None = None) -> int:
     finally:
         sandbox.close()
     out.write(f"Sandbox {db} is empty.\n")
-    opened = existing_journal(journal) if journal is not None else None
+    opened = existing_journal(journal, project=project) if journal is not None else None
     if opened is not None:
         with opened:
             batches = opened.forget_environment_uploads("sandbox")
         if batches:
             out.write(
-                f"Forgot {batches} uploaded batch(es) recorded for the sandbox in {journal}; "
+                f"Forgot {batches} uploaded batch(es) recorded for the sandbox in "
+                f"{opened.location}; "
                 "uploads and datasets will be sent again.\n"
             )
     return ExitCode.OK

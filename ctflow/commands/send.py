@@ -26,9 +26,9 @@ from ctflow.commands.shared import (
     find_declared_project,
     with_secret_variables,
 )
-from ctflow.config import Project
+from ctflow.config import Project, journal_location
 from ctflow.errors import InvalidInput, UsageError
-from ctflow.journal import JOURNAL_NAME, open_journal
+from ctflow.journal import open_journal
 from ctflow.masking import mask
 from ctflow.send import message, report
 from ctflow.send.batch import Composer, Refused
@@ -97,7 +97,8 @@ def _deliver(
         host=inv.host,
         command=mask(_without_data(inv.command), inv.secrets),
     )
-    with open_journal(project.state_dir / JOURNAL_NAME) as journal:
+    where = journal_location(project, inv.target)
+    with open_journal(where, project=project.name) as journal:
         return asyncio.run(
             journaled(
                 journal,

@@ -17,10 +17,10 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from ctflow.clevertap import CleverTap
-from ctflow.config import CONFIG_NAME, Project, Target, find_project
+from ctflow.config import CONFIG_NAME, Project, Target, find_project, journal_location
 from ctflow.connect import open_client
 from ctflow.errors import ConfigError, ConflictError, GateError
-from ctflow.journal import JOURNAL_NAME, Holder, Journal, open_journal
+from ctflow.journal import Holder, Journal, open_journal
 from ctflow.masking import mask
 from ctflow.plan.apply import Applier, Uploads, no_uploads
 
@@ -101,7 +101,8 @@ def journal_run(
         started_at=inv.now.isoformat(timespec="seconds"),
     )
     env = inv.target.environment.name
-    with open_journal(project.state_dir / JOURNAL_NAME) as journal, ExitStack() as stack:
+    where = journal_location(project, inv.target)
+    with open_journal(where, project=project.name) as journal, ExitStack() as stack:
         try:
             stack.enter_context(journal.lock(holder, project=project.name, environment=env))
             locked = True

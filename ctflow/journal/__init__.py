@@ -7,13 +7,21 @@ and the idempotency keys of sends (each recorded before its call and after). Imp
 standard library and ``ctflow.errors``; the caller passes user, host and git commit in.
 
     interface.py  what callers ask of a journal: the Journal protocol and its parts
+    location.py   where a journal is: sqlite:///PATH or postgresql://… (password never shown)
+    records.py    what every implementation agrees on (JSON columns, reclaiming sends, holders)
     sqlite/       the journal in one SQLite file (.ctflow/journal.db), the default
+    postgres/     the journal in a PostgreSQL database, shared by many machines (psycopg 3)
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from ctflow.errors import ConfigError
 from ctflow.journal.interface import (
     AppliedSpecs,
     ApplyLock,
@@ -23,7 +31,19 @@ from ctflow.journal.interface import (
     SendKeys,
     UploadRecords,
 )
+from ctflow.journal.location import JournalLocation
 from ctflow.journal.sqlite import JOURNAL_NAME, SCHEMA_VERSION, SqliteJournal
+
+if TYPE_CHECKING:
+    from ctflow.journal.postgres import PgJournal
+
+
+logger = logging.getLogger("ctflow.journal")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
 
 __all__ = [
     "JOURNAL_NAME",
@@ -32,6 +52,7 @@ __all__ = [
     "ApplyLock",
     "Holder",
     "Journal",
+    "JournalLocation",
     "RunLog",
     "SendKeys",
     "SqliteJournal",
@@ -41,11 +62,44 @@ __all__ = [
 ]
 
 
-def open_journal(path: Path) -> Journal:
-    """The journal at ``path``, created when missing."""
-    return SqliteJournal.open(path)
+Clock = Callable[[], datetime]
 
 
-def existing_journal(path: Path) -> Journal | None:
-    """The journal at ``path`` if there is one: reading (a plan) never creates a journal."""
-    return SqliteJournal.open(path) if path.exists() else None
+def open_journal(
+    location: JournalLocation | Path, *, project: str | None = None, now: Clock = _utc_now
+) -> Journal:
+    """The journal at ``location``, created when missing, for ``project`` (a PostgreSQL
+    journal holds many projects; a SQLite file one, which it refuses to mix with another).
+    ``now`` stamps what is written (tests hand in a clock)."""
+    if isinstance(location, Path):
+        location = JournalLocation.sqlite(location)
+    logger.debug("journal: %s", location.shown)
+    if location.kind == "postgresql":
+        return _postgres().open(location, project or "", now=now)
+    assert location.path is not None  # a SQLite location always has its file
+    return SqliteJournal.open(location.path, project=project, now=now)
+
+
+def existing_journal(
+    location: JournalLocation | Path, *, project: str | None = None, now: Clock = _utc_now
+) -> Journal | None:
+    """The journal at ``location`` if there is one: reading (a plan) never creates a journal."""
+    if isinstance(location, Path):
+        location = JournalLocation.sqlite(location)
+    logger.debug("journal: %s", location.shown)
+    if location.kind == "postgresql":
+        return _postgres().existing(location, project or "", now=now)
+    assert location.path is not None
+    if not location.path.exists():
+        return None
+    return SqliteJournal.open(location.path, project=project, now=now)
+
+
+def _postgres() -> type[PgJournal]:
+    try:
+        from ctflow.journal.postgres import PgJournal
+    except ImportError:
+        raise ConfigError(
+            "a PostgreSQL journal needs psycopg: pip install 'ctflow[postgres]'"
+        ) from None
+    return PgJournal

@@ -211,6 +211,9 @@ class Plan:
     triggers: TriggerReport | None = None
     """The triggers' rendered messages compared with a base revision (information, never an
     action: not in ``changes``, the counts or ``has_changes``); ``None`` when not compared."""
+    journal: str = ""
+    """The journal the plan read, when it is not the project's own file (its password masked):
+    where its per-field diffs and uploads come from."""
 
     @property
     def has_changes(self) -> bool:

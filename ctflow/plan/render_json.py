@@ -146,6 +146,7 @@ def to_dict(plan: Plan, *, payloads: bool = False) -> dict[str, Any]:
         "unchanged": list(plan.unchanged),
         "triggers": triggerdiff.to_dict(plan.triggers) if plan.triggers is not None else None,
         **({"extra": dict(plan.extra)} if plan.extra else {}),
+        **({"journal": plan.journal} if plan.journal else {}),
     }
 
 
@@ -235,6 +236,7 @@ def from_dict(raw: Mapping[str, Any]) -> Plan:
             format_version=version,
             ctflow_version=raw.get("ctflow_version", ""),
             extra=raw.get("extra") or {},
+            journal=str(raw.get("journal") or ""),
             triggers=triggerdiff.from_dict(raw["triggers"]) if raw.get("triggers") else None,
         )
     except (KeyError, TypeError, ValueError) as exc:

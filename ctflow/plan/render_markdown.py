@@ -129,6 +129,8 @@ def _head(plan: Plan) -> list[str]:
     ]
     if line := targets_line(plan):
         blocks.append(escape(line))
+    if plan.journal:
+        blocks.append(f"Journal: `{escape(plan.journal)}`")
     if banner := _banner(plan):
         blocks.append(banner)
     return blocks

@@ -40,9 +40,10 @@ Pen = Callable[[str, str], str]
 def header(plan: Plan) -> str:
     where = " (the built-in sandbox)" if plan.sandbox else ""
     window = f"{plan.window[0]}..{plan.window[1]}"
+    journal = f"; journal {plan.journal}" if plan.journal else ""
     return (
         f"ctflow plan for project {plan.project}, environment {plan.environment}{where}; "
-        f"live campaigns listed {window}."
+        f"live campaigns listed {window}{journal}."
     )
 
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ctflow.config import Project, Target, find_project, resolve_target
+from ctflow.config import Project, Target, find_project, journal_location, resolve_target
 from ctflow.connect import open_client
 from ctflow.errors import CredentialsError, CtflowError, ExitCode, InvalidInput
-from ctflow.journal import JOURNAL_NAME, open_journal
+from ctflow.journal import open_journal
 from ctflow.send import message, report
 from ctflow.send.batch import Composer
 from ctflow.send.deliver import Outcome
@@ -135,7 +135,8 @@ class LoadedProject:
         )
 
         async def run() -> list[Outcome]:
-            with open_journal(self.project.state_dir / JOURNAL_NAME) as journal:
+            where = journal_location(self.project, self.target)
+            with open_journal(where, project=self.project.name) as journal:
                 return await journaled(
                     journal,
                     audit,

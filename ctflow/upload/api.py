@@ -16,10 +16,17 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ctflow.config import Environment, Project, Target, find_project, resolve_target
+from ctflow.config import (
+    Environment,
+    Project,
+    Target,
+    find_project,
+    journal_location,
+    resolve_target,
+)
 from ctflow.connect import open_client
 from ctflow.errors import CtflowError, ExitCode, InvalidInput
-from ctflow.journal import JOURNAL_NAME, Journal, open_journal
+from ctflow.journal import Journal, open_journal
 from ctflow.spec.model import Declarations
 from ctflow.sync import run_sync
 from ctflow.upload.batches import Preparer, Reject, make_batches
@@ -150,7 +157,8 @@ class _Job:
         owned: Journal | None = None
         if ledger is None:
             if self.project.found:
-                owned = open_journal(self.project.state_dir / JOURNAL_NAME)
+                where = journal_location(self.project, self.target)
+                owned = open_journal(where, project=self.project.name)
                 ledger = JournalLedger(owned, self.target.environment.name)
             else:
                 ledger = MemoryLedger()

@@ -216,13 +216,16 @@ class Bed:
         retry: RetryPolicy = FAST_RETRY,
         limits: Limits = FAST_LIMITS,
         statuses: Statuses | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
-        """``connect`` replaces the in-process client (loopback); ``statuses`` sees its calls."""
+        """``connect`` replaces the in-process client (loopback); ``statuses`` sees its calls;
+        ``environ`` is the process environment the commands see (``CTFLOW_JOURNAL_URL``)."""
         self.root = root
         self.sb = sb
         self.retry = retry
         self.limits = limits
         self.statuses = statuses
+        self.environ = dict(environ or {})
         self.connect = connect or self.client
 
     @property
@@ -240,7 +243,7 @@ class Bed:
     def invocation(self, command: str = "ctflow") -> shared.Invocation:
         return shared.Invocation(
             directory=self.root,
-            target=resolve_target(find_project(self.root), None, {}),
+            target=resolve_target(find_project(self.root), None, self.environ),
             now=self.sb.clock.now(),
             user="tester",
             host="ci-1",

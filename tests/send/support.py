@@ -106,9 +106,16 @@ class Ran:
 
 
 class SendBed:
-    def __init__(self, root: Path) -> None:
+    def __init__(
+        self,
+        root: Path,
+        sb: Sandbox | None = None,
+        environ: dict[str, str] | None = None,
+    ) -> None:
+        """``sb``: a sandbox shared with another bed (one account, two checkouts)."""
         self.root = write_project(root)
-        self.sb = Sandbox(db=":memory:", config=SandboxConfig(timezone="Asia/Kolkata"))
+        self.sb = sb or Sandbox(db=":memory:", config=SandboxConfig(timezone="Asia/Kolkata"))
+        self.environ = environ or {}
 
     def client(self) -> CleverTap:
         return sandbox_client(self.sb, retry=FAST_RETRY)
@@ -118,7 +125,7 @@ class SendBed:
 
         return Invocation(
             directory=self.root,
-            target=resolve_target(find_project(self.root), None, {}),
+            target=resolve_target(find_project(self.root), None, self.environ),
             now=datetime.now(UTC),
             user="tester",
             host="ci-1",

@@ -6,18 +6,17 @@ upload ledger and the send keys."""
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from ctflow.errors import ConflictError, CtflowError
 from ctflow.journal.interface import Holder
+from ctflow.journal.records import describe_holder, dumps, holder_json, loads
 from ctflow.journal.sqlite.sends import SqliteSends
-from ctflow.journal.sqlite.store import dumps, exactly_one, lastrowid, loads, row_dict
+from ctflow.journal.sqlite.store import exactly_one, lastrowid, row_dict
 from ctflow.journal.sqlite.uploads import SqliteUploads
 
 _RUN_COLUMNS = (
@@ -46,11 +45,11 @@ class SqliteJournal(SqliteUploads, SqliteSends):
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise ConflictError(
-                    f"the journal {self.path} is locked by {_describe_holder(lock_path)}; "
+                    f"the journal {self.path} is locked by {_holder_of(lock_path)}; "
                     "wait for it to finish"
                 ) from None
             os.ftruncate(fd, 0)
-            os.write(fd, json.dumps(asdict(holder), sort_keys=True).encode())
+            os.write(fd, holder_json(holder).encode())
             try:
                 yield
             finally:
@@ -213,12 +212,8 @@ class SqliteJournal(SqliteUploads, SqliteSends):
         return [row_dict(row, "detail") for row in rows]
 
 
-def _describe_holder(lock_path: Path) -> str:
+def _holder_of(lock_path: Path) -> str:
     try:
-        holder = Holder(**json.loads(lock_path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError):
+        return describe_holder(lock_path.read_text(encoding="utf-8"))
+    except OSError:
         return "another process"
-    return (
-        f"another run: pid {holder.pid} ({holder.user}@{holder.host}), `{holder.command}`,"
-        f" since {holder.started_at}"
-    )

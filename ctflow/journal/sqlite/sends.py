@@ -9,7 +9,8 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from ctflow.errors import CtflowError
-from ctflow.journal.sqlite.store import Store, dumps, row_dict
+from ctflow.journal.records import claimable, dumps, in_progress
+from ctflow.journal.sqlite.store import Store, row_dict
 
 
 class SqliteSends(Store):
@@ -44,11 +45,9 @@ class SqliteSends(Store):
                     " WHERE sends.environment = ? AND send_key = ? AND recipient = ?",
                     (environment, send_key, recipient),
                 ).fetchone()
-                if row is not None and not _claimable(row, digest, again, stale_before):
+                if row is not None and not claimable(row, digest, again, stale_before):
                     found = row_dict(row, "detail")
-                    found["in_progress"] = row["state"] == "sending" and not (
-                        row["run_finished"] or _stale(row, stale_before)
-                    )
+                    found["in_progress"] = in_progress(row, stale_before)
                     earlier[(send_key, recipient)] = found
                     continue
                 self._conn.execute(
@@ -86,17 +85,3 @@ class SqliteSends(Store):
                 )
         except sqlite3.Error as exc:
             raise CtflowError(f"cannot write the journal {self.path}: {exc}") from None
-
-
-def _claimable(
-    row: sqlite3.Row, digest: str, again: Collection[str], stale_before: str | None
-) -> bool:
-    if row["state"] == "failed" and "failed" in again:
-        return True
-    if row["state"] not in again or row["digest"] != digest:
-        return False
-    return row["state"] != "sending" or bool(row["run_finished"]) or _stale(row, stale_before)
-
-
-def _stale(row: sqlite3.Row, stale_before: str | None) -> bool:
-    return stale_before is not None and str(row["updated_at"]) < stale_before

@@ -6,15 +6,15 @@ Imports only the standard library, ``ctflow.errors`` and the journal's interface
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 from ctflow.errors import CtflowError
+from ctflow.journal.records import loads
 
 JOURNAL_NAME = "journal.db"
 SCHEMA_VERSION = 3
@@ -55,14 +55,6 @@ _SCHEMA = (
 )
 
 
-def dumps(value: Mapping[str, Any] | None) -> str | None:
-    return None if value is None else json.dumps(value, sort_keys=True)
-
-
-def loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
 def row_dict(row: sqlite3.Row, *json_columns: str) -> dict[str, Any]:
     found = dict(row)
     for column in json_columns:
@@ -82,8 +74,15 @@ class Store:
         self._now = now
 
     @classmethod
-    def open(cls, path: Path, *, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Self:
-        """The journal at ``path``, created (with its parent directories) when missing."""
+    def open(
+        cls,
+        path: Path,
+        *,
+        project: str | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> Self:
+        """The journal at ``path``, created (with its parent directories) when missing. A file
+        holds one project's journal: opened for ``project``, it refuses another's."""
         conn: sqlite3.Connection | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,6 +94,8 @@ class Store:
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
             created = _create_schema(conn)
+            if project is not None:
+                _claim_for(conn, project)
         except (OSError, sqlite3.Error, ValueError) as exc:
             if conn is not None:
                 conn.close()
@@ -166,6 +167,17 @@ def _create_schema(conn: sqlite3.Connection) -> bool:
             conn.execute("ROLLBACK")
         raise
     return found is None
+
+
+def _claim_for(conn: sqlite3.Connection, project: str) -> None:
+    """The file is ``project``'s journal (it says so from the first time a project opens it)."""
+    conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('project', ?)", (project,))
+    owner = conn.execute("SELECT value FROM meta WHERE key = 'project'").fetchone()[0]
+    if owner != project:
+        raise ValueError(
+            f"it is project {owner!r}'s journal, not {project!r}'s: give each project a journal "
+            "file of its own (or one PostgreSQL journal, which keeps projects apart)"
+        )
 
 
 def lastrowid(cursor: sqlite3.Cursor) -> int:

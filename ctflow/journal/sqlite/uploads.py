@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ctflow.journal.sqlite.store import Store, dumps, row_dict
+from ctflow.journal.records import dumps
+from ctflow.journal.sqlite.store import Store, row_dict
 
 
 class SqliteUploads(Store):

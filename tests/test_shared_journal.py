@@ -1,0 +1,108 @@
+"""One PostgreSQL journal, two checkouts of one repository (two CI runners, say): what one
+applied, uploaded or sent, the other knows, and neither keeps a journal file of its own."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ctflow import cli
+from ctflow.sandbox import Sandbox
+from tests.pgserver import PgServer
+from tests.plan.support import Bed, cli_files, push, sandbox, write_project
+from tests.send.support import SendBed
+
+DATASET = """\
+kind: Dataset
+key: charges-2026
+type: events
+file: ../data/charges.jsonl
+event: Charged
+identity: customer_id
+timestamp: at
+"""
+CHARGES = "".join(
+    f'{{"customer_id": "C{i}", "at": "2026-11-0{1 + i % 9}T10:00:00+00:00", "Amount": {i}}}\n'
+    for i in range(1500)
+)
+FILES = {"datasets/charges.yaml": DATASET, "data/charges.jsonl": CHARGES}
+
+
+@pytest.fixture
+def sb() -> Iterator[Sandbox]:
+    made = sandbox()
+    yield made
+    made.close()
+
+
+def test_a_fresh_checkout_plans_no_changes_after_another_applied(
+    tmp_path: Path, sb: Sandbox, postgres_url: str
+) -> None:
+    shared = {"CTFLOW_JOURNAL_URL": postgres_url}
+    first = Bed(write_project(tmp_path / "runner-1", FILES), sb, environ=shared)
+    applied = first.apply()
+    assert applied.code == 0, applied.err
+    assert "1 dataset(s) uploaded" in applied.out
+
+    second = Bed(write_project(tmp_path / "runner-2", FILES), sb, environ=shared)
+    planned = second.plan()
+    assert planned.code == 0, planned.err
+    assert planned.out.endswith("No changes. The live campaigns match the declarations.\n")
+    assert len(sb.events("Charged")) == 1500, "the dataset went up once, from the first runner"
+
+    edited = {"campaigns/winback.yaml": push("winback", name="We miss you", title="Hello again")}
+    second.write({**FILES, **edited})
+    diff = second.plan()
+    assert '~ content.title: "Come back" → "Hello again"' in diff.out, (
+        "the spec the first runner applied is the one the second compares with"
+    )
+    for runner in ("runner-1", "runner-2"):
+        assert not (tmp_path / runner / ".ctflow" / "journal.db").exists()
+
+
+def test_a_key_sent_from_one_checkout_is_already_sent_from_another(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    shared = {"CTFLOW_JOURNAL_URL": postgres_url}
+    first = SendBed(tmp_path / "replica-1", environ=shared)
+    second = SendBed(tmp_path / "replica-2", sb=first.sb, environ=shared)
+    options = {"to": ("C1",), "fixture": "two-items", "idempotency_key": "order-SO-1001"}
+
+    sent = first.send("order-shipped", **options)
+    again = second.send("order-shipped", **options)
+
+    assert sent.code == 0, sent.err
+    assert again.code == 0, again.err
+    assert "already sent" in again.out
+    assert len(first.sb.sends()) == 1, "one call to CleverTap for the key, whichever replica"
+
+
+def test_the_cli_names_the_shared_journal_and_never_its_password(
+    tmp_path: Path,
+    postgres: PgServer,
+    postgres_url: str,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="ctflow.journal")
+    root = write_project(tmp_path, cli_files())
+    environ = {"CTFLOW_JOURNAL_URL": postgres_url}
+
+    assert cli.run(["-C", str(root), "--debug", "apply", "--auto-approve"], environ) == 0
+    applied = capsys.readouterr()
+    assert cli.run(["-C", str(root), "plan", "--format", "json"], environ) == 0
+    planned = capsys.readouterr()
+
+    shown = f"postgresql://{postgres.user}:***@127.0.0.1:{postgres.port}/"
+    assert any(m.startswith(f"journal: {shown}") for m in caplog.messages)
+    assert f"ctflow: started a new journal at {shown}" in applied.err
+    assert applied.out.startswith("ctflow plan for project shop, environment sandbox")
+    assert f"; journal {shown}" in applied.out.splitlines()[0]
+    assert json.loads(planned.out)["journal"].startswith(shown)
+    everything = applied.out + applied.err + planned.out + planned.err + caplog.text
+    assert postgres.password not in everything
+    assert not (root / ".ctflow" / "journal.db").exists()
