@@ -69,8 +69,8 @@ async def call_with_retry(
 ) -> T:
     """Await ``attempt()`` until it succeeds, fails for good, or the policy is spent."""
 
-    def on(exc: Exception) -> bool:
-        return is_retryable(exc, idempotent=idempotent)
+    def on(exc: BaseException) -> bool:
+        return isinstance(exc, Exception) and is_retryable(exc, idempotent=idempotent)
 
     async for retry in stamina.retry_context(
         on=on,
