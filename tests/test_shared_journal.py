@@ -5,16 +5,23 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ctflow import cli
-from ctflow.sandbox import Sandbox
+from ctflow.sandbox import DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE, Sandbox, SandboxConfig
+from tests.contract.support import LoopbackServer
 from tests.pgserver import PgServer
 from tests.plan.support import Bed, cli_files, push, sandbox, write_project
-from tests.send.support import SendBed
+from tests.send.support import PAYMENT, SendBed
+from tests.send.support import PROJECT as SEND_PROJECT
+from tests.send.support import write_project as write_send_project
 
 DATASET = """\
 kind: Dataset
@@ -106,3 +113,57 @@ def test_the_cli_names_the_shared_journal_and_never_its_password(
     everything = applied.out + applied.err + planned.out + planned.err + caplog.text
     assert postgres.password not in everything
     assert not (root / ".ctflow" / "journal.db").exists()
+
+
+RACERS = 4
+RECIPIENTS = 300
+SERVED = SEND_PROJECT + "  served:\n    base_url: $URL\n"
+
+
+@pytest.mark.slow
+@pytest.mark.loopback
+def test_processes_racing_one_batch_send_each_recipient_once(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """Four "hosts" send the same batch at once through one PostgreSQL journal: each
+    recipient's key is claimed by exactly one of them, so CleverTap gets one call each."""
+    payment = PAYMENT.replace("{production: 1700104562}", "{production: 1, served: 1}")
+    root = write_send_project(tmp_path / "service", **{"triggers/payment.yaml": payment})
+    batch = root / "batch.jsonl"
+    lines = [
+        {"to": f"C{n}", "data": {"order_id": f"SO-{n}", "items": [{"name": "Tea", "qty": 1}]}}
+        for n in range(RECIPIENTS)
+    ]
+    batch.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    sb = Sandbox(db=":memory:", config=SandboxConfig(timezone="Asia/Kolkata"))
+    try:
+        with LoopbackServer(sb) as server:
+            environ = {
+                **os.environ,
+                "CTFLOW_JOURNAL_URL": postgres_url,
+                "CLEVERTAP_ACCOUNT_ID": DEFAULT_ACCOUNT_ID,
+                "CLEVERTAP_PASSCODE": DEFAULT_PASSCODE,
+            }
+            (root / "ctflow.yaml").write_text(SERVED.replace("$URL", server.base_url))
+            command = [sys.executable, "-m", "ctflow", "-C", str(root), "send", "order-shipped"]
+            command += ["--batch", str(batch), "--env", "served", "--format", "json"]
+            racers = [
+                subprocess.Popen(
+                    command, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+                )
+                for _ in range(RACERS)
+            ]
+            outputs = [proc.communicate(timeout=120) for proc in racers]
+            codes = [proc.returncode for proc in racers]
+        assert all(out for out, _ in outputs), [err for _, err in outputs]
+        reports = [json.loads(out) for out, _ in outputs]
+        per_recipient = Counter(to for send in sb.sends() for to in send["body"]["to"]["Identity"])
+    finally:
+        sb.close()
+
+    assert per_recipient == Counter({f"C{n}": 1 for n in range(RECIPIENTS)})
+    assert set(codes) <= {0, 6}, "the others say already sent (0) or being sent elsewhere (6)"
+    sent_by = Counter(
+        line["to"] for report in reports for line in report["sends"] if line["state"] == "sent"
+    )
+    assert sent_by == Counter({f"C{n}": 1 for n in range(RECIPIENTS)})
