@@ -1,7 +1,7 @@
 """The read commands: ``now``, ``campaigns list``, ``report``, ``count``, ``export``,
-``profile get|delete`` and ``drift``; each calls a plain function of :mod:`ctflow.commands`
-(``now.py``, ``campaigns.py``, ``report.py``, ``count.py``, ``export.py``, ``profile.py``,
-``drift.py``)."""
+``profile get|delete``, ``drift`` and ``history`` (the journal); each calls a plain function of
+:mod:`ctflow.commands` (``now.py``, ``campaigns.py``, ``report.py``, ``count.py``,
+``export.py``, ``profile.py``, ``drift.py``, ``history.py``)."""
 
 from __future__ import annotations
 
@@ -247,4 +247,51 @@ def drift(state: AppState, env: str | None, fmt: str, detailed_exitcode: bool) -
     return command.run(target, state.directory, fmt, detailed_exitcode, out=sys.stdout)
 
 
-COMMANDS = (now, campaigns, report, count, export, profile, drift)
+@click.command()
+@click.argument("run_id", required=False, type=click.IntRange(min=1), metavar="[RUN_ID]")
+@click.option(
+    "--env",
+    "env",
+    default=None,
+    metavar="ENV",
+    help="Only this environment's runs (read from its journal).",
+)
+@click.option("--kind", type=click.Choice(["apply", "upload", "send", "stop"]), help="Only these.")
+@click.option(
+    "--since", "since", type=_DATE, metavar="YYYY-MM-DD", help="Started that day or later."
+)
+@click.option("--limit", type=click.IntRange(1, 100_000), default=20, show_default=True)
+@FORMAT_OPTION
+@pass_state
+def history(
+    state: AppState,
+    run_id: int | None,
+    env: str | None,
+    kind: str | None,
+    since: datetime | None,
+    limit: int,
+    fmt: str,
+) -> int:
+    """Show what the journal recorded: the latest runs (applies, uploads, sends, stops), or
+    the steps of RUN_ID."""
+    from ctflow.commands import history as command
+    from ctflow.commands.reading import Reader
+    from ctflow.config import Target
+
+    project = state.project()
+    environment = project.environment(env or state.environ.get("CTFLOW_ENV") or None)
+    journal = project.journal_for(environment, state.environ)
+    reader = Reader(
+        target=Target(environment, journal=journal),
+        project=project.name,
+        timezone=project.timezone_for(environment),
+        now=datetime.now(UTC),
+        out=sys.stdout,
+        err=sys.stderr,
+        tables=terminal(sys.stdout, state.environ),
+    )
+    options = command.HistoryOptions(run_id, env, kind, _day(since), limit, fmt)
+    return command.history(reader, journal, options, state.known_secrets())
+
+
+COMMANDS = (now, campaigns, report, count, export, profile, drift, history)

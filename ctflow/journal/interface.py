@@ -85,8 +85,20 @@ class RunLog(Protocol):
         """Campaign ids that runs of ``kind`` stopped in ``environment``."""
         ...
 
-    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
-        """The latest runs, newest first."""
+    def runs(
+        self,
+        limit: int = 20,
+        *,
+        environment: str | None = None,
+        kind: str | None = None,
+        since: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The latest runs, newest first; only of ``environment``, of ``kind``, or started at
+        ``since`` (ISO 8601) or later, when given."""
+        ...
+
+    def run(self, run_id: int) -> dict[str, Any] | None:
+        """One run of this project, or ``None``."""
         ...
 
     def steps(self, run_id: int) -> list[dict[str, Any]]:
@@ -178,6 +190,11 @@ class UploadRecords(Protocol):
         """Forget what was uploaded to ``environment`` (its account was emptied)."""
         ...
 
+    def batches_of(self, run_id: int) -> list[dict[str, Any]]:
+        """The batches a run sent last (``batch_id``, ``state``, ``records``, ``updated_at``,
+        ``detail``), in batch order."""
+        ...
+
 
 class SendKeys(Protocol):
     def claim_sends(
@@ -203,6 +220,11 @@ class SendKeys(Protocol):
         detail: Mapping[str, Any] | None = None,
     ) -> None:
         """How claimed sends ended: ``sent``, ``failed`` (provably not sent) or ``ambiguous``."""
+        ...
+
+    def sends_of(self, run_id: int) -> list[dict[str, Any]]:
+        """The sends a run claimed last (``send_key``, ``recipient``, ``trigger_key``,
+        ``state``, ``updated_at``, ``detail``)."""
         ...
 
 

@@ -40,6 +40,12 @@ def stale(row: Mapping[str, Any], stale_before: str | None) -> bool:
     return stale_before is not None and str(row["updated_at"]) < stale_before
 
 
+def batch_order(batch: Mapping[str, Any]) -> tuple[str, int]:
+    """Batches ``<prefix>:<n>`` by prefix, then by ``n`` as a number."""
+    prefix, _, index = str(batch["batch_id"]).rpartition(":")
+    return (prefix, int(index)) if index.isdecimal() else (str(batch["batch_id"]), -1)
+
+
 def holder_json(holder: Holder) -> str:
     return json.dumps(
         {

@@ -105,6 +105,18 @@ def test_runs_are_listed_newest_first_up_to_the_limit(journal: Journal) -> None:
     assert [run["id"] for run in journal.runs(limit=2)] == [ids[2], ids[1]]
 
 
+def test_runs_are_filtered_by_environment_kind_and_start(journal: Journal) -> None:
+    apply = _begin(journal)  # minute 0
+    upload = _begin(journal, kind="upload")  # 1
+    staging = _begin(journal, environment="staging")  # 2
+    assert [r["id"] for r in journal.runs(environment="prod")] == [upload, apply]
+    assert [r["id"] for r in journal.runs(kind="upload")] == [upload]
+    assert [r["id"] for r in journal.runs(since=at(1))] == [staging, upload]
+    assert [r["id"] for r in journal.runs(environment="prod", kind="apply", since=at(0))] == [apply]
+    assert journal.run(staging) == journal.runs(limit=1)[0]
+    assert journal.run(999) is None
+
+
 def test_open_runs_are_those_of_the_kinds_asked_never_closed(journal: Journal) -> None:
     apply, upload, send = (
         _begin(journal),
@@ -213,6 +225,19 @@ def test_uploads_are_recorded_newest_first_and_forgotten_with_their_environment(
     assert journal.batch_states("staging", "f:") == {"f:1:0": "accepted"}
 
 
+def test_the_batches_a_run_sent_are_listed_in_batch_order(journal: Journal) -> None:
+    first, second = _begin(journal, kind="upload"), _begin(journal, kind="upload")
+    for index in (10, 2, 1):
+        journal.batch_state("prod", f"f:abc:{index}", "accepted", records=1000, run_id=first)
+    journal.batch_state("prod", "f:abc:3", "ambiguous", records=7, run_id=second, detail={"e": 1})
+    assert [(b["batch_id"], b["state"], b["records"]) for b in journal.batches_of(first)] == [
+        ("f:abc:1", "accepted", 1000),
+        ("f:abc:2", "accepted", 1000),
+        ("f:abc:10", "accepted", 1000),
+    ]
+    assert [b["detail"] for b in journal.batches_of(second)] == [{"e": 1}]
+
+
 # --- send keys ---------------------------------------------------------------------------------
 
 
@@ -230,6 +255,21 @@ def test_a_send_key_is_claimed_once_and_then_left_alone_with_its_record(journal:
     assert again[("k2", "bo@x")]["state"] == "sending"
     assert again[("k2", "bo@x")]["in_progress"] is True, "its run is still open"
     assert journal.claim_sends("staging", sends, trigger="otp", run_id=run) == {}
+
+
+def test_the_sends_a_run_claimed_are_listed_with_their_state(journal: Journal) -> None:
+    run = _begin(journal, kind="send")
+    journal.claim_sends(
+        "prod", [("k2", "bo@x", "d"), ("k1", "ana@x", "d")], trigger="otp", run_id=run
+    )
+    journal.send_outcomes("prod", [("k1", "ana@x")], "sent", {"id": 3})
+    assert [
+        (s["send_key"], s["recipient"], s["trigger_key"], s["state"], s["detail"])
+        for s in journal.sends_of(run)
+    ] == [
+        ("k1", "ana@x", "otp", "sent", {"id": 3}),
+        ("k2", "bo@x", "otp", "sending", None),
+    ]
 
 
 def test_a_failed_send_is_claimed_again_and_a_finished_runs_sending_one_on_request(

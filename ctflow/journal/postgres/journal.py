@@ -20,6 +20,7 @@ from ctflow.journal.interface import Holder
 from ctflow.journal.location import JournalLocation, mask_password
 from ctflow.journal.postgres.schema import advisory_key, migrate, use_schema
 from ctflow.journal.records import (
+    batch_order,
     claimable,
     describe_holder,
     dumps,
@@ -139,7 +140,9 @@ class PgJournal:
         except psycopg.Error as exc:
             raise CtflowError(f"cannot write the journal {self.location}: {_why(exc)}") from None
 
-    def _query(self, sql: LiteralString, params: Sequence[Any] = ()) -> list[Row]:
+    def _query(
+        self, sql: LiteralString, params: Sequence[Any] | Mapping[str, Any] = ()
+    ) -> list[Row]:
         try:
             return self._conn.execute(sql, params).fetchall()
         except psycopg.Error as exc:
@@ -260,12 +263,36 @@ class PgJournal:
         )
         return {int(row["campaign_id"]) for row in rows}
 
-    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+    def runs(
+        self,
+        limit: int = 20,
+        *,
+        environment: str | None = None,
+        kind: str | None = None,
+        since: str | None = None,
+    ) -> list[dict[str, Any]]:
         rows = self._query(
-            f"SELECT {_RUN_COLUMNS} FROM runs WHERE project = %s ORDER BY id DESC LIMIT %s",
-            (self.project, limit),
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE project = %(project)s"
+            " AND (%(environment)s::text IS NULL OR environment = %(environment)s)"
+            " AND (%(kind)s::text IS NULL OR kind = %(kind)s)"
+            " AND (%(since)s::text IS NULL OR started_at >= %(since)s)"
+            " ORDER BY id DESC LIMIT %(limit)s",
+            {
+                "project": self.project,
+                "environment": environment,
+                "kind": kind,
+                "since": since,
+                "limit": limit,
+            },
         )
         return [_decoded(row, "summary") for row in rows]
+
+    def run(self, run_id: int) -> dict[str, Any] | None:
+        rows = self._query(
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE project = %s AND id = %s",
+            (self.project, run_id),
+        )
+        return _decoded(rows[0], "summary") if rows else None
 
     def steps(self, run_id: int) -> list[dict[str, Any]]:
         rows = self._query(
@@ -412,6 +439,14 @@ class PgJournal:
         )
         return [_decoded(row, "summary") for row in rows]
 
+    def batches_of(self, run_id: int) -> list[dict[str, Any]]:
+        rows = self._query(
+            "SELECT batch_id, state, records, updated_at, detail FROM upload_batches"
+            " WHERE project = %s AND run_id = %s",
+            (self.project, run_id),
+        )
+        return sorted((_decoded(row, "detail") for row in rows), key=batch_order)
+
     def forget_environment_uploads(self, environment: str) -> int:
         batches = self._execute(
             "DELETE FROM upload_batches WHERE project = %s AND environment = %s",
@@ -522,6 +557,14 @@ class PgJournal:
                 )
         except psycopg.Error as exc:
             raise CtflowError(f"cannot write the journal {self.location}: {_why(exc)}") from None
+
+    def sends_of(self, run_id: int) -> list[dict[str, Any]]:
+        rows = self._query(
+            "SELECT send_key, recipient, trigger_key, state, updated_at, detail FROM sends"
+            " WHERE project = %s AND run_id = %s ORDER BY send_key, recipient",
+            (self.project, run_id),
+        )
+        return [_decoded(row, "detail") for row in rows]
 
 
 def _claim_params(

@@ -176,10 +176,26 @@ class SqliteJournal(SqliteUploads, SqliteSends):
         )
         return {row["campaign_id"] for row in rows}
 
-    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
-        """The latest runs, newest first."""
-        rows = self._query(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?", (limit,))
+    def runs(
+        self,
+        limit: int = 20,
+        *,
+        environment: str | None = None,
+        kind: str | None = None,
+        since: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The latest runs, newest first (see the protocol for the filters)."""
+        rows = self._query(
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE (?1 IS NULL OR environment = ?1)"
+            " AND (?2 IS NULL OR kind = ?2) AND (?3 IS NULL OR started_at >= ?3)"
+            " ORDER BY id DESC LIMIT ?4",
+            (environment, kind, since, limit),
+        )
         return [row_dict(row, "summary") for row in rows]
+
+    def run(self, run_id: int) -> dict[str, Any] | None:
+        rows = self._query(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,))
+        return row_dict(rows[0], "summary") if rows else None
 
     def steps(self, run_id: int) -> list[dict[str, Any]]:
         """The steps of one run, in the order they were intended."""

@@ -85,3 +85,11 @@ class SqliteSends(Store):
                 )
         except sqlite3.Error as exc:
             raise CtflowError(f"cannot write the journal {self.path}: {exc}") from None
+
+    def sends_of(self, run_id: int) -> list[dict[str, Any]]:
+        rows = self._query(
+            "SELECT send_key, recipient, trigger_key, state, updated_at, detail FROM sends"
+            " WHERE run_id = ? ORDER BY send_key, recipient",
+            (run_id,),
+        )
+        return [row_dict(row, "detail") for row in rows]

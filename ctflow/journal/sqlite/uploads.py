@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ctflow.journal.records import dumps
+from ctflow.journal.records import batch_order, dumps
 from ctflow.journal.sqlite.store import Store, row_dict
 
 
@@ -89,6 +89,14 @@ class SqliteUploads(Store):
             (environment,),
         )
         return [row_dict(row, "summary") for row in rows]
+
+    def batches_of(self, run_id: int) -> list[dict[str, Any]]:
+        rows = self._query(
+            "SELECT batch_id, state, records, updated_at, detail FROM upload_batches"
+            " WHERE run_id = ?",
+            (run_id,),
+        )
+        return sorted((row_dict(row, "detail") for row in rows), key=batch_order)
 
     def forget_environment_uploads(self, environment: str) -> int:
         """Forget what was uploaded to ``environment`` (its account was emptied)."""
