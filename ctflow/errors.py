@@ -8,6 +8,7 @@ raise these. ``ctflow.cli`` catches :class:`CtflowError` once and exits with ``e
     │   └── ConfigError              exit 3   ctflow.yaml malformed
     ├── CredentialsError             exit 4   credentials missing or refused
     ├── UnavailableError             exit 5   CleverTap down or limits exhausted after retries
+    │   └── JournalUnavailable       exit 5   the journal cannot be reached, or was lost
     ├── GateError                    exit 6   a safety gate refused the action
     ├── ConflictError                exit 7   stale saved plan, journal locked by another apply
     ├── UsageError                   exit 64  the command line itself is wrong
@@ -79,6 +80,11 @@ class CredentialsError(CtflowError):
 
 class UnavailableError(CtflowError):
     exit_code = ExitCode.UNAVAILABLE
+
+
+class JournalUnavailable(UnavailableError):
+    """The journal cannot be reached, or its connection was lost: ctflow makes no further call
+    to CleverTap, since it could not remember what it did."""
 
 
 class GateError(CtflowError):

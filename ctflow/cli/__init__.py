@@ -52,8 +52,8 @@ def cli(ctx: click.Context, directory: Path | None, debug: bool) -> None:
 
     \b
     Exit codes: 0 ok · 1 error · 2 plan has changes (--detailed-exitcode) · 3 invalid input
-    4 credentials · 5 CleverTap unavailable · 6 safety gate · 7 stale plan or journal locked
-    64 usage · 130 interrupted
+    4 credentials · 5 CleverTap or the journal unavailable · 6 safety gate
+    7 stale plan or journal locked · 64 usage · 130 interrupted
     """
     state: AppState = ctx.ensure_object(AppState)
     state.debug = debug

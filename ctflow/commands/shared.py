@@ -9,7 +9,7 @@ import asyncio
 import os
 import subprocess
 from collections.abc import Callable, Collection, Iterator
-from contextlib import AbstractAsyncContextManager, ExitStack, contextmanager
+from contextlib import AbstractAsyncContextManager, ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from ctflow.clevertap import CleverTap
 from ctflow.config import CONFIG_NAME, Project, Target, find_project, journal_location
 from ctflow.connect import open_client
-from ctflow.errors import ConfigError, ConflictError, GateError
+from ctflow.errors import ConfigError, ConflictError, GateError, JournalUnavailable
 from ctflow.journal import Holder, Journal, open_journal
 from ctflow.masking import mask
 from ctflow.plan.apply import Applier, Uploads, no_uploads
@@ -132,9 +132,11 @@ def journal_run(
         try:
             yield journal, run_id
         except BaseException as exc:
-            journal.finish_if_open(run_id, _outcome_of(exc), {"error": str(exc)[:500]})
+            with suppress(JournalUnavailable):  # a lost journal cannot be told how it ended
+                journal.finish_if_open(run_id, _outcome_of(exc), {"error": str(exc)[:500]})
             raise
-        journal.finish_if_open(run_id, "ok")
+        with suppress(JournalUnavailable):
+            journal.finish_if_open(run_id, "ok")
 
 
 _NEW_JOURNAL = {

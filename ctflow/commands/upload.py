@@ -76,7 +76,8 @@ def upload(inv: Invocation, options: UploadOptions, *, out: TextIO, err: TextIO)
         code = exit_code(summary)
         interrupted = any(r.tally.interrupted for r in results)
         outcome = "interrupted" if interrupted else OUTCOMES.get(code, "failed")
-        journal.finish(run_id, outcome, summary["total"])
+        if not any(r.tally.journal_lost for r in results):  # else it cannot be told
+            journal.finish(run_id, outcome, summary["total"])
     if options.fmt == "json":
         out.write(json.dumps(summary, indent=2) + "\n")
     else:

@@ -23,6 +23,7 @@ from ctflow.clevertap.errors import (
     TransportError,
 )
 from ctflow.clevertap.retry import NOT_PROCESSED_STATUSES
+from ctflow.errors import JournalUnavailable
 from ctflow.journal import SendKeys
 from ctflow.send.message import Message
 
@@ -76,6 +77,8 @@ class Sender:
         self.run_id = run_id
         self.resend_ambiguous = resend_ambiguous
         self.on_outcome = on_outcome
+        self.journal_lost: str | None = None
+        """Why the journal could not be written: nothing more is sent."""
         self._slots = asyncio.Semaphore(CONCURRENCY)
 
     async def send_all(self, sends: Iterable[Send]) -> list[Outcome]:
@@ -113,14 +116,23 @@ class Sender:
         first = call[0][1]
         again = ("failed", "ambiguous", "sending") if self.resend_ambiguous else ("failed",)
         async with self._slots:
-            earlier = self.journal.claim_sends(
-                self.environment,
-                [(send.key, send.recipient, send.digest) for _, send in call],
-                trigger=first.message.trigger,
-                run_id=self.run_id,
-                again=again,
-                stale_before=(datetime.now(UTC) - IN_FLIGHT_FOR).isoformat(timespec="seconds"),
-            )
+            try:
+                if self.journal_lost is not None:
+                    raise JournalUnavailable(self.journal_lost)
+                earlier = self.journal.claim_sends(
+                    self.environment,
+                    [(send.key, send.recipient, send.digest) for _, send in call],
+                    trigger=first.message.trigger,
+                    run_id=self.run_id,
+                    again=again,
+                    stale_before=(datetime.now(UTC) - IN_FLIGHT_FOR).isoformat(timespec="seconds"),
+                )
+            except JournalUnavailable as exc:  # not claimed, so not sent
+                self.journal_lost = exc.message
+                lost = f"not sent: {exc.message}"
+                return {
+                    index: self._tell(Outcome(send, "unavailable", lost)) for index, send in call
+                }
             outcomes = {
                 index: self._tell(_earlier(send, earlier[(send.key, send.recipient)]))
                 for index, send in call
@@ -136,9 +148,14 @@ class Sender:
                 self.journal.send_outcomes(self.environment, pairs, "failed", {"detail": str(exc)})
                 raise
             recorded = "failed" if state in ("failed", "unavailable") else state
-            self.journal.send_outcomes(
-                self.environment, pairs, recorded, {"detail": detail} if detail else None
-            )
+            try:
+                self.journal.send_outcomes(
+                    self.environment, pairs, recorded, {"detail": detail} if detail else None
+                )
+            except JournalUnavailable as exc:  # the journal still says 'sending': ambiguous
+                self.journal_lost = self.journal_lost or exc.message
+                what = f"{state} ({detail})" if detail else state
+                state, detail = "ambiguous", f"{what}, but the journal could not record it: {exc}"
             for index, send in claimed:
                 outcomes[index] = self._tell(Outcome(send, state, detail))
             return outcomes

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, suppress
 from dataclasses import dataclass
 
 from ctflow.clevertap import CleverTap
+from ctflow.errors import JournalUnavailable
 from ctflow.journal import Journal
 from ctflow.send import report
 from ctflow.send.batch import Refused
@@ -61,11 +62,14 @@ async def journaled(
             )
             outcomes = await sender.send_all(sends)
     except (KeyboardInterrupt, asyncio.CancelledError) as exc:
-        journal.finish_if_open(run_id, "interrupted", {"error": type(exc).__name__})
+        with suppress(JournalUnavailable):
+            journal.finish_if_open(run_id, "interrupted", {"error": type(exc).__name__})
         raise
     except BaseException as exc:
-        journal.finish_if_open(run_id, "failed", {"error": scrub(str(exc))[:500]})
+        with suppress(JournalUnavailable):
+            journal.finish_if_open(run_id, "failed", {"error": scrub(str(exc))[:500]})
         raise
     counts = report.totals(outcomes, refused)
-    journal.finish(run_id, "ok" if report.exit_code(counts) == 0 else "partial", counts)
+    with suppress(JournalUnavailable):  # a lost journal: the outcomes say so, one by one
+        journal.finish(run_id, "ok" if report.exit_code(counts) == 0 else "partial", counts)
     return outcomes

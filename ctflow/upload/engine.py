@@ -14,7 +14,9 @@ What an answer means (clevertap-api.md §1.3, §1.4, §2.2, §2.3):
 - 400: CleverTap refused the batch whole; every record of it goes to the dead-letter file.
 - 401/403: stop; nothing more is sent.
 A batch that cannot be sent for ``give_up_after`` seconds stops the upload: CleverTap is
-unavailable, and a re-run continues from there.
+unavailable, and a re-run continues from there. A ledger that cannot be written (the journal
+was lost) stops it too: no batch is sent unrecorded, and those whose answer could not be
+recorded are reported ambiguous, as the ledger still says they are ``sending``.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from ctflow.clevertap.errors import (
     ValidationError,
 )
 from ctflow.clevertap.models import UploadResult
+from ctflow.errors import JournalUnavailable
 from ctflow.upload.batches import Batch, Reject, Skipped
 from ctflow.upload.ledger import ACCEPTED, AMBIGUOUS, FAILED, SENDING, SETTLED, Ledger
 
@@ -103,6 +106,8 @@ class Tally:
     ambiguous: list[BatchRef] = field(default_factory=list)
     failed: list[BatchRef] = field(default_factory=list)
     unavailable: str | None = None
+    journal_lost: str | None = None
+    """Why the ledger could not be written: nothing more was sent."""
     interrupted: bool = False
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
@@ -224,7 +229,14 @@ class Engine:
                 tally.skipped_rows += item.rows
                 tally.batches_skipped += 1
                 continue
-            if self.prior.get(item.id) in (SENDING, AMBIGUOUS) and not await self._again(item):
+            try:
+                again = self.prior.get(item.id) not in (SENDING, AMBIGUOUS) or await self._again(
+                    item
+                )
+            except JournalUnavailable as exc:
+                self._lost(exc)
+                break
+            if not again:
                 continue
             await queue.put(item)
             await asyncio.sleep(0)  # let the senders read answers between two batches
@@ -254,14 +266,38 @@ class Engine:
             if self.stopping:
                 continue  # drained, never sent: the next run sends it
             if not batch.records:
-                await self._finish(batch, ACCEPTED, [], {"processed": 0})
+                try:
+                    await self._finish(batch, ACCEPTED, [], {"processed": 0})
+                except JournalUnavailable as exc:
+                    self._lost(exc)
                 continue
             async with self._window:
-                await self._send(batch)
+                await self._send_recorded(batch)
+
+    async def _send_recorded(self, batch: Batch) -> None:
+        """Send ``batch`` once the ledger says it is ``sending``; when the ledger cannot be
+        written, nothing more is sent, and a batch whose answer cannot be recorded is
+        ambiguous (the ledger still says ``sending``, which the next run reads as such)."""
+        try:
+            await self._record(batch, SENDING, _lines(batch))
+        except JournalUnavailable as exc:
+            self._lost(exc)  # not sent, nothing recorded: the next run sends it
+            return
+        try:
+            await self._send(batch)
+        except JournalUnavailable as exc:
+            self._lost(exc)
+            self.tally.ambiguous.append(_ref(batch))
+            self.tally.rows += batch.rows
+
+    def _lost(self, exc: JournalUnavailable) -> None:
+        self.stopping = True
+        if self.tally.journal_lost is None:
+            self.tally.journal_lost = exc.message
+            self.tally.unavailable = self.tally.unavailable or exc.message
 
     async def _send(self, batch: Batch) -> None:
         tally, options = self.tally, self.options
-        await self._record(batch, SENDING, _lines(batch))
         first_try = time.monotonic()
         attempt = 0
         while True:
@@ -310,7 +346,6 @@ class Engine:
                 Reject(batch.source, line, batch.id, exc.message, record, "clevertap", exc.code)
                 for record, line in zip(batch.records, batch.lines, strict=True)
             ]
-            self.tally.rejected_remote += len(refused)
             await self._finish(batch, ACCEPTED, refused, {"processed": 0, "refused": exc.message})
             return False
         await self._failed(batch, exc.message)
@@ -329,11 +364,13 @@ class Engine:
             remote.append(
                 Reject(batch.source, line, batch.id, item.reason, record, "clevertap", item.code)
             )
-        tally.accepted += max(0, len(batch.records) - len(remote))
-        tally.rejected_remote += len(remote)
         tally.batches_sent += 1
         await self._finish(
-            batch, ACCEPTED, remote, {"processed": result.processed, "unprocessed": len(remote)}
+            batch,
+            ACCEPTED,
+            remote,
+            {"processed": result.processed, "unprocessed": len(remote)},
+            accepted=max(0, len(batch.records) - len(remote)),
         )
 
     async def _failed(self, batch: Batch, reason: str) -> None:
@@ -344,10 +381,17 @@ class Engine:
         self.stopping = True
 
     async def _finish(
-        self, batch: Batch, state: str, remote: list[Reject], detail: dict[str, Any]
+        self,
+        batch: Batch,
+        state: str,
+        remote: list[Reject],
+        detail: dict[str, Any],
+        *,
+        accepted: int = 0,
     ) -> None:
         """Write the batch's rejects, then its state: a crash between the two repeats lines in
-        the dead-letter file rather than losing them."""
+        the dead-letter file rather than losing them. Its rows are counted once recorded: an
+        answer the ledger could not keep is ambiguous, not accepted."""
         rejects = [*batch.rejects, *remote]
 
         def settle() -> None:
@@ -357,7 +401,9 @@ class Engine:
 
         await self._write(settle)
         self.tally.rows += batch.rows
+        self.tally.accepted += accepted
         self.tally.rejected_local += len(batch.rejects)
+        self.tally.rejected_remote += len(remote)
         if self._on_progress is not None:
             self._on_progress(self.tally)
 

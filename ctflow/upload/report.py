@@ -173,7 +173,12 @@ def text(results: Sequence[FileResult], *, env_flag: str) -> str:
             out.extend(_ambiguous(t.ambiguous, result.source, env_flag, result.kind))
         if t.interrupted:
             out.append("  interrupted: run the same command again to send the rest")
-        if t.unavailable:
+        if t.journal_lost:
+            out.append(
+                f"  stopped: {t.journal_lost}; no further batch was sent. Run the same command "
+                "again once the journal is back"
+            )
+        elif t.unavailable:
             out.append(
                 f"  stopped: {t.unavailable}; {len(t.failed)} batch(es) not sent. "
                 "Run the same command again to continue from there"

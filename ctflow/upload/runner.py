@@ -57,6 +57,9 @@ async def run_jobs(
         _warn_if_changed(journal, environment, job, say)
         result = await _run_job(client, ledger, job, settings, err, say)
         tally = result.tally
+        if tally.journal_lost:  # nothing more can be recorded, so nothing more is sent
+            results.append(result)
+            break
         complete = not (tally.ambiguous or tally.failed or tally.interrupted)
         journal.record_upload(
             environment,

@@ -15,7 +15,7 @@ from typing import Any, LiteralString, Self
 import psycopg
 from psycopg.rows import dict_row
 
-from ctflow.errors import ConflictError, CtflowError
+from ctflow.errors import ConflictError, CtflowError, JournalUnavailable
 from ctflow.journal.interface import Holder
 from ctflow.journal.location import JournalLocation, mask_password
 from ctflow.journal.postgres.schema import advisory_key, migrate, use_schema
@@ -98,7 +98,9 @@ class PgJournal:
                 application_name="ctflow",
             )
         except psycopg.Error as exc:
-            raise CtflowError(f"cannot reach the journal {location.shown}: {_why(exc)}") from None
+            raise JournalUnavailable(
+                f"cannot reach the journal {location.shown}: {_why(exc)}"
+            ) from None
         try:
             use_schema(conn, location.schema)
             if not create and not _has_tables(conn, location.schema):
@@ -138,7 +140,7 @@ class PgJournal:
         try:
             return self._conn.execute(sql, params)
         except psycopg.Error as exc:
-            raise CtflowError(f"cannot write the journal {self.location}: {_why(exc)}") from None
+            raise self._failure("write", exc) from None
 
     def _query(
         self, sql: LiteralString, params: Sequence[Any] | Mapping[str, Any] = ()
@@ -146,7 +148,14 @@ class PgJournal:
         try:
             return self._conn.execute(sql, params).fetchall()
         except psycopg.Error as exc:
-            raise CtflowError(f"cannot read the journal {self.location}: {_why(exc)}") from None
+            raise self._failure("read", exc) from None
+
+    def _failure(self, doing: str, exc: psycopg.Error) -> CtflowError:
+        """A lost connection is the journal gone (no further call may be made); anything else
+        is an error of this write."""
+        if isinstance(exc, psycopg.OperationalError) or self._conn.closed:
+            return JournalUnavailable(f"lost the journal {self.location}: {_why(exc)}")
+        return CtflowError(f"cannot {doing} the journal {self.location}: {_why(exc)}")
 
     # --- the lock ----------------------------------------------------------------------------
 
@@ -496,7 +505,7 @@ class PgJournal:
                     found["in_progress"] = in_progress(row, stale_before)
                     earlier[pair] = found
         except psycopg.Error as exc:
-            raise CtflowError(f"cannot write the journal {self.location}: {_why(exc)}") from None
+            raise self._failure("write", exc) from None
         return earlier
 
     def _recorded(self, environment: str, pairs: Sequence[tuple[str, str]]) -> list[Row]:
@@ -556,7 +565,7 @@ class PgJournal:
                     ),
                 )
         except psycopg.Error as exc:
-            raise CtflowError(f"cannot write the journal {self.location}: {_why(exc)}") from None
+            raise self._failure("write", exc) from None
 
     def sends_of(self, run_id: int) -> list[dict[str, Any]]:
         rows = self._query(
