@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from ctflow.cli import cli
-from ctflow.config import DEFAULT_ACCOUNT_VAR, DEFAULT_PASSCODE_VAR, STATE_DIR
+from ctflow.config import DEFAULT_ACCOUNT_VAR, DEFAULT_PASSCODE_VAR, JOURNAL_URL_VAR, STATE_DIR
 from ctflow.journal import JOURNAL_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -248,6 +248,7 @@ def test_secrets_reach_only_the_steps_that_run_ctflow_against_clevertap(
                 assert env == {
                     DEFAULT_ACCOUNT_VAR: "${{ secrets.CLEVERTAP_ACCOUNT_ID }}",
                     DEFAULT_PASSCODE_VAR: "${{ secrets.CLEVERTAP_PASSCODE }}",
+                    JOURNAL_URL_VAR: "${{ secrets.CTFLOW_JOURNAL_URL }}",
                 }
 
 
