@@ -20,7 +20,6 @@ import pytest
 
 import ctflow
 from ctflow import cli
-from ctflow.upload.ledger import Ledger
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "uploads.md"
@@ -135,21 +134,12 @@ def test_the_documented_signature_is_the_real_one() -> None:
     assert documented == {n: p.default for n, p in real.items() if p.kind == p.KEYWORD_ONLY}
 
 
-def test_the_ledger_example_has_the_protocols_methods() -> None:
-    [example] = [
-        node
-        for _, code in python_blocks()
-        for node in ast.walk(ast.parse(code))
-        if isinstance(node, ast.ClassDef) and node.name == "PostgresLedger"
-    ]
-    methods = {
-        node.name: [a.arg for a in node.args.args[1:]]
-        for node in example.body
-        if isinstance(node, ast.FunctionDef)
-    }
-    for name in ("states", "record", "forget"):
-        wanted = list(inspect.signature(getattr(Ledger, name)).parameters)[1:]
-        assert methods[name] == wanted, f"PostgresLedger.{name}"
+def test_the_recipes_share_the_ledger_through_the_journal_not_a_class_of_their_own() -> None:
+    text = PYTHON_GUIDE.read_text(encoding="utf-8")
+    assert "PostgresLedger" not in text
+    for title in ("## Spark", "## Dask", "## Ray Data", "## Airflow"):
+        recipe = text.split(title, 1)[1].split("\n## ", 1)[0]
+        assert 'journal=os.environ["CTFLOW_JOURNAL_URL"]' in recipe, title
 
 
 def test_the_summary_table_names_real_fields() -> None:

@@ -167,3 +167,32 @@ def test_processes_racing_one_batch_send_each_recipient_once(
         line["to"] for report in reports for line in report["sends"] if line["state"] == "sent"
     )
     assert sent_by == Counter({f"C{n}": 1 for n in range(RECIPIENTS)})
+
+
+def test_workers_uploading_with_one_journal_url_share_one_ledger(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a cluster does: each task calls upload_records with the journal's URL; a retried
+    task (another process, another machine) skips what its first attempt delivered."""
+    import ctflow
+    from tests.upload.support import events, file_sandbox, numbers
+    from tests.upload.support import write_project as write_upload_project
+
+    shop = write_upload_project(tmp_path / "shop")
+    monkeypatch.chdir(tmp_path)
+    first = ctflow.upload_records(
+        events(2500), batch_id_prefix="part-7", project=shop, journal=postgres_url
+    )
+    monkeypatch.setenv("CTFLOW_JOURNAL_URL", postgres_url)
+    retried = ctflow.upload_records(events(2500), batch_id_prefix="part-7", project=shop)
+
+    assert (first.accepted, first.already_uploaded) == (2500, 0)
+    assert (retried.accepted, retried.already_uploaded) == (0, 2500)
+    sb = file_sandbox(shop)
+    try:
+        assert numbers(sb) == {n: 1 for n in range(1, 2501)}
+    finally:
+        sb.close()
+    with ctflow.JournalLedger.open(postgres_url, "sandbox", project="shop") as ledger:
+        assert set(ledger.states("part-7:").values()) == {"accepted"}
+    assert not (shop / ".ctflow" / "journal.db").exists()

@@ -77,7 +77,7 @@ def open_journal(
     if location.kind == "postgresql":
         return _postgres().open(location, project or "", now=now)
     assert location.path is not None  # a SQLite location always has its file
-    return SqliteJournal.open(location.path, project=project, now=now)
+    return SqliteJournal.open(location.path, project=project or None, now=now)
 
 
 def existing_journal(
@@ -92,7 +92,7 @@ def existing_journal(
     assert location.path is not None
     if not location.path.exists():
         return None
-    return SqliteJournal.open(location.path, project=project, now=now)
+    return SqliteJournal.open(location.path, project=project or None, now=now)
 
 
 def _postgres() -> type[PgJournal]:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ctflow.config import (
+    JOURNAL_URL_VAR,
     Environment,
     Project,
     Target,
@@ -27,6 +28,7 @@ from ctflow.config import (
 from ctflow.connect import open_client
 from ctflow.errors import CtflowError, ExitCode, InvalidInput
 from ctflow.journal import Journal, open_journal
+from ctflow.journal.location import parse_location
 from ctflow.spec.model import Declarations
 from ctflow.sync import run_sync
 from ctflow.upload.batches import Preparer, Reject, make_batches
@@ -113,6 +115,7 @@ def upload_records(
     dead_letter: str | Path | None = None,
     resend_ambiguous: bool = False,
     environ: Mapping[str, str] | None = None,
+    journal: str | None = None,
 ) -> UploadSummary:
     """Upload ``records`` (CleverTap's shape: ``identity``, ``ts``, ``evtName``/``evtData``,
     ``profileData`` or ``tokenData``) and return what happened.
@@ -121,9 +124,11 @@ def upload_records(
     ``os.environ``), or an :class:`Account`. ``project``: the directory whose EventSchema and
     ProfileSchema the records are checked against (default: the one around the working
     directory, if any). ``concurrency``: this caller's share of the account's 15 calls.
-    ``ledger``: default the project's journal; batch ids are ``<batch_id_prefix>:<n>`` where n
-    counts batches of 1000 records (100 tokens) in the order given, so give each partition its
-    own prefix and keep its order stable between attempts.
+    ``ledger``: default the journal (``journal``, a URL such as ``postgresql://…``, else
+    ``CTFLOW_JOURNAL_URL``, else the project's), or none kept when there is no project; batch ids
+    are ``<batch_id_prefix>:<n>`` where n counts batches of 1000 records (100 tokens) in the
+    order given, so give each partition its own prefix and keep its order stable between
+    attempts. With a PostgreSQL journal, every caller's batches are in one ledger.
     """
     if kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
@@ -136,9 +141,16 @@ def upload_records(
     if project is not None and not found.found:
         raise InvalidInput(f"no ctflow.yaml in {project} or above it")
     decls = load_tracking_plan(found, _warn) if found.found else None
-    target = _target(env, found, environ if environ is not None else os.environ)
+    environ = environ if environ is not None else os.environ
+    target = _target(env, found, environ)
+    if journal is None and isinstance(env, Account):
+        journal = environ.get(JOURNAL_URL_VAR) or None
+    if journal is not None:
+        where = parse_location(journal, found.root, source="journal")
+        target = replace(target, journal=where)
     job = _Job(records, kind, target, found, decls, options, batch_id_prefix, dead_letter)
-    summary: UploadSummary = run_sync(job.run(ledger))
+    shared = target.journal is not None and target.journal.is_shared
+    summary: UploadSummary = run_sync(job.run(ledger, named=journal is not None or shared))
     return summary
 
 
@@ -153,12 +165,14 @@ class _Job:
     prefix: str
     dead_letter: str | Path | None
 
-    async def run(self, ledger: Ledger | None) -> UploadSummary:
+    async def run(self, ledger: Ledger | None, *, named: bool = False) -> UploadSummary:
+        """``named``: the journal was given (or is the environment's): used with no project."""
         owned: Journal | None = None
         if ledger is None:
-            if self.project.found:
+            if self.project.found or named:
                 where = journal_location(self.project, self.target)
-                owned = open_journal(where, project=self.project.name)
+                name = self.project.name if self.project.found else ""  # one name, every worker
+                owned = open_journal(where, project=name)
                 ledger = JournalLedger(owned, self.target.environment.name)
             else:
                 ledger = MemoryLedger()

@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from ctflow.journal import Journal, SqliteJournal, UploadRecords
+from ctflow.journal import Journal, JournalLocation, UploadRecords, open_journal
+from ctflow.journal.location import parse_location
 
 SENDING = "sending"
 ACCEPTED = "accepted"
@@ -81,8 +82,17 @@ class JournalLedger:
         self._owned: Journal | None = None
 
     @classmethod
-    def open(cls, path: str | Path, environment: str = "default") -> JournalLedger:
-        journal = SqliteJournal.open(Path(path))
+    def open(
+        cls, location: str | Path, environment: str = "default", *, project: str = ""
+    ) -> JournalLedger:
+        """A ledger in the journal at ``location``: a SQLite file's path, or a journal URL
+        (``postgresql://…``: one ledger for every worker that reaches the database)."""
+        text = str(location)
+        if isinstance(location, str) and "://" in text:
+            where = parse_location(text, Path.cwd(), source="JournalLedger.open")
+        else:
+            where = JournalLocation.sqlite(Path(location))
+        journal = open_journal(where, project=project or None)
         ledger = cls(journal, environment)
         ledger._owned = journal
         return ledger

@@ -56,12 +56,15 @@ def stored(root: Path) -> Any:
         sb.close()
 
 
-@pytest.fixture(params=["memory", "journal"])
+@pytest.fixture(params=["memory", "journal", "postgresql"])
 def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     if request.param == "memory":
         yield ctflow.MemoryLedger()
         return
-    with ctflow.JournalLedger.open(tmp_path / "ledger.db", "sandbox") as journal:
+    where = tmp_path / "ledger.db"
+    if request.param == "postgresql":
+        where = request.getfixturevalue("postgres_url")
+    with ctflow.JournalLedger.open(where, "sandbox") as journal:
         yield journal
 
 
