@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,5 +58,13 @@ async def open_client(target: Target, *, timezone: str | None = None) -> AsyncIt
     assert target.passcode is not None
     env = target.environment
     creds = Credentials(target.account_id, target.passcode)
-    async with CleverTap(creds, region=env.region, base_url=env.base_url) as client:
-        yield client
+    async with AsyncExitStack() as stack:
+        shared = None
+        if target.journal is not None and target.journal.is_shared:
+            # Every process with this journal counts its calls to the account together.
+            from ctflow.journal.postgres.slots import PgSlots
+
+            slots = PgSlots.connect(target.journal, account=target.account_id)
+            shared = await stack.enter_async_context(await slots)
+        client = CleverTap(creds, region=env.region, base_url=env.base_url, shared=shared)
+        yield await stack.enter_async_context(client)

@@ -22,6 +22,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -292,10 +293,20 @@ def _teardown(server: PgServer) -> None:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PgServer]:
     """The session's PostgreSQL server, started once and removed with its data at the end."""
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
+    if find_bin_dir() is None:
         _unavailable("no PostgreSQL binaries were found")
     require_psycopg()
+    with temporary_server() as server:
+        yield server
+
+
+@contextmanager
+def temporary_server() -> Iterator[PgServer]:
+    """A PostgreSQL server of its own in a temporary folder (the benchmarks start one too),
+    removed with its data at the end."""
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        raise PgServerError(f"no PostgreSQL binaries were found: {_HOW_TO_RUN}")
     os_user = _server_os_user()
     server = PgServer(
         host="127.0.0.1",

@@ -28,7 +28,7 @@ from ctflow.clevertap.errors import (
     ValidationError,
     check_response,
 )
-from ctflow.clevertap.limits import Clock, Family, Gate, Limits, Sleep
+from ctflow.clevertap.limits import AccountSlots, Clock, Family, Gate, Limits, Sleep
 from ctflow.clevertap.models import (
     CampaignReport,
     CampaignSummary,
@@ -72,10 +72,12 @@ class CleverTap:
         timeout: float = 30.0,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        shared: AccountSlots | None = None,
     ) -> None:
         """``base_url`` wins over ``region``; with neither, CleverTap's default region eu1.
 
-        ``clock``/``sleep`` pace polling and the create rate; tests inject fakes.
+        ``clock``/``sleep`` pace polling and the create rate; tests inject fakes. ``shared``:
+        the account's slots, counted with other processes (besides this one's ``limits``).
         """
         self._credentials = credentials
         self._passcode_bytes = credentials.passcode.encode()
@@ -86,7 +88,7 @@ class CleverTap:
             transport=transport,
             timeout=timeout,
         )
-        self._gate = Gate(limits, clock=clock, sleep=sleep)
+        self._gate = Gate(limits, clock=clock, sleep=sleep, shared=shared)
         self._retry = retry
         self._clock = clock
         self._sleep = sleep

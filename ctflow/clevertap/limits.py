@@ -1,7 +1,9 @@
 """Client-side concurrency: one semaphore per endpoint family, and a start-rate limit on creates.
 
 CleverTap counts concurrent requests per account and API (15 upload, 3 everything else) and
-rejects excess with 429; staying under the ceiling here keeps 429s (and retries) rare.
+rejects excess with 429; staying under the ceiling here keeps 429s (and retries) rare. The
+semaphores keep one process under it; :class:`AccountSlots`, when given, keeps every process
+that shares them under it together (ctflow's PostgreSQL journal provides them).
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Literal, TypeAlias, get_args
+from typing import Literal, Protocol, TypeAlias, get_args
 
 Family: TypeAlias = Literal[
     "upload",
@@ -78,8 +80,17 @@ class StartRateLimiter:
             self._starts.append(self._clock())
 
 
+class AccountSlots(Protocol):
+    """The account's calls in flight, counted across processes: one of ``ceiling`` slots of
+    ``family`` is held while the context lasts, and comes back when it ends (or when the
+    process holding it dies)."""
+
+    def hold(self, family: Family, ceiling: int) -> AbstractAsyncContextManager[object]: ...
+
+
 class Gate:
-    """Hands out request slots per family; creates also pass the start-rate limiter."""
+    """Hands out request slots per family (this process's, then, with ``shared``, one of the
+    account's); creates also pass the start-rate limiter."""
 
     def __init__(
         self,
@@ -87,14 +98,19 @@ class Gate:
         *,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        shared: AccountSlots | None = None,
     ) -> None:
         self.limits = limits
         self._semaphores = {f: asyncio.Semaphore(limits.concurrency(f)) for f in FAMILIES}
         self._create_rate = StartRateLimiter(limits.create_per_second, clock=clock, sleep=sleep)
+        self._shared = shared
 
     @asynccontextmanager
     async def slot(self, family: Family) -> AsyncIterator[None]:
+        ceiling = self.limits.concurrency(family)
         async with self._semaphores[family]:
-            if family == "create":
-                await self._create_rate.wait()
-            yield
+            held = self._shared.hold(family, ceiling) if self._shared else nullcontext()
+            async with held:
+                if family == "create":
+                    await self._create_rate.wait()
+                yield

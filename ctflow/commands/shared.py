@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -86,12 +86,19 @@ def announce(inv: Invocation, doing: str, err: TextIO) -> None:
 
 @contextmanager
 def journal_run(
-    project: Project, inv: Invocation, kind: str, err: TextIO, *, exclusive: bool = True
+    project: Project,
+    inv: Invocation,
+    kind: str,
+    err: TextIO,
+    *,
+    exclusive: bool = True,
+    only: Sequence[str] = (),
 ) -> Iterator[tuple[Journal, int]]:
     """Open the journal, take its lock and begin a run; release everything on the way out.
 
     Not ``exclusive`` (the kill switch): a held lock is reported and the run goes ahead, since
-    a runaway apply is exactly when campaigns must be stopped.
+    a runaway apply is exactly when campaigns must be stopped. ``only``: what the run writes
+    (its uploads), locked alone, so runs writing other things go on beside it.
     """
     holder = Holder(
         pid=os.getpid(),
@@ -104,8 +111,10 @@ def journal_run(
     where = journal_location(project, inv.target)
     with open_journal(where, project=project.name) as journal, ExitStack() as stack:
         try:
-            stack.enter_context(journal.lock(holder, project=project.name, environment=env))
-            locked = True
+            stack.enter_context(
+                journal.lock(holder, project=project.name, environment=env, only=only)
+            )
+            locked = not only  # the environment is ours alone
         except ConflictError as exc:
             if exclusive:
                 raise

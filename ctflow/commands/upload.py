@@ -56,7 +56,8 @@ def upload(inv: Invocation, options: UploadOptions, *, out: TextIO, err: TextIO)
         terminal=options.terminal,
     )
     announce(inv, "uploading to", err)
-    with journal_run(project, inv, "upload", err) as (journal, run_id):
+    files = sorted({job.prefix for job in jobs})
+    with journal_run(project, inv, "upload", err, only=files) as (journal, run_id):
 
         async def run() -> list[FileResult]:
             async with connect(inv, project) as client:

@@ -136,12 +136,14 @@ class AppliedSpecs(Protocol):
 
 class ApplyLock(Protocol):
     def lock(
-        self, holder: Holder, *, project: str, environment: str
+        self, holder: Holder, *, project: str, environment: str, only: Sequence[str] = ()
     ) -> AbstractContextManager[None]:
         """Exclusive use of ``project`` in ``environment`` while the context lasts; released
-        when it ends or its process dies. Held elsewhere: :class:`~ctflow.errors.ConflictError`
-        naming the holder. An implementation may lock more than asked (the SQLite journal,
-        one file a project, locks every environment of it), never less."""
+        when it ends or its process dies. With ``only`` (the uploads a run writes), exclusive
+        use of just those, beside other such runs, none of them beside an exclusive one. Held
+        elsewhere: :class:`~ctflow.errors.ConflictError` naming the holder. An implementation
+        may lock more than asked (the SQLite journal, one file a project, locks every
+        environment of it), never less."""
         ...
 
 

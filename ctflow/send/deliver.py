@@ -147,6 +147,10 @@ class Sender:
             except AuthError as exc:  # refused before anything was queued: not sent
                 self.journal.send_outcomes(self.environment, pairs, "failed", {"detail": str(exc)})
                 raise
+            except JournalUnavailable as exc:  # lost while waiting for the account's slot
+                self.journal_lost = self.journal_lost or exc.message
+                state, detail = "unavailable", f"not sent, but the journal says sending: {exc}"
+                return outcomes | {i: self._tell(Outcome(s, state, detail)) for i, s in claimed}
             recorded = "failed" if state in ("failed", "unavailable") else state
             try:
                 self.journal.send_outcomes(

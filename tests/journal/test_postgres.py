@@ -139,13 +139,44 @@ def test_the_lock_is_per_project_and_environment(backend: Backend) -> None:
             pass
 
 
+def test_uploads_of_different_files_run_side_by_side_but_not_beside_an_apply(
+    backend: Backend,
+) -> None:
+    """``only``: a run that writes just these uploads' batches; another file's upload goes on
+    beside it, the same file's does not, and an apply (the whole environment) waits for both."""
+    shop = {"project": "shop", "environment": "prod"}
+    with backend.open() as first, backend.open() as second, backend.open() as third:
+        with (
+            first.lock(ME, **shop, only=["events:aaa"]),
+            second.lock(ME, **shop, only=["events:bbb"]),
+        ):
+            with (
+                pytest.raises(ConflictError, match=r"by another run: pid 1 \(ana@laptop\)"),
+                third.lock(ME, **shop, only=["events:aaa"]),
+            ):
+                pass
+            with (
+                pytest.raises(ConflictError, match="by uploads in progress"),
+                third.lock(ME, **shop),
+            ):
+                pass
+        with (
+            third.lock(ME, **shop),
+            pytest.raises(ConflictError, match="by another run"),
+            first.lock(ME, **shop, only=["events:ccc"]),
+        ):
+            pass
+        with first.lock(ME, **shop, only=["events:aaa"]):
+            pass  # every lock came back
+
+
 def test_a_dropped_connection_leaves_no_lock_behind(backend: Backend) -> None:
     with backend.open() as second:
         holder = backend.open()
         with holder.lock(ME, project="shop", environment="prod"):
             pid = holder._conn.info.backend_pid  # type: ignore[attr-defined]
             with psycopg.connect(backend.url, autocommit=True) as admin:
-                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+                admin.execute("SELECT pg_terminate_backend(%s, 10000)", (pid,))  # waits for its end
             with second.lock(ME, project="shop", environment="prod"):
                 pass
         holder.close()

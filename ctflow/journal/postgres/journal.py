@@ -160,33 +160,53 @@ class PgJournal:
     # --- the lock ----------------------------------------------------------------------------
 
     @contextmanager
-    def lock(self, holder: Holder, *, project: str, environment: str) -> Iterator[None]:
-        """An advisory lock on (schema, project, environment), held by this connection."""
-        key = advisory_key("lock", self._where.schema, project, environment)
-        got = self._query("SELECT pg_try_advisory_lock(%s) AS got", (key,))[0]["got"]
-        if not got:
-            rows = self._query("SELECT holder FROM lock_holders WHERE lock_key = %s", (key,))
-            raise ConflictError(
-                f"the journal {self.location} is locked for {project}/{environment} by "
-                f"{describe_holder(rows[0]['holder'] if rows else None)}; wait for it to finish"
-            )
+    def lock(
+        self, holder: Holder, *, project: str, environment: str, only: Sequence[str] = ()
+    ) -> Iterator[None]:
+        """Advisory locks held by this connection: on (schema, project, environment),
+        exclusive; with ``only``, shared on it and exclusive on each of ``only``."""
+        whole = advisory_key("lock", self._where.schema, project, environment)
+        wanted = [(whole, not only)]
+        wanted += [
+            (advisory_key("lock", self._where.schema, project, environment, o), True) for o in only
+        ]
+        taken: list[tuple[int, bool]] = []
         try:
-            self._execute(
-                "INSERT INTO lock_holders (lock_key, holder) VALUES (%s, %s)"
-                " ON CONFLICT (lock_key) DO UPDATE SET holder = excluded.holder",
-                (key, holder_json(holder)),
-            )
+            for key, exclusive in wanted:
+                take = "pg_try_advisory_lock" if exclusive else "pg_try_advisory_lock_shared"
+                if not self._query(f"SELECT {take}(%s) AS got", (key,))[0]["got"]:
+                    raise ConflictError(
+                        f"the journal {self.location} is locked for {project}/{environment} by "
+                        f"{self._holder(key)}; wait for it to finish"
+                    )
+                taken.append((key, exclusive))
+                if exclusive:
+                    self._execute(
+                        "INSERT INTO lock_holders (lock_key, holder) VALUES (%s, %s)"
+                        " ON CONFLICT (lock_key) DO UPDATE SET holder = excluded.holder",
+                        (key, holder_json(holder)),
+                    )
             yield
         finally:
-            self._release(key)
+            for key, exclusive in reversed(taken):
+                self._release(key, exclusive)
 
-    def _release(self, key: int) -> None:
+    def _holder(self, key: int) -> str:
+        rows = self._query("SELECT holder FROM lock_holders WHERE lock_key = %s", (key,))
+        if rows:
+            return describe_holder(rows[0]["holder"])
+        return "uploads in progress (`ctflow history` lists the runs)"
+
+    def _release(self, key: int, exclusive: bool) -> None:
         """Give the lock back; a connection already gone gave it back itself."""
         if self._conn.closed:
             return
         try:
-            self._conn.execute("DELETE FROM lock_holders WHERE lock_key = %s", (key,))
-            self._conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+            if exclusive:
+                self._conn.execute("DELETE FROM lock_holders WHERE lock_key = %s", (key,))
+                self._conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+            else:
+                self._conn.execute("SELECT pg_advisory_unlock_shared(%s)", (key,))
         except psycopg.Error:
             pass
 

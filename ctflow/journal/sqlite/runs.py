@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,9 +32,11 @@ class SqliteJournal(SqliteUploads, SqliteSends):
     """A journal in one SQLite file (``.ctflow/journal.db``): :class:`ctflow.journal.Journal`."""
 
     @contextmanager
-    def lock(self, holder: Holder, *, project: str, environment: str) -> Iterator[None]:
+    def lock(
+        self, holder: Holder, *, project: str, environment: str, only: Sequence[str] = ()
+    ) -> Iterator[None]:
         """Exclusive use of the journal by this process; the OS releases it if the process dies.
-        The file is one project's, so the lock covers every environment of it."""
+        The file is one project's, so the lock covers every environment of it (and ``only``)."""
         lock_path = Path(f"{self.path}.lock")
         try:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
