@@ -12,6 +12,7 @@ module a command group holds its commands' options:
     send.py     send, render
     reads.py    now, campaigns, report, count, export, profile, drift
     sandbox.py  sandbox serve|reset|seed
+    journal.py  journal copy
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import NoReturn
 import click
 
 from ctflow import __version__
-from ctflow.cli import plan, project, reads, sandbox, send, upload
+from ctflow.cli import journal, plan, project, reads, sandbox, send, upload
 from ctflow.cli.shared import AppState, directory_option
 from ctflow.errors import CtflowError, ExitCode, InvalidInput
 from ctflow.masking import mask
@@ -62,7 +63,7 @@ def cli(ctx: click.Context, directory: Path | None, debug: bool) -> None:
     _configure_logging(debug)
 
 
-for _group in (project, plan, upload, send, reads, sandbox):
+for _group in (project, plan, upload, send, reads, sandbox, journal):
     for _command in _group.COMMANDS:
         cli.add_command(_command)
 

@@ -10,18 +10,20 @@ standard library and ``ctflow.errors``; the caller passes user, host and git com
     location.py   where a journal is: sqlite:///PATH or postgresql://… (password never shown)
     records.py    what every implementation agrees on (JSON columns, reclaiming sends, holders)
     sqlite/       the journal in one SQLite file (.ctflow/journal.db), the default
-    postgres/     the journal in a PostgreSQL database, shared by many machines (psycopg 3)
+    postgres/     the journal in a PostgreSQL database, shared by many machines (psycopg 3);
+                  the account's slots for processes sharing it; copying a SQLite journal in
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ctflow.errors import ConfigError
+from ctflow.errors import ConfigError, UsageError
 from ctflow.journal.interface import (
     AppliedSpecs,
     ApplyLock,
@@ -36,6 +38,7 @@ from ctflow.journal.sqlite import JOURNAL_NAME, SCHEMA_VERSION, SqliteJournal
 
 if TYPE_CHECKING:
     from ctflow.journal.postgres import PgJournal
+    from ctflow.journal.postgres.copy import Copied
 
 
 logger = logging.getLogger("ctflow.journal")
@@ -57,6 +60,7 @@ __all__ = [
     "SendKeys",
     "SqliteJournal",
     "UploadRecords",
+    "copy_journal",
     "existing_journal",
     "open_journal",
 ]
@@ -93,6 +97,30 @@ def existing_journal(
     if not location.path.exists():
         return None
     return SqliteJournal.open(location.path, project=project or None, now=now)
+
+
+def copy_journal(
+    source: Path, destination: JournalLocation, *, project: str, holder: Holder
+) -> Copied:
+    """Everything the SQLite journal ``source`` holds, copied into the PostgreSQL journal at
+    ``destination`` for ``project``: all of it, or nothing when a row there differs. Both are
+    locked meanwhile (every environment of the project), so no run writes to either."""
+    if destination.kind != "postgresql":
+        raise UsageError(f"copy into a PostgreSQL journal, not {destination.shown}")
+    if not source.is_file():
+        raise UsageError(f"no journal to copy at {source}")
+    with (
+        SqliteJournal.open(source, project=project) as old,
+        old.lock(holder, project=project, environment="*"),
+    ):
+        rows = old.export()
+        environments = {
+            r["environment"] for table in rows.values() for r in table if "environment" in r
+        }
+        with _postgres().open(destination, project) as new, ExitStack() as locks:
+            for environment in sorted(environments):
+                locks.enter_context(new.lock(holder, project=project, environment=environment))
+            return new.copy_in(rows)
 
 
 def _postgres() -> type[PgJournal]:

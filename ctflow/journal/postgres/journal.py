@@ -18,6 +18,7 @@ from psycopg.rows import dict_row
 from ctflow.errors import ConflictError, CtflowError, JournalUnavailable
 from ctflow.journal.interface import Holder
 from ctflow.journal.location import JournalLocation, mask_password
+from ctflow.journal.postgres.copy import Copied, Rows, copy_rows
 from ctflow.journal.postgres.schema import advisory_key, migrate, use_schema
 from ctflow.journal.records import (
     batch_order,
@@ -156,6 +157,13 @@ class PgJournal:
         if isinstance(exc, psycopg.OperationalError) or self._conn.closed:
             return JournalUnavailable(f"lost the journal {self.location}: {_why(exc)}")
         return CtflowError(f"cannot {doing} the journal {self.location}: {_why(exc)}")
+
+    def copy_in(self, rows: Rows) -> Copied:
+        """Another journal's rows, by table, copied in: all, or none when one conflicts."""
+        try:
+            return copy_rows(self._conn, self._where.schema, self.project, rows)
+        except psycopg.Error as exc:
+            raise self._failure("copy into", exc) from None
 
     # --- the lock ----------------------------------------------------------------------------
 

@@ -55,6 +55,10 @@ _SCHEMA = (
 )
 
 
+JOURNAL_TABLES = ("runs", "steps", "specs", "upload_batches", "uploads", "sends")
+"""The tables that hold what the journal remembers (``meta`` holds its own bookkeeping)."""
+
+
 def row_dict(row: sqlite3.Row, *json_columns: str) -> dict[str, Any]:
     found = dict(row)
     for column in json_columns:
@@ -123,6 +127,14 @@ class Store:
 
     def _stamp(self) -> str:
         return self._now().astimezone(UTC).isoformat(timespec="seconds")
+
+    def export(self) -> dict[str, list[dict[str, Any]]]:
+        """Every row of every table, as stored (JSON columns as text), oldest first: what
+        :func:`ctflow.journal.copy_journal` moves into a PostgreSQL journal."""
+        return {
+            table: [dict(row) for row in self._query(f"SELECT * FROM {table} ORDER BY rowid", ())]
+            for table in JOURNAL_TABLES
+        }
 
     def _execute(self, sql: str, params: tuple[Any, ...]) -> sqlite3.Cursor:
         try:
