@@ -507,23 +507,27 @@ class PgJournal:
         again: Collection[str] = ("failed",),
         stale_before: str | None = None,
     ) -> dict[tuple[str, str], dict[str, Any]]:
-        """One transaction: the new keys inserted at once; the recorded ones locked, then
-        claimed again where they may be. A key another process is inserting waits for it."""
+        """The new keys inserted at once (one statement); then, in one transaction, the
+        recorded ones locked and claimed again where they may be. A key another process is
+        inserting waits for it."""
         now = self._stamp()
         earlier: dict[tuple[str, str], dict[str, Any]] = {}
         digests = {(key, to): digest for key, to, digest in sends}
         try:
+            taken = self._conn.execute(
+                "INSERT INTO sends (project, environment, send_key, recipient, trigger_key,"
+                " digest, state, run_id, created_at, updated_at)"
+                " SELECT %s, %s, k, r, %s, d, 'sending', %s, %s, %s"
+                " FROM unnest(%s::text[], %s::text[], %s::text[]) AS t (k, r, d)"
+                " ON CONFLICT DO NOTHING RETURNING send_key, recipient",
+                _claim_params(self.project, environment, trigger, run_id, now, sends),
+            ).fetchall()
+            claimed = {(row["send_key"], row["recipient"]) for row in taken}
+            recorded = [pair for pair in digests if pair not in claimed]
+            if not recorded:
+                return earlier
             with self._conn.transaction():
-                taken = self._conn.execute(
-                    "INSERT INTO sends (project, environment, send_key, recipient, trigger_key,"
-                    " digest, state, run_id, created_at, updated_at)"
-                    " SELECT %s, %s, k, r, %s, d, 'sending', %s, %s, %s"
-                    " FROM unnest(%s::text[], %s::text[], %s::text[]) AS t (k, r, d)"
-                    " ON CONFLICT DO NOTHING RETURNING send_key, recipient",
-                    _claim_params(self.project, environment, trigger, run_id, now, sends),
-                ).fetchall()
-                claimed = {(row["send_key"], row["recipient"]) for row in taken}
-                for row in self._recorded(environment, [k for k in digests if k not in claimed]):
+                for row in self._recorded(environment, recorded):
                     pair = (row["send_key"], row["recipient"])
                     if claimable(row, digests[pair], again, stale_before):
                         self._reclaim(environment, pair, digests[pair], trigger, run_id, now)
@@ -575,23 +579,22 @@ class PgJournal:
         detail: Mapping[str, Any] | None = None,
     ) -> None:
         stamp, text = self._stamp(), dumps(detail)
-        try:
-            with self._conn.transaction():
-                self._conn.execute(
-                    "UPDATE sends SET state = %s, updated_at = %s, detail = %s"
-                    " FROM unnest(%s::text[], %s::text[]) AS t (k, r)"
-                    " WHERE project = %s AND environment = %s AND send_key = t.k"
-                    " AND recipient = t.r",
-                    (
-                        state,
-                        stamp,
-                        text,
-                        [k for k, _ in sends],
-                        [r for _, r in sends],
-                        self.project,
-                        environment,
-                    ),
-                )
+        try:  # one statement: atomic without a transaction of its own (one round trip)
+            self._conn.execute(
+                "UPDATE sends SET state = %s, updated_at = %s, detail = %s"
+                " FROM unnest(%s::text[], %s::text[]) AS t (k, r)"
+                " WHERE project = %s AND environment = %s AND send_key = t.k"
+                " AND recipient = t.r",
+                (
+                    state,
+                    stamp,
+                    text,
+                    [k for k, _ in sends],
+                    [r for _, r in sends],
+                    self.project,
+                    environment,
+                ),
+            )
         except psycopg.Error as exc:
             raise self._failure("write", exc) from None
 
