@@ -221,5 +221,31 @@ def test_the_journal_imports_only_the_standard_library_and_errors(module: str) -
         assert allowed or imported.startswith("ctflow.journal"), f"{module} imports {imported}"
 
 
+@pytest.mark.parametrize("module", _in("ctflow.integrations"))
+def test_the_engine_integrations_are_a_top_layer_over_the_upload_api(module: str) -> None:
+    """Dask's and Spark's integrations call ``upload_records`` per partition: they take the
+    upload API (``ctflow.upload``, its types and errors) and their engine, nothing else of
+    ctflow."""
+    engines = {"dask", "distributed", "pyspark"}
+    for imported in MODULES[module]:
+        top = imported.split(".")[0]
+        allowed = top in STDLIB | engines | {"__future__", "orjson"} or imported.startswith(
+            ("ctflow.integrations", "ctflow.upload", "ctflow.errors")
+        )
+        assert allowed, f"{module} imports {imported}"
+
+
+def test_nothing_of_ctflow_imports_the_engine_integrations() -> None:
+    """They are imported by the user's job only, so ctflow never needs Dask or Spark."""
+    assert "ctflow.integrations.dask" in MODULES
+    importers = sorted(
+        module
+        for module, imported in GRAPH.items()
+        if _unit(module) != "ctflow.integrations"
+        and any(_unit(m) == "ctflow.integrations" for m in imported)
+    )
+    assert importers == []
+
+
 def test_psycopg_is_imported_only_by_the_postgresql_journal() -> None:
     assert all(m.startswith("ctflow.journal.postgres") for m in _importers("psycopg"))

@@ -1,0 +1,1 @@
+"""Uploads from distributed engines (Dask, Spark): one ``upload_records`` call per partition."""
