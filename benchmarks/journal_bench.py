@@ -34,15 +34,17 @@ from typing import Any
 
 import httpx
 from journal_server import fresh_schema, journal_server
-from upload_bench import ENV, SCHEMA, Server, data_file, fail, load_average, sandbox
+from upload_bench import (
+    ENV,
+    PROJECT,
+    SCHEMA,
+    Server,
+    data_file,
+    fail,
+    load_average,
+    sandbox,
+)
 
-PROJECT = """\
-project: bench
-timezone: UTC
-environments:
-  {env}:
-    base_url: {base_url}
-"""
 TRIGGER = """\
 kind: Trigger
 key: order-shipped
