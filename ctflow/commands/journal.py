@@ -4,16 +4,13 @@ it moves to a shared journal. A plain function returning an exit code."""
 
 from __future__ import annotations
 
-import os
-import shlex
 from pathlib import Path
 from typing import TextIO
 
-from ctflow.commands.shared import Invocation
+from ctflow.commands.shared import Invocation, run_holder
 from ctflow.config import Project
 from ctflow.errors import ExitCode
-from ctflow.journal import Holder, JournalLocation, copy_journal
-from ctflow.journal.location import mask_password
+from ctflow.journal import JournalLocation, copy_journal
 
 SHOWN = (
     ("runs", "runs"),
@@ -29,14 +26,7 @@ SHOWN = (
 def copy(
     inv: Invocation, project: Project, source: Path, destination: JournalLocation, out: TextIO
 ) -> int:
-    holder = Holder(
-        pid=os.getpid(),
-        user=inv.user,
-        host=inv.host,
-        command=shlex.join(mask_password(word) for word in shlex.split(inv.command)),
-        started_at=inv.now.isoformat(timespec="seconds"),
-    )
-    done = copy_journal(source, destination, project=project.name, holder=holder)
+    done = copy_journal(source, destination, project=project.name, holder=run_holder(inv))
     out.write(f"Copied {source} into {destination.shown}, project {project.name}:\n")
     for table, label in SHOWN:
         line = f"  {label}: {done.copied.get(table, 0):,} copied"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shlex
 import subprocess
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, ExitStack, contextmanager, suppress
@@ -21,6 +22,7 @@ from ctflow.config import CONFIG_NAME, Project, Target, find_project, journal_lo
 from ctflow.connect import open_client
 from ctflow.errors import ConfigError, ConflictError, GateError, JournalUnavailable
 from ctflow.journal import Holder, Journal, open_journal
+from ctflow.journal.location import mask_password
 from ctflow.masking import mask
 from ctflow.plan.apply import Applier, Uploads, no_uploads
 
@@ -84,6 +86,18 @@ def announce(inv: Invocation, doing: str, err: TextIO) -> None:
         )
 
 
+def run_holder(inv: Invocation) -> Holder:
+    """Who holds a lock this invocation takes, as the journal names it to a second run (a URL
+    on the command line, such as ``journal copy --to``, with its password masked)."""
+    return Holder(
+        pid=os.getpid(),
+        user=inv.user,
+        host=inv.host,
+        command=shlex.join(mask_password(word) for word in shlex.split(inv.command)),
+        started_at=inv.now.isoformat(timespec="seconds"),
+    )
+
+
 @contextmanager
 def journal_run(
     project: Project,
@@ -100,13 +114,7 @@ def journal_run(
     a runaway apply is exactly when campaigns must be stopped. ``only``: what the run writes
     (its uploads), locked alone, so runs writing other things go on beside it.
     """
-    holder = Holder(
-        pid=os.getpid(),
-        user=inv.user,
-        host=inv.host,
-        command=inv.command,
-        started_at=inv.now.isoformat(timespec="seconds"),
-    )
+    holder = run_holder(inv)
     env = inv.target.environment.name
     where = journal_location(project, inv.target)
     with open_journal(where, project=project.name) as journal, ExitStack() as stack:
