@@ -6,11 +6,14 @@ Imports only the standard library, starlette, orjson and sandbox modules.
 from __future__ import annotations
 
 import json
+import os
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -32,8 +35,7 @@ DIGITS = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
 LONG_NUMBER = b"0" * 19
 
 
-async def read_json(request: Request) -> Any:
-    raw = await request.body()
+def parse_json(raw: bytes) -> Any:
     if raw.translate(DIGITS).find(LONG_NUMBER) < 0:
         try:
             return orjson.loads(raw)
@@ -43,6 +45,16 @@ async def read_json(request: Request) -> Any:
         return json.loads(raw)
     except ValueError:
         raise malformed() from None
+
+
+async def read_json(request: Request) -> Any:
+    return parse_json(await request.body())
+
+
+async def answer(work: Callable[[], Json]) -> Response:
+    """`work` (SQLite, JSON) and its reply's encoding on a worker thread, so the event loop goes
+    on reading and answering other calls meanwhile, as CleverTap serves many at once."""
+    return await run_in_threadpool(lambda: JSONResponse(work()))
 
 
 def raw_query_value(request: Request, name: str) -> str | None:
@@ -70,20 +82,29 @@ class _Api:
 
     def __init__(self, sb: SandboxState) -> None:
         self.sb = sb
+        # Checking a call's records is pure Python: more threads at it than cores would only
+        # trade the GIL back and forth. The others wait asleep (still counted in flight).
+        self.checking = threading.BoundedSemaphore(os.cpu_count() or 2)
 
     def now(self) -> float:
         return self.sb.clock.timestamp()
 
     async def upload_records(self, request: Request) -> Response:
-        body = await read_json(request)
+        raw = await request.body()
         dry_run = request.query_params.get("dryRun") in ("1", "true")
-        sb = self.sb
-        reply = upload.upload(sb.store, body, int(self.now()), dry_run, sb.config.discarded_events)
-        return JSONResponse(reply)  # §2.2: HTTP 200 even when every record fails
+        sb, now = self.sb, int(self.now())
+
+        def work() -> Json:
+            with self.checking:
+                records, outcomes = upload.check_call(parse_json(raw), sb.config.discarded_events)
+            return upload.apply_call(sb.store, records, outcomes, now, dry_run)
+
+        return await answer(work)  # §2.2: HTTP 200 even when every record fails
 
     def post(self, handler: Callable[[Any], Json]) -> Endpoint:
         async def endpoint(request: Request) -> Response:
-            return JSONResponse(handler(await read_json(request)))
+            raw = await request.body()
+            return await answer(lambda: handler(parse_json(raw)))
 
         return endpoint
 
@@ -91,10 +112,11 @@ class _Api:
         sb = self.sb
 
         async def endpoint(request: Request) -> Response:
-            body = await read_json(request)
-            path = request.url.path
-            return JSONResponse(
-                sends.identity_send(sb.store, channel, body, sb.config, self.now(), path)
+            raw, path, now = await request.body(), request.url.path, self.now()
+            return await answer(
+                lambda: sends.identity_send(
+                    sb.store, channel, parse_json(raw), sb.config, now, path
+                )
             )
 
         return endpoint
@@ -113,9 +135,11 @@ class _Api:
                     raise malformed() from None
             else:
                 cursor = raw_query_value(request, "cursor")
-                return JSONResponse(exports.page(sb.store, kind, cursor, sb.config))
-            started = exports.start_export(sb.store, kind, body, size, sb.config, self.now())
-            return JSONResponse(started)
+                return await answer(lambda: exports.page(sb.store, kind, cursor, sb.config))
+            now = self.now()
+            return await answer(
+                lambda: exports.start_export(sb.store, kind, body, size, sb.config, now)
+            )
 
         return endpoint
 
@@ -125,23 +149,26 @@ class _Api:
         async def endpoint(request: Request) -> Response:
             req_id = request.query_params.get("req_id")
             if req_id is not None or request.method == "GET":
-                return JSONResponse(exports.poll_count(sb.store, kind, req_id or ""))
-            body = await read_json(request)
-            return JSONResponse(exports.start_count(sb.store, kind, body, sb.config, self.now()))
+                return await answer(lambda: exports.poll_count(sb.store, kind, req_id or ""))
+            body, now = await read_json(request), self.now()
+            return await answer(lambda: exports.start_count(sb.store, kind, body, sb.config, now))
 
         return endpoint
 
     async def profile(self, request: Request) -> Response:
-        return JSONResponse(reads.profile(self.sb.store, dict(request.query_params)))
+        store, params = self.sb.store, dict(request.query_params)
+        return await answer(lambda: reads.profile(store, params))
 
     async def now_counts(self, request: Request) -> Response:
-        raw = await request.body()
-        body = await read_json(request) if raw.strip() else {}
-        return JSONResponse(reads.now_counts(self.sb.store, body, self.now()))
+        raw, store, now = await request.body(), self.sb.store, self.now()
+        return await answer(
+            lambda: reads.now_counts(store, parse_json(raw) if raw.strip() else {}, now)
+        )
 
     async def schema(self, request: Request) -> Response:
         # §9: documented as GET, the docs' own curl uses POST; both are accepted [?].
-        return JSONResponse(reads.schema(self.sb.store, request.query_params.get("type")))
+        store, kind = self.sb.store, request.query_params.get("type")
+        return await answer(lambda: reads.schema(store, kind))
 
 
 def api_routes(sb: SandboxState) -> list[Route]:

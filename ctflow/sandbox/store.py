@@ -1,6 +1,6 @@
 """Store: the sandbox's SQLite schema and every query against it (profiles, events, campaigns, …).
 
-Imports only the standard library and orjson.
+Imports only the standard library, orjson and sandbox modules.
 """
 
 from __future__ import annotations
@@ -8,20 +8,27 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import threading
-from collections.abc import Collection, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
+from ctflow.sandbox.db import Database
+
+SCHEMA_VERSION = 2
+# Identifiers and emails are NULL for most profiles (one identifier each), so their indexes are
+# partial: a new profile costs two index entries (guid and its own identifier), not five.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS profiles (
-    id INTEGER PRIMARY KEY, guid TEXT NOT NULL UNIQUE, identity TEXT UNIQUE,
-    fbid TEXT UNIQUE, gpid TEXT UNIQUE, email TEXT,
+    id INTEGER PRIMARY KEY, guid TEXT NOT NULL, identity TEXT, fbid TEXT, gpid TEXT, email TEXT,
     data TEXT NOT NULL, platform TEXT NOT NULL, created_at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS profiles_email ON profiles(email);
+CREATE UNIQUE INDEX IF NOT EXISTS profiles_guid ON profiles(guid);
+CREATE UNIQUE INDEX IF NOT EXISTS profiles_identity ON profiles(identity)
+    WHERE identity IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS profiles_fbid ON profiles(fbid) WHERE fbid IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS profiles_gpid ON profiles(gpid) WHERE gpid IS NOT NULL;
+CREATE INDEX IF NOT EXISTS profiles_email ON profiles(email) WHERE email IS NOT NULL;
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY, profile_id INTEGER NOT NULL, name TEXT NOT NULL,
     ts INTEGER NOT NULL, props TEXT NOT NULL, session TEXT NOT NULL);
@@ -37,6 +44,24 @@ CREATE TABLE IF NOT EXISTS sends (
 CREATE TABLE IF NOT EXISTS kv (
     kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, key));
 """
+
+
+def _create_schema(conn: sqlite3.Connection) -> None:
+    """The tables, in the caller's transaction; a version-1 file (its identifiers declared UNIQUE
+    in the table, so five full indexes) has its profiles moved to the version-2 table."""
+    found = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'profiles'").fetchone()
+    upgrading = found is not None and "UNIQUE" in found[0]
+    if upgrading:
+        conn.execute("ALTER TABLE profiles RENAME TO profiles_v1")
+        conn.execute("DROP INDEX IF EXISTS profiles_email")
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    if upgrading:
+        conn.execute("INSERT INTO profiles SELECT * FROM profiles_v1")
+        conn.execute("DROP TABLE profiles_v1")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
 
 TABLES = ("profiles", "events", "campaigns", "sends", "kv")
 IDENTIFIER_COLUMNS = {"identity": "identity", "objectId": "guid", "FBID": "fbid", "GPID": "gpid"}
@@ -163,43 +188,18 @@ def _email_of(data: dict[str, Any]) -> str | None:
 
 
 class Store:
-    """One SQLite connection shared by the event loop and the owner's thread, behind a lock."""
+    """The queries, over a :class:`~ctflow.sandbox.db.Database`: `conn` is its writer (used under
+    `lock` or in a transaction), reads go through this thread's reader."""
 
     def __init__(self, db: str) -> None:
-        self.lock = threading.RLock()
-        self._depth = 0
-        self.conn = sqlite3.connect(db, check_same_thread=False, isolation_level=None)
-        self.conn.row_factory = sqlite3.Row
-        # An emulator's data: WAL (readers never wait for the writer), no fsync per commit, and
-        # a checkpoint (which does fsync) per ~40 MB of WAL rather than per 4 MB.
-        self.conn.execute("PRAGMA journal_mode = WAL")
-        self.conn.execute("PRAGMA synchronous = NORMAL")
-        self.conn.execute("PRAGMA wal_autocheckpoint = 10000")
-        self.conn.executescript(SCHEMA)
-
-    @contextmanager
-    def transaction(self, immediate: bool = False) -> Iterator[None]:
-        """`immediate` takes the write lock up front, so what is read inside stays true until the
-        commit even when another process writes the same file."""
-        with self.lock:
-            outer = self._depth == 0
-            if outer:
-                self.conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
-            self._depth += 1
-            try:
-                yield
-            except BaseException:
-                self._depth -= 1
-                if outer:
-                    self.conn.execute("ROLLBACK")
-                raise
-            self._depth -= 1
-            if outer:
-                self.conn.execute("COMMIT")
-
-    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self.lock:
-            return self.conn.execute(sql, params).fetchall()
+        self.db = Database(db)
+        self.conn = self.db.conn
+        self.lock = self.db.lock
+        self.transaction = self.db.transaction
+        self.write = self.db.write
+        self._all = self.db.all
+        with self.transaction(immediate=True):
+            _create_schema(self.conn)
 
     def _run(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         with self.lock:
@@ -211,8 +211,7 @@ class Store:
                 self.conn.execute(f"DELETE FROM {table}")
 
     def close(self) -> None:
-        with self.lock:
-            self.conn.close()
+        self.db.close()
 
     def counts(self) -> dict[str, int]:
         return {

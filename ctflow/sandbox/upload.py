@@ -101,12 +101,12 @@ def _check_sizes(data: dict[str, Any], what: str) -> None:
     for key, value in data.items():
         if len(key) > MAX_KEY_CHARS:
             raise RecordError(512, f"{what} key exceeds {MAX_KEY_CHARS} characters: {key[:40]}. ")
-        for item in value if isinstance(value, list) else (value,):
-            # ASCII is one byte a character; anything else is measured encoded.
+        for item in value if type(value) is list else (value,):
+            # UTF-8 takes at most 4 bytes a character: only longer strings need measuring.
             if (
-                isinstance(item, str)
-                and (len(item) > MAX_VALUE_BYTES or not item.isascii())
-                and len(item.encode()) > MAX_VALUE_BYTES
+                type(item) is str
+                and len(item) > MAX_VALUE_BYTES // 4
+                and (len(item) > MAX_VALUE_BYTES or len(item.encode()) > MAX_VALUE_BYTES)
             ):
                 raise RecordError(
                     512, f"{what} value exceeds {MAX_VALUE_BYTES} bytes for key {key}. "
@@ -322,7 +322,17 @@ def apply_record(
         _add_token(batch.profile(identifier, ts), record["tokenData"])
 
 
+Outcome = tuple[str, str] | RecordError
+"""A record's identifier (key, value) if it passed the checks that need no stored data."""
+
+
 def upload(store: Store, body: object, now: int, dry_run: bool, discarded: set[str]) -> Json:
+    records, outcomes = check_call(body, discarded)
+    return apply_call(store, records, outcomes, now, dry_run)
+
+
+def check_call(body: object, discarded: set[str]) -> tuple[list[Any], list[Outcome]]:
+    """The call's records and each one's outcome of the checks that need no stored data."""
     if not isinstance(body, dict) or not isinstance(body.get("d"), list):
         raise malformed()
     records: list[Any] = body["d"]
@@ -333,31 +343,47 @@ def upload(store: Store, body: object, now: int, dry_run: bool, discarded: set[s
     tokens = sum(1 for r in records if isinstance(r, dict) and r.get("type") == "token")
     if tokens > MAX_TOKENS:
         raise fail(f"Too many token records: {tokens} in 'd', at most {MAX_TOKENS} per request")
-    outcomes: list[tuple[str, str] | RecordError] = []
+    outcomes: list[Outcome] = []
     for record in records:
         try:
             outcomes.append(check_record(record, discarded))
         except RecordError as error:
             outcomes.append(error)
+    return records, outcomes
+
+
+def apply_call(
+    store: Store, records: list[Any], outcomes: list[Outcome], now: int, dry_run: bool
+) -> Json:
+    """The checked records applied, committed with the other calls writing at the same time."""
+    return store.write(lambda: _apply(store, records, outcomes, now, dry_run))
+
+
+def _apply(
+    store: Store,
+    records: list[Any],
+    outcomes: list[Outcome],
+    now: int,
+    dry_run: bool,
+) -> Json:
     valid = [
         (r, found) for r, found in zip(records, outcomes, strict=True) if isinstance(found, tuple)
     ]
     to_load = [] if dry_run else [found for r, found in valid if r["type"] != "event"]
     unprocessed: list[Json] = []
-    with store.transaction(immediate=not dry_run):
-        batch = Batch(store, (found for _, found in valid), to_load)
-        for number, (record, outcome) in enumerate(zip(records, outcomes, strict=True), start=1):
-            if isinstance(outcome, tuple) and record["type"] == "token":
-                outcome = outcome if batch.exists(outcome) else NO_SUCH_USER
-            if isinstance(outcome, RecordError):
-                text = f"{outcome.text}Skipped record number : {number}"
-                unprocessed.append(
-                    {"status": "fail", "code": outcome.code, "error": text, "record": record}
-                )
-            elif not dry_run:
-                apply_record(record, outcome, batch, now)
-        if not dry_run:
-            batch.write()
+    batch = Batch(store, (found for _, found in valid), to_load)
+    for number, (record, outcome) in enumerate(zip(records, outcomes, strict=True), start=1):
+        if isinstance(outcome, tuple) and record["type"] == "token":
+            outcome = outcome if batch.exists(outcome) else NO_SUCH_USER
+        if isinstance(outcome, RecordError):
+            text = f"{outcome.text}Skipped record number : {number}"
+            unprocessed.append(
+                {"status": "fail", "code": outcome.code, "error": text, "record": record}
+            )
+        elif not dry_run:
+            apply_record(record, outcome, batch, now)
+    if not dry_run:
+        batch.write()
     processed = len(records) - len(unprocessed)
     status = "success" if not unprocessed else "partial" if processed else "fail"
     return {"status": status, "processed": processed, "unprocessed": unprocessed}

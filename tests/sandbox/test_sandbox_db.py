@@ -1,0 +1,98 @@
+"""The sandbox database: writes committed together, readers beside the writer, and files written
+by the previous version of the schema."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from ctflow.sandbox import Sandbox
+from ctflow.sandbox.db import Database
+from ctflow.sandbox.store import Store
+
+V1_PROFILES = """
+CREATE TABLE profiles (
+    id INTEGER PRIMARY KEY, guid TEXT NOT NULL UNIQUE, identity TEXT UNIQUE,
+    fbid TEXT UNIQUE, gpid TEXT UNIQUE, email TEXT,
+    data TEXT NOT NULL, platform TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE INDEX profiles_email ON profiles(email);
+INSERT INTO profiles VALUES (1, 'g-ann', 'ann', NULL, NULL, 'ann@example.com',
+    '{"Email": "ann@example.com"}', '[]', 1763600000);
+"""
+
+
+def test_a_failing_write_undoes_only_itself_when_committed_with_others(tmp_path: Path) -> None:
+    db = Database(str(tmp_path / "t.db"))
+    db.conn.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)")
+    start = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        start.wait()
+
+        def work() -> int:
+            db.conn.execute("INSERT INTO t VALUES (?)", [n])
+            if n == 3:
+                raise ValueError("refused")
+            return n
+
+        try:
+            assert db.write(work) == n
+        except ValueError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert [str(e) for e in errors] == ["refused"]
+    assert [row[0] for row in db.all("SELECT n FROM t ORDER BY n")] == [0, 1, 2, 4, 5, 6, 7]
+    db.close()
+
+
+def test_a_reader_sees_the_last_commit_while_a_write_is_open(tmp_path: Path) -> None:
+    db = Database(str(tmp_path / "t.db"))
+    db.conn.execute("CREATE TABLE t (n INTEGER)")
+    db.conn.execute("INSERT INTO t VALUES (1)")
+    with db.transaction(immediate=True):
+        db.conn.execute("INSERT INTO t VALUES (2)")
+        seen: list[int] = []
+        reader = threading.Thread(
+            target=lambda: seen.extend(r[0] for r in db.all("SELECT n FROM t"))
+        )
+        reader.start()
+        reader.join(5)
+        assert not reader.is_alive(), "the reader waited for the writer"
+        assert seen == [1]
+        assert [r[0] for r in db.all("SELECT n FROM t ORDER BY n")] == [1, 2]  # its own write
+    db.close()
+
+
+def test_a_file_of_the_previous_schema_keeps_its_profiles(tmp_path: Path) -> None:
+    path = tmp_path / "sandbox.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(V1_PROFILES)
+    conn.close()
+
+    sb = Sandbox(path)
+    assert sb.profile("ann") == {
+        "identity": "ann",
+        "objectId": "g-ann",
+        "email": "ann@example.com",
+        "profileData": {"Email": "ann@example.com"},
+        "platformInfo": [],
+    }
+    assert sb.store.find_profile("email", "ann@example.com") is not None
+    with pytest.raises(sqlite3.IntegrityError), sb.store.transaction():
+        sb.store.conn.execute(
+            "INSERT INTO profiles (guid, identity, data, platform, created_at) "
+            "VALUES ('g-2', 'ann', '{}', '[]', 1)"
+        )
+    sb.close()
+    store = Store(str(path))
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    store.close()
