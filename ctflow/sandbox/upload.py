@@ -50,7 +50,9 @@ RESTRICTED_EVENTS = frozenset(
         "State Transitioned",
     }
 )
-OBJECT_ID = re.compile(r"^[A-Za-z0-9_\-:.]{1,119}$")
+# §2.4 code 526: CleverTap's GUIDs start with "~", "__" or "-" (its token sample); a custom
+# CleverTap ID adds a prefix to letters, digits and ( ) ! : @ $ _ - (Set CleverTap ID page).
+OBJECT_ID = re.compile(r"^[A-Za-z0-9~()!:@$_.\-]{1,119}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+\d{7,15}$")
 # §2.4: the real texts; the profile ones run straight into "Skipped record number".
