@@ -237,6 +237,8 @@ def _merge(data: dict[str, Any], key: str, value: Any) -> None:
         base = current if isinstance(current, int | float) and not isinstance(current, bool) else 0
         step = arg if isinstance(arg, int | float) and not isinstance(arg, bool) else 0
         data[key] = base + step if op == "$incr" else base - step
+    elif op == "$remove" and key not in data:
+        return  # nothing to remove from: the property stays absent
     else:
         items = current if isinstance(current, list) else [] if current is None else [current]
         changes = arg if isinstance(arg, list) else [arg]

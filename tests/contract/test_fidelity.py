@@ -64,3 +64,19 @@ async def test_objectids_with_characters_clevertap_never_uses_are_still_526(
     record = {"type": "event", "objectId": object_id, "ts": TS, "evtName": "Opened"}
     result = await local.upload([record])
     assert [u.code for u in result.unprocessed] == [523 if len(object_id) >= 120 else 526]
+
+
+async def test_remove_from_a_property_the_profile_lacks_changes_nothing(
+    client: CleverTap, sandbox: Sandbox
+) -> None:
+    def change(data: dict[str, object]) -> dict[str, object]:
+        return {"type": "profile", "identity": "ana", "ts": TS, "profileData": data}
+
+    await client.upload([change({"Name": "Ana", "Tags": ["a", "b"]})])
+    result = await client.upload(
+        [change({"Colours": {"$remove": ["red"]}, "Tags": {"$remove": ["a"]}})]
+    )
+    assert result.unprocessed == ()
+    stored = sandbox.profile("ana")
+    assert stored is not None
+    assert stored["profileData"] == {"Name": "Ana", "Tags": ["b"]}, "no empty Colours list"
