@@ -27,6 +27,7 @@ JOURNAL_URL_VAR = "CTFLOW_JOURNAL_URL"
 SANDBOX = "sandbox"
 DEFAULT_ACCOUNT_VAR = "CLEVERTAP_ACCOUNT_ID"
 DEFAULT_PASSCODE_VAR = "CLEVERTAP_PASSCODE"
+DEFAULT_TOKEN_VAR = "CLEVERTAP_TOKEN"
 CI_TRUE = ("1", "true", "yes")
 
 
@@ -39,6 +40,8 @@ class Environment:
     base_url: str | None = None
     account_id_var: str = DEFAULT_ACCOUNT_VAR
     passcode_var: str = DEFAULT_PASSCODE_VAR
+    token_var: str = DEFAULT_TOKEN_VAR
+    """The account token's variable: optional, only triggering several campaigns needs it."""
     variables: Mapping[str, Any] = field(default_factory=dict)
     db: str | None = None
     timezone: str | None = None
@@ -134,6 +137,8 @@ class Target:
     sandbox_db: Path | None = None
     account_id: str | None = None
     passcode: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+    """The account token (``X-CleverTap-Token``), when its variable is set."""
     notice: str | None = None
     journal: JournalLocation | None = None
     """Where this target's journal is; ``None``: the project's default file."""
@@ -244,6 +249,7 @@ def _project(path: Path, document: Document) -> Project:
             base_url=raw.get("base_url"),
             account_id_var=creds.get("account_id", DEFAULT_ACCOUNT_VAR),
             passcode_var=creds.get("passcode", DEFAULT_PASSCODE_VAR),
+            token_var=creds.get("token", DEFAULT_TOKEN_VAR),
             variables=raw.get("variables") or {},
             db=raw.get("db"),
             timezone=raw.get("timezone"),
@@ -283,6 +289,7 @@ def resolve_target(project: Project, env_name: str | None, environ: Mapping[str,
             env,
             account_id=environ[env.account_id_var],
             passcode=environ[env.passcode_var],
+            token=environ.get(env.token_var) or None,
             journal=project.journal_for(env, environ),
         )
     names = " and ".join(missing)

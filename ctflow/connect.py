@@ -37,9 +37,9 @@ def open_sandbox(db: Path, timezone: str | None = None) -> Sandbox:
 
 def sandbox_client(sandbox: Sandbox, **options: Any) -> CleverTap:
     """A client whose requests the in-process ``sandbox`` answers, with its own credentials."""
-    from ctflow.sandbox import DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE
+    from ctflow.sandbox import DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE, DEFAULT_TOKEN
 
-    creds = Credentials(DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE)
+    creds = Credentials(DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE, DEFAULT_TOKEN)
     return CleverTap.in_process(sandbox.app, creds, **options)
 
 
@@ -57,7 +57,7 @@ async def open_client(target: Target, *, timezone: str | None = None) -> AsyncIt
     assert target.account_id is not None
     assert target.passcode is not None
     env = target.environment
-    creds = Credentials(target.account_id, target.passcode)
+    creds = Credentials(target.account_id, target.passcode, target.token)
     async with AsyncExitStack() as stack:
         shared = None
         if target.journal is not None and target.journal.is_shared:

@@ -193,3 +193,39 @@ def test_serve_announces_a_working_url_and_reports_a_taken_port(tmp_path: Path) 
             server.terminate()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", port))  # the port was released on exit
+
+
+@pytest.mark.loopback
+def test_serve_prints_the_token_it_takes_for_several_campaigns_a_call(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import httpx
+
+    command = [sys.executable, "-m", "ctflow", "sandbox", "serve", "--db", str(tmp_path / "s.db")]
+    with subprocess.Popen(
+        [*command, "--port", "0", "--token", "tok-demo-1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as server:
+        try:
+            assert server.stdout is not None
+            banner = [server.stdout.readline() for _ in range(4)]
+            url = banner[0].split(" listening on ", 1)[1].split()[0]
+            assert banner[3].startswith("  token:      tok-demo-1  (X-CleverTap-Token")
+            headers = {
+                "X-CleverTap-Account-Id": CREDS.account_id,
+                "X-CleverTap-Passcode": CREDS.passcode,
+            }
+            body = {"to": {"identity": ["C1"]}, "campaign_id_list": [17, 18]}
+            path = f"{url}/2/send/externaltrigger.json"
+            assert httpx.post(path, headers=headers, json=body, timeout=10).status_code == 401
+            headers["X-CleverTap-Token"] = "tok-demo-1"
+            answer = httpx.post(path, headers=headers, json=body, timeout=10)
+            assert answer.json() == {
+                "status": "success",
+                "message": "Added to queue for processing",
+            }
+        finally:
+            server.terminate()

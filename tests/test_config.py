@@ -58,6 +58,34 @@ def test_credential_variable_names_come_from_ctflow_yaml(tmp_path: Path) -> None
     assert target.passcode == "prod-pass"
 
 
+def test_the_account_token_is_optional_and_its_variable_can_be_named(tmp_path: Path) -> None:
+    named = PROJECT.replace(
+        "      passcode: PROD_CT_PASSCODE\n",
+        "      passcode: PROD_CT_PASSCODE\n      token: PROD_CT_TOKEN\n",
+    )
+    project = find_project(write(tmp_path, named))
+    creds = {"CLEVERTAP_ACCOUNT_ID": "ABC-123-4567", "CLEVERTAP_PASSCODE": "s3cret-pass"}
+    assert resolve_target(project, "staging", creds).token is None
+    staging = resolve_target(project, "staging", {**creds, "CLEVERTAP_TOKEN": "tok-staging"})
+    assert staging.token == "tok-staging"
+    assert "tok-staging" not in repr(staging)
+    environ = {"PROD_CT_ACCOUNT": "P", "PROD_CT_PASSCODE": "p", "PROD_CT_TOKEN": "tok-prod"}
+    assert resolve_target(project, "production", {**environ, "CLEVERTAP_TOKEN": "x"}).token == (
+        "tok-prod"
+    )
+
+
+def test_a_token_value_in_place_of_its_variable_name_is_refused(tmp_path: Path) -> None:
+    leaked = PROJECT.replace(
+        "      passcode: PROD_CT_PASSCODE\n",
+        "      passcode: PROD_CT_PASSCODE\n      token: a1-b2c3!\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        find_project(write(tmp_path, leaked))
+    assert "write the NAME of the variable that holds the account token" in caught.value.problems[0]
+    assert "a1-b2c3!" not in caught.value.problems[0]
+
+
 def test_ci_without_credentials_fails_naming_the_missing_variables(tmp_path: Path) -> None:
     project = find_project(write(tmp_path, PROJECT + "default_environment: production\n"))
     with pytest.raises(CredentialsError) as caught:

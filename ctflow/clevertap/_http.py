@@ -86,12 +86,14 @@ class Transport:
         json: Any = None,
         raw_query: str | None = None,
         content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> RawResponse:
         """Send one request. ``raw_query`` is appended as is (already percent-encoded);
-        ``content`` is a body already encoded as JSON (instead of ``json``)."""
+        ``content`` is a body already encoded as JSON (instead of ``json``); ``headers`` are
+        sent besides the default ones."""
         endpoint = f"{method} {path}"
         url = path if raw_query is None else f"{path}?{raw_query}"
-        headers: dict[str, str] = {}
+        headers = dict(headers or {})
         if json is not None:
             content = _encode(json, endpoint)
         if content is not None:

@@ -12,6 +12,7 @@ MAX_UPLOAD_RECORDS = 1000
 MAX_TOKEN_RECORDS = 100
 MAX_DELETE_PER_CALL = 100
 MAX_SEND_IDENTITIES = 1000
+MAX_TRIGGER_CAMPAIGNS = 5
 
 
 def upload_batch(what: str, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -49,6 +50,23 @@ def recipients(what: str, to: Mapping[str, Sequence[str]]) -> dict[str, list[str
             f"{what}: {total} recipients; CleverTap takes 1 to {MAX_SEND_IDENTITIES} a call"
         )
     return result
+
+
+def campaign_ids(what: str, ids: Sequence[int | str]) -> list[int | str]:
+    """1..5 campaign ids, each a positive whole number (or its digits), none twice."""
+    found = list(_sequence(f"{what}: campaign_ids", ids))
+    if not 1 <= len(found) <= MAX_TRIGGER_CAMPAIGNS:
+        raise InvalidRequest(
+            f"{what}: {len(found)} campaign ids; CleverTap triggers 1 to "
+            f"{MAX_TRIGGER_CAMPAIGNS} campaigns a call"
+        )
+    for value in found:
+        whole = isinstance(value, int) and not isinstance(value, bool) and value > 0
+        if not (whole or (isinstance(value, str) and value.isdecimal() and value.isascii())):
+            raise InvalidRequest(f"{what}: {value!r} is not a campaign id")
+    if len({str(value) for value in found}) != len(found):
+        raise InvalidRequest(f"{what}: a campaign id is given twice")
+    return found
 
 
 def date_range(what: str, from_date: date, to_date: date) -> None:

@@ -1,4 +1,5 @@
-"""Account credentials; the passcode is never shown in any repr, str or error text."""
+"""Account credentials; the passcode and the token are never shown in any repr, str or error
+text."""
 
 from __future__ import annotations
 
@@ -13,9 +14,13 @@ MASK = "***"
 class Credentials:
     account_id: str
     passcode: str = field(repr=False)
+    token: str | None = field(default=None, repr=False)
+    """The account token (``X-CleverTap-Token``), which CleverTap asks for on
+    ``/2/send/externaltrigger.json`` only (clevertap-api.md §1.2); ``None`` when not given."""
 
     def __post_init__(self) -> None:
-        for name in ("account_id", "passcode"):
+        names = ("account_id", "passcode") + (("token",) if self.token is not None else ())
+        for name in names:
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
                 raise CredentialsError(f"CleverTap {name} is empty")
@@ -33,6 +38,7 @@ class Credentials:
         }
 
     def __repr__(self) -> str:
-        return f"Credentials(account_id={self.account_id!r}, passcode={MASK!r})"
+        token = f", token={MASK!r}" if self.token is not None else ""
+        return f"Credentials(account_id={self.account_id!r}, passcode={MASK!r}{token})"
 
     __str__ = __repr__

@@ -271,20 +271,49 @@ class Profile:
 
 @dataclass(frozen=True)
 class RealtimeCounts:
-    """``/1/now.json``: users active in the last minutes, plus one breakdown per requested flag."""
+    """``/1/now.json``: users active in the last minutes, plus one breakdown per requested flag.
+
+    ``breakdowns``: ``user_type``, ``session_source``, ``browser``, ``os``, ``device`` (each
+    word → users, keys lower case as in CleverTap's sample); ``new_users``: the same breakdowns
+    of new users only, which CleverTap nests under ``new``. A flat ``new`` (word → users) is kept
+    as the breakdown ``new``; values that are not counts are left out (``raw`` has them).
+    """
 
     count: int
     last_processed_ts: int | None
-    breakdowns: Mapping[str, Any]
+    breakdowns: Mapping[str, Mapping[str, int]]
+    new_users: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_api(cls, doc: Mapping[str, Any]) -> RealtimeCounts:
-        skip = {"status", "count", "last_processed_ts"}
+        skip = {"status", "count", "last_processed_ts", "new"}
+        breakdowns = {
+            str(k): _tally(v) for k, v in doc.items() if k not in skip and isinstance(v, Mapping)
+        }
+        new = _dict(doc.get("new"))
+        nested = {str(k): _tally(v) for k, v in new.items() if isinstance(v, Mapping)}
+        flat = _tally({k: v for k, v in new.items() if not isinstance(v, Mapping)})
+        if flat:
+            breakdowns["new"] = flat
         return cls(
             count=as_int(doc.get("count"), 0) or 0,
             last_processed_ts=as_int(doc.get("last_processed_ts")),
-            breakdowns={k: v for k, v in doc.items() if k not in skip},
+            breakdowns=breakdowns,
+            new_users=nested,
+            raw=dict(doc),
         )
+
+
+def _tally(value: Mapping[str, Any]) -> dict[str, int]:
+    """word → count, the words lower case (``Mobile`` and ``mobile`` are one)."""
+    counts: dict[str, int] = {}
+    for key, raw in value.items():
+        number = as_int(raw)
+        if number is not None:
+            word = str(key).lower()
+            counts[word] = counts.get(word, 0) + number
+    return counts
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,9 @@ _DB_OPTION = click.option(
 )
 @click.option("--account-id", default=None, help="Account id the sandbox accepts.")
 @click.option("--passcode", default=None, help="Passcode the sandbox accepts.")
+@click.option(
+    "--token", default=None, help="Account token the sandbox accepts (X-CleverTap-Token)."
+)
 @pass_state
 def serve(
     state: AppState,
@@ -59,6 +62,7 @@ def serve(
     drop_response: float,
     account_id: str | None,
     passcode: str | None,
+    token: str | None,
 ) -> int:
     """Serve the sandbox over HTTP, e.g. for curl or another tool."""
     from ctflow.commands import sandbox as command
@@ -66,7 +70,16 @@ def serve(
     project = state.project()
     timezone = project.timezone_for(project.environment("sandbox"))
     options = command.ServeOptions(
-        host, port, latency_ms, fail_429, fail_5xx, drop_response, account_id, passcode, timezone
+        host,
+        port,
+        latency_ms,
+        fail_429,
+        fail_5xx,
+        drop_response,
+        account_id,
+        passcode,
+        timezone,
+        token,
     )
     return command.serve(_sandbox_db(state, db), options, out=sys.stdout, err=sys.stderr)
 

@@ -36,14 +36,15 @@ class AppState:
 
     def target(self, env: str | None) -> Target:
         target = resolve_target(self.project(), env, self.environ)
-        if target.passcode:
-            self.secrets.add(target.passcode)
+        for secret in (target.passcode, target.token):
+            if secret:
+                self.secrets.add(secret)
         if target.notice:
             click.echo(f"ctflow: {target.notice}", err=True)
         return target
 
     def known_secrets(self) -> set[str]:
-        """Every passcode seen: resolved ones, and any variable named like one."""
+        """Every passcode and token resolved, and any variable named like a passcode."""
         found = set(self.secrets)
         found.update(v for k, v in self.environ.items() if "PASSCODE" in k.upper())
         return found

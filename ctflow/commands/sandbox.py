@@ -18,7 +18,7 @@ from typing import Any, TextIO
 from ctflow.connect import open_sandbox, sandbox_client
 from ctflow.errors import CtflowError, ExitCode, UsageError
 from ctflow.journal import JournalLocation, existing_journal
-from ctflow.sandbox import DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE, Sandbox
+from ctflow.sandbox import DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE, DEFAULT_TOKEN, Sandbox
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class ServeOptions:
     account_id: str | None = None
     passcode: str | None = None
     timezone: str | None = None
+    token: str | None = None
 
 
 def serve(db: Path, options: ServeOptions, *, out: TextIO, err: TextIO) -> int:
@@ -41,10 +42,12 @@ def serve(db: Path, options: ServeOptions, *, out: TextIO, err: TextIO) -> int:
         raise UsageError("--account-id and --passcode go together")
     account_id = options.account_id or DEFAULT_ACCOUNT_ID
     passcode = options.passcode or DEFAULT_PASSCODE
+    token = options.token or DEFAULT_TOKEN
     sock = _listen(options.host, options.port)
     port = sock.getsockname()[1]
     sandbox = open_sandbox(db, options.timezone)
     sandbox.config.accounts = {account_id: passcode}
+    sandbox.config.tokens = {account_id: token}
     sandbox.faults.latency_ms = options.latency_ms
     sandbox.faults.rate_429 = options.fail_429
     sandbox.faults.rate_5xx = options.fail_5xx
@@ -61,11 +64,13 @@ def serve(db: Path, options: ServeOptions, *, out: TextIO, err: TextIO) -> int:
         f"ctflow sandbox listening on {url}  (database {db})\n"
         f"  account id: {account_id}\n"
         f"  passcode:   {passcode}\n"
+        f"  token:      {token}  (X-CleverTap-Token, for /2/send/externaltrigger.json)\n"
         f"Try it:\n"
         f"  curl -s -X POST {url}/1/now.json -H 'X-CleverTap-Account-Id: {account_id}' "
         f"-H 'X-CleverTap-Passcode: {passcode}' -H 'Content-Type: application/json' -d '{{}}'\n"
         f"Point ctflow at it with an environment whose base_url is {url} and\n"
-        f"CLEVERTAP_ACCOUNT_ID / CLEVERTAP_PASSCODE set as above. Ctrl+C stops it.\n"
+        f"CLEVERTAP_ACCOUNT_ID / CLEVERTAP_PASSCODE (and CLEVERTAP_TOKEN) set as above.\n"
+        f"Ctrl+C stops it.\n"
     )
     out.flush()
     try:

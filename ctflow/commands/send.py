@@ -70,6 +70,7 @@ def send(inv: Invocation, options: SendOptions, *, out: TextIO, err: TextIO) -> 
     if options.dry_run:
         _print(out, _dry_run(sends, refused, source, options.fmt), inv)
         return report.exit_code(report.totals([], refused))
+    _without_token(inv, sends, err)
     announce(inv, "sending through", err)
     progress = _Progress(len(sends), err) if options.batch is not None else None
     outcomes = _deliver(inv, project, sends, refused, options, progress)
@@ -110,6 +111,19 @@ def _deliver(
                 on_outcome=progress,
                 scrub=lambda text: mask(text, inv.secrets),
             )
+        )
+
+
+def _without_token(inv: Invocation, sends: Sequence[Send], err: TextIO) -> None:
+    """Say so when a trigger of several campaigns goes without the account token: it is sent
+    anyway (whether CleverTap insists is unconfirmed), and a refusal then makes sense."""
+    target = inv.target
+    several = any(s.message.endpoint == message.TRIGGER_CAMPAIGNS for s in sends)
+    if several and not target.is_sandbox and not target.token:
+        env = target.environment
+        err.write(
+            f"ctflow: environment {env.name!r} has no account token ({env.token_var} is unset); "
+            "CleverTap asks for one to trigger several campaigns in one call\n"
         )
 
 

@@ -9,6 +9,7 @@ from typing import Literal
 
 DEFAULT_ACCOUNT_ID = "SBX-000-0001"
 DEFAULT_PASSCODE = "sandbox-passcode"
+DEFAULT_TOKEN = "sandbox-token"
 
 # One family per API (clevertap-api.md §1.4): 15 in flight for upload, 3 for everything else.
 FAMILIES = (
@@ -41,9 +42,15 @@ def default_accounts() -> dict[str, str]:
     return {DEFAULT_ACCOUNT_ID: DEFAULT_PASSCODE}
 
 
+def default_tokens() -> dict[str, str]:
+    return {DEFAULT_ACCOUNT_ID: DEFAULT_TOKEN}
+
+
 @dataclass
 class SandboxConfig:
     accounts: dict[str, str] = field(default_factory=default_accounts)
+    # §1.2: each account's token (X-CleverTap-Token); an account without one takes any token.
+    tokens: dict[str, str] = field(default_factory=default_tokens)
     limits: dict[str, int] = field(default_factory=default_limits)
     # §4.1: "limited to 3 requests per second"; 0 disables the window check.
     create_per_second: int = 3
@@ -67,6 +74,8 @@ class SandboxConfig:
     discarded_events: set[str] = field(default_factory=set)
     # §6.1: the docs say only string values are supported in ExternalTrigger.
     external_trigger_strings_only: bool = True
+    # §6.2 / §12.6: /2/send/externaltrigger.json requires X-CleverTap-Token, per the docs [?].
+    external_trigger_token_required: bool = True
     # §4.1 control_group: custom groups defined in the dashboard.
     custom_control_groups: set[str] = field(default_factory=set)
     # §4.1 provider_nick_name: None accepts any nickname.

@@ -15,6 +15,7 @@ FAMILY_BY_PATH = {
     "/1/targets/list.json": "list",
     "/1/targets/result.json": "report",
     "/1/send/externaltrigger.json": "external_trigger",
+    "/2/send/externaltrigger.json": "external_trigger",
     "/1/events.json": "events_export",
     "/1/profiles.json": "profiles_export",
     "/1/counts/events.json": "count_events",

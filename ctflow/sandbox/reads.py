@@ -60,33 +60,89 @@ def delete_profiles(store: Store, body: object) -> Json:
     return {"status": "success"}
 
 
+# §8.5, sample_now_response_full.json: the vocabulary of each breakdown, every key present.
+NOW_VOCABULARY: dict[str, tuple[str, ...]] = {
+    "session_source": ("direct", "others", "search", "social", "email", "unavailable"),
+    "browser": ("others", "firefox", "chrome", "ie", "mobileapp"),
+    "os": ("others", "android", "ios", "windows", "mac", "linux"),
+    "device": ("desktop", "mobile", "tablet"),
+}
+# Where a stored profile or session says nothing the vocabulary names, it counts as "others" [?].
+OS_OF_PLATFORM = {"Android": "android", "iOS": "ios", "Windows": "windows"}
+SOURCE_WORDS = {
+    "direct": "direct",
+    "organic": "search",
+    "search": "search",
+    "social": "social",
+    "email": "email",
+}
+
+
+def _device(platform: list[dict[str, Any]]) -> str | None:
+    """desktop, mobile or tablet from a profile's first device; None when it has none."""
+    if not platform:
+        return None
+    entry = platform[0]
+    model = str(entry.get("model", "")).lower()
+    if "ipad" in model or "tablet" in model:
+        return "tablet"
+    if entry.get("platform") == "Web" or entry.get("token_type") == "wns":
+        return "desktop"
+    return "mobile"
+
+
+def _browser(platform: list[dict[str, Any]]) -> str:
+    if not platform:
+        return "others"
+    entry = platform[0]
+    if entry.get("platform") != "Web":
+        return "mobileapp"
+    kind = str(entry.get("token_type", ""))
+    return kind if kind in NOW_VOCABULARY["browser"] else "others"
+
+
+def _split(attributes: list[dict[str, str | None]]) -> dict[str, dict[str, int]]:
+    """One breakdown per vocabulary, counting each user's attribute once."""
+    found: dict[str, dict[str, int]] = {}
+    for name, words in NOW_VOCABULARY.items():
+        tally = Counter(a[name] for a in attributes if a[name] is not None)
+        found[name] = {word: tally.get(word, 0) for word in words}
+    return found
+
+
 def now_counts(store: Store, body: object, now: float) -> Json:
-    """§8.5: users with an event in the last 5 minutes, plus the requested breakdowns."""
+    """§8.5: users with an event in the last 5 minutes, plus the requested breakdowns, in the
+    full sample's vocabulary and nesting (``new`` holds the breakdowns of new users)."""
     flags = body if isinstance(body, dict) else {}
     recent = store.events(start=int(now) - ACTIVE_SECONDS, end=int(now))
     active = {e.profile_id for e in recent}
     people = store.profiles_by_id(active)
     reply: Json = {"status": "success", "count": len(active), "last_processed_ts": int(now)}
     first_seen = {pid: min(e.ts for e in store.events(profile_id=pid)) for pid in active}
-    new = sum(1 for pid in active if first_seen[pid] >= now - ACTIVE_SECONDS)
-    os_counts: Counter[str] = Counter(
-        str(p.platform[0].get("platform", "Web")) if p.platform else "Web" for p in people.values()
-    )
+    new_users = {pid for pid in active if first_seen[pid] >= now - ACTIVE_SECONDS}
+    source: dict[int, str] = {}
+    for event in recent:  # the latest session of each user says where they came from
+        word = str(event.session.get("Source", "")).lower()
+        source[event.profile_id] = SOURCE_WORDS.get(word, "others" if word else "unavailable")
+    attributes: dict[int, dict[str, str | None]] = {}
+    for pid in active:
+        platform = people[pid].platform if pid in people else []
+        first = str(platform[0].get("platform", "")) if platform else ""
+        attributes[pid] = {
+            "session_source": source[pid],
+            "browser": _browser(platform),
+            "os": OS_OF_PLATFORM.get(first, "others"),
+            "device": _device(platform),
+        }
     breakdowns: dict[str, Any] = {
         "user_type": {
-            "new": new,
-            "repeat": len(active) - new,
+            "new": len(new_users),
+            "repeat": len(active) - len(new_users),
             "addressable": sum(1 for p in people.values() if p.platform or p.email),
             "customer": len({e.profile_id for e in store.events(name="Charged")} & active),
         },
-        "session_source": {"direct": len(active)},
-        "browser": {},
-        "os": dict(os_counts),
-        "device": {
-            "Mobile": sum(v for k, v in os_counts.items() if k != "Web"),
-            "Desktop": os_counts.get("Web", 0),
-        },
-        "new": {"new": new, "repeat": len(active) - new},  # §8.5 nests more; flattened [?]
+        **_split(list(attributes.values())),
+        "new": _split([attributes[pid] for pid in new_users]),
     }
     for flag, value in breakdowns.items():
         if flags.get(flag):

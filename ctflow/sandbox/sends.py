@@ -1,5 +1,6 @@
-"""Identity sends `/1/send/{push,email,sms,webpush,whatsapp}.json` (§5) and the external trigger
-`/1/send/externaltrigger.json` (§6.1): validate, record, acknowledge. Stdlib and sandbox only.
+"""Identity sends `/1/send/{push,email,sms,webpush,whatsapp}.json` (§5) and the external triggers
+`/1/send/externaltrigger.json` (§6.1) and `/2/send/externaltrigger.json` (§6.2, several campaigns
+a call): validate, record, acknowledge. Stdlib and sandbox only.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ SEND_CHANNELS = ("push", "email", "sms", "webpush", "whatsapp")
 SEND_KEYS = ("FBID", "GPID", "Email", "Identity", "objectId")  # §5: case-sensitive as shown
 TRIGGER_KEYS = ("identity", "email", "objectId")  # §6.1: lower-case keys here
 MAX_RECIPIENTS = 1000  # §1.5 [?]
+MAX_CAMPAIGNS = 5  # §1.5 [?]: campaign ids in one /2/ external trigger
 CHANNEL_CODE = 9  # §5: recorded app code for the Android channel failure, at HTTP 400
 
 
@@ -64,14 +66,36 @@ def identity_send(
     return dict(QUEUED)
 
 
-def _trigger(item: object, config: SandboxConfig) -> None:
+def _campaign_id_ok(campaign: object) -> bool:
+    valid_int = isinstance(campaign, int) and not isinstance(campaign, bool) and campaign > 0
+    return valid_int or (isinstance(campaign, str) and campaign.isdecimal())
+
+
+def _campaigns(item: dict[str, Any], several: bool) -> None:
+    """§6.1 `campaign_id`, or §6.2 `campaign_id_list` of 1 to 5 ids [?] texts."""
+    if not several:
+        if not _campaign_id_ok(item.get("campaign_id")):
+            raise checks.ContentError("Field campaign_id is invalid")
+        return
+    if "campaign_id_list" not in item:
+        raise checks.ContentError("Field campaign_id_list is empty")
+    ids = item["campaign_id_list"]
+    if not isinstance(ids, list) or not ids:
+        raise checks.ContentError("Field campaign_id_list must be a list of campaign ids")
+    if len(ids) > MAX_CAMPAIGNS:
+        raise checks.ContentError(
+            f"Too many campaigns: {len(ids)} in campaign_id_list, at most {MAX_CAMPAIGNS}"
+        )
+    for campaign in ids:
+        if not _campaign_id_ok(campaign):
+            raise checks.ContentError(f"Invalid campaign id in campaign_id_list: {campaign!r}")
+
+
+def _trigger(item: object, config: SandboxConfig, several: bool = False) -> None:
     if not isinstance(item, dict):
         raise checks.ContentError("Malformed external trigger entry")
     _recipients(item.get("to"), TRIGGER_KEYS)
-    campaign = item.get("campaign_id")
-    valid_int = isinstance(campaign, int) and not isinstance(campaign, bool) and campaign > 0
-    if not (valid_int or (isinstance(campaign, str) and campaign.isdecimal())):
-        raise checks.ContentError("Field campaign_id is invalid")  # [?] text
+    _campaigns(item, several)
     data = item.get("ExternalTrigger", {})
     if not isinstance(data, dict):
         raise checks.ContentError("Field ExternalTrigger must be an object")  # [?] text
@@ -85,8 +109,14 @@ def _trigger(item: object, config: SandboxConfig) -> None:
 
 
 def external_trigger(
-    store: Store, body: object, config: SandboxConfig, now: float, path: str
+    store: Store,
+    body: object,
+    config: SandboxConfig,
+    now: float,
+    path: str,
+    several: bool = False,
 ) -> Json:
+    """§6.1 (one campaign) or, with ``several``, §6.2 (``campaign_id_list``)."""
     if not isinstance(body, dict):
         raise malformed()
     # §6.1: the intro mentions a "d" wrapper; both forms are accepted [?].
@@ -95,8 +125,20 @@ def external_trigger(
         if not items:
             raise checks.ContentError("Field d is empty")
         for item in items:
-            _trigger(item, config)
+            _trigger(item, config, several)
     except checks.ContentError as error:
         raise _reject(error, config) from None
     store.add_send(path, body, now)
     return dict(QUEUED)
+
+
+def check_token(config: SandboxConfig, account: str, token: str | None) -> None:
+    """§1.2/§6.2: /2/send/externaltrigger.json needs the account's X-CleverTap-Token (the texts
+    of these failures were not recorded [?])."""
+    if not token:
+        if config.external_trigger_token_required:
+            raise ApiError(401, fail_body("X-CleverTap-Token is required", 401))
+        return
+    expected = config.tokens.get(account)
+    if expected is not None and token != expected:
+        raise ApiError(401, fail_body("Token Invalid", 401))

@@ -50,7 +50,9 @@ RESTRICTED_EVENTS = frozenset(
         "State Transitioned",
     }
 )
-OBJECT_ID = re.compile(r"^[A-Za-z0-9_\-:.]{1,119}$")
+# §2.4 code 526: CleverTap's GUIDs start with "~", "__" or "-" (its token sample); a custom
+# CleverTap ID adds a prefix to letters, digits and ( ) ! : @ $ _ - (Set CleverTap ID page).
+OBJECT_ID = re.compile(r"^[A-Za-z0-9~()!:@$_.\-]{1,119}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+\d{7,15}$")
 # §2.4: the real texts; the profile ones run straight into "Skipped record number".
@@ -235,6 +237,8 @@ def _merge(data: dict[str, Any], key: str, value: Any) -> None:
         base = current if isinstance(current, int | float) and not isinstance(current, bool) else 0
         step = arg if isinstance(arg, int | float) and not isinstance(arg, bool) else 0
         data[key] = base + step if op == "$incr" else base - step
+    elif op == "$remove" and key not in data:
+        return  # nothing to remove from: the property stays absent
     else:
         items = current if isinstance(current, list) else [] if current is None else [current]
         changes = arg if isinstance(arg, list) else [arg]

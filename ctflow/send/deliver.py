@@ -167,7 +167,11 @@ class Sender:
     async def _request(self, message: Message, recipients: list[str]) -> tuple[State, str | None]:
         body = message.request(recipients)
         try:
-            if message.type == "external":
+            if "campaign_id_list" in body:
+                await self.client.external_trigger_campaigns(
+                    body["campaign_id_list"], body["to"], body["ExternalTrigger"]
+                )
+            elif message.type == "external":
                 await self.client.external_trigger(
                     body["campaign_id"], body["to"], body["ExternalTrigger"]
                 )

@@ -1,8 +1,9 @@
 """One send of a declared Trigger as the exact request CleverTap gets: the data checked against
 the trigger's ``parameters``, its templates rendered with that data, CleverTap's rules applied.
 
-Owns the request bodies of ``/1/send/<channel>.json`` (clevertap-api.md §5) and
-``/1/send/externaltrigger.json`` (§6.1) and the idempotency key of a send. No HTTP, no journal.
+Owns the request bodies of ``/1/send/<channel>.json`` (clevertap-api.md §5),
+``/1/send/externaltrigger.json`` (§6.1) and ``/2/send/externaltrigger.json`` (§6.2, a trigger
+with ``campaign_ids``), and the idempotency key of a send. No HTTP, no journal.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ctflow.spec.model import Decl, Declarations
 from ctflow.spec.payload import CONTENT
 
 MAX_VALUE_BYTES = 512  # §1.5: a property value
+TRIGGER_CAMPAIGNS = "/2/send/externaltrigger.json"  # §6.2: several campaigns in one call
 MAX_KEY_CHARS = 120
 RECIPIENT_KEYS = {  # recipient: → the key of "to" (§5 capitalised, §6.1 lower-case)
     "identity": {"identity": "Identity", "external": "identity"},
@@ -117,8 +119,14 @@ def build(decl: Decl, project: Project, env: Environment, data: Mapping[str, Any
     kind = decl.data["type"]
     recipient = decl.data.get("recipient", "identity")
     rendered = _rendered(decl, project, env, data)
-    if kind == "external":
+    if kind == "external" and "campaign_ids" in decl.data:
         body: dict[str, Any] = {
+            "campaign_id_list": campaign_ids(decl, env),
+            "ExternalTrigger": _external_values(decl, rendered, data),
+        }
+        endpoint = TRIGGER_CAMPAIGNS
+    elif kind == "external":
+        body = {
             "campaign_id": campaign_id(decl, env),
             "ExternalTrigger": _external_values(decl, rendered, data),
         }
@@ -148,6 +156,18 @@ def campaign_id(decl: Decl, env: Environment) -> int:
     if env.name == SANDBOX:
         return int(next(iter(ids.values()), 1))
     raise InvalidInput(f"trigger {decl.key!r} has no campaign_id for environment {env.name!r}")
+
+
+def campaign_ids(decl: Decl, env: Environment) -> list[int]:
+    """The dashboard campaigns ``campaign_ids`` names for ``env`` (the sandbox may borrow)."""
+    ids = decl.data["campaign_ids"]
+    if not isinstance(ids, Mapping):
+        return [int(i) for i in ids]
+    if env.name in ids:
+        return [int(i) for i in ids[env.name]]
+    if env.name == SANDBOX:
+        return [int(i) for i in next(iter(ids.values()), [1])]
+    raise InvalidInput(f"trigger {decl.key!r} has no campaign_ids for environment {env.name!r}")
 
 
 def send_key(trigger_key: str, recipient: str, data: Any) -> str:

@@ -1,4 +1,5 @@
-"""Checks of triggers: the parameters schema, campaign ids per environment, fixtures.
+"""Checks of triggers: the parameters schema, campaign ids per environment (``campaign_id``, or
+``campaign_ids`` for several campaigns), fixtures.
 
 Owns "every fixture satisfies the parameters and renders" and CleverTap's string-only values for
 external triggers. Templates are checked through ``templating``.
@@ -131,22 +132,25 @@ def _resolves(schema: Mapping[str, Any], ref: str) -> bool:
 def _check_external(
     decl: Decl, project: Project | None, properties: Mapping[str, Any], problems: Problems
 ) -> None:
-    campaign_id = decl.data.get("campaign_id")
-    if project is not None and isinstance(campaign_id, Mapping):
+    for field in ("campaign_id", "campaign_ids"):
+        per_env = decl.data.get(field)
+        if project is None or not isinstance(per_env, Mapping):
+            continue
         real = sorted(name for name in project.environments if name != SANDBOX)
-        for env in campaign_id:
+        for env in per_env:
             if env not in project.environments:
                 problems.add(
                     decl.document,
-                    ("campaign_id", env),
+                    (field, env),
                     f"unknown environment {env!r}{suggest(env, real)}; ctflow.yaml declares: "
                     + ", ".join(sorted(project.environments)),
                     at_key=True,
                 )
-        missing = [env for env in real if env not in campaign_id]
+        missing = [env for env in real if env not in per_env]
         if missing:
+            what = "id" if field == "campaign_id" else "ids"
             problems.add(
-                decl.document, ("campaign_id",), "no id for environment " + ", ".join(missing)
+                decl.document, (field,), f"no {what} for environment " + ", ".join(missing)
             )
     if "values" in decl.data:
         return

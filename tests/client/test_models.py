@@ -155,6 +155,51 @@ def test_realtime_counts_split_breakdowns_from_totals() -> None:
     assert counts.breakdowns == {"user_type": {"new": 20, "repeat": 194}}
 
 
+def test_realtime_counts_read_the_full_samples_nesting() -> None:
+    """sample_now_response_full.json, abridged: ``new`` holds the new users' breakdowns."""
+    counts = RealtimeCounts.from_api(
+        {
+            "status": "success",
+            "count": 214,
+            "os": {"others": 2, "android": 196, "ios": 35},
+            "device": {"desktop": 32, "mobile": 230, "tablet": 1},
+            "new": {
+                "os": {"others": 0, "android": 67, "ios": 2},
+                "device": {"desktop": 18, "mobile": 68, "tablet": 1},
+            },
+            "last_processed_ts": 1486536600,
+        }
+    )
+    assert counts.breakdowns == {
+        "os": {"others": 2, "android": 196, "ios": 35},
+        "device": {"desktop": 32, "mobile": 230, "tablet": 1},
+    }
+    assert counts.new_users == {
+        "os": {"others": 0, "android": 67, "ios": 2},
+        "device": {"desktop": 18, "mobile": 68, "tablet": 1},
+    }
+
+
+def test_realtime_counts_tolerate_flat_capitalised_and_odd_breakdowns() -> None:
+    counts = RealtimeCounts.from_api(
+        {
+            "status": "success",
+            "count": "7",
+            "device": {"Mobile": 5, "mobile": 1, "Desktop": 1, "tablet": "n/a"},
+            "new": {"new": 2, "repeat": 5},
+            "browser": "unavailable",
+            "message": "ok",
+        }
+    )
+    assert counts.count == 7
+    assert counts.breakdowns == {
+        "device": {"mobile": 6, "desktop": 1},
+        "new": {"new": 2, "repeat": 5},
+    }
+    assert counts.new_users == {}
+    assert counts.raw["browser"] == "unavailable"
+
+
 @pytest.mark.parametrize(
     ("raw", "names"),
     [

@@ -445,6 +445,37 @@ CASES = [
         ],
         id="external-missing-env",
     ),
+    pytest.param(
+        {
+            "triggers/six.yaml": "kind: Trigger\nkey: ext\ntype: external\ncampaign_ids: [1, 2, 3, 4, 5, 6]\nparameters:\n  type: object\n",
+            "triggers/none.yaml": "kind: Trigger\nkey: ext\ntype: external\ncampaign_ids: []\nparameters:\n  type: object\n",
+            "triggers/twice.yaml": "kind: Trigger\nkey: ext\ntype: external\ncampaign_ids: [7, 7]\nparameters:\n  type: object\n",
+            "triggers/both.yaml": "kind: Trigger\nkey: ext\ntype: external\ncampaign_id: 1\ncampaign_ids: [2, 3]\nparameters:\n  type: object\n",
+            "triggers/zero.yaml": "kind: Trigger\nkey: ext\ntype: external\ncampaign_ids: [1, 0]\nparameters:\n  type: object\n",
+            "triggers/neither.yaml": "kind: Trigger\nkey: ext\ntype: external\nparameters:\n  type: object\n",
+        },
+        [
+            "triggers/both.yaml:4:14: campaign_id: give campaign_id (one campaign) or campaign_ids (several), not both",
+            "triggers/neither.yaml:1:1: missing required field 'campaign_id' (or 'campaign_ids' for several campaigns)",
+            "triggers/none.yaml:4:15: campaign_ids: expected 1 to 5 different campaign ids: CleverTap triggers at most 5 campaigns in one call",
+            "triggers/six.yaml:4:15: campaign_ids: expected 1 to 5 different campaign ids: CleverTap triggers at most 5 campaigns in one call",
+            "triggers/twice.yaml:4:15: campaign_ids: expected 1 to 5 different campaign ids: CleverTap triggers at most 5 campaigns in one call",
+            "triggers/zero.yaml:4:19: campaign_ids[1]: 0 is less than the minimum of 1",
+        ],
+        id="external-campaign-ids",
+    ),
+    pytest.param(
+        {
+            "triggers/ext.yaml": "kind: Trigger\nkey: ext\ntype: external\ncampaign_ids: {staging: [1, 2]}\nparameters:\n  type: object\n",
+            **sub(TR, "channel: email\n", "channel: email\ncampaign_ids: [1, 2]\n"),
+        },
+        [
+            "triggers/ext.yaml:4:15: campaign_ids: no ids for environment production",
+            "triggers/ext.yaml:4:16: campaign_ids.staging: unknown environment 'staging'; ctflow.yaml declares: production, sandbox",
+            "triggers/receipt.yaml:5:15: campaign_ids: campaign_ids is for external triggers; an identity trigger groups its stats under one campaign_id",
+        ],
+        id="campaign-ids-per-environment",
+    ),
 ]
 
 

@@ -556,3 +556,30 @@ def test_the_passcode_is_never_printed_nor_written(
     for text in (ran.out, ran.err, bad.out, bad.err):
         assert secret not in text
     assert secret.encode() not in written
+
+
+@pytest.mark.loopback
+def test_the_user_ids_of_clevertaps_own_token_sample_are_uploaded(
+    capsys: Capsys, remote: Path, served: tuple[Sandbox, Calls, Served]
+) -> None:
+    """GUIDs start with "~", "__" or "-" (CleverTap's sample_token_payload_all.json)."""
+    sb, _, _ = served
+    guids = ["__gc4grg4053N1eYkW6OBH71jhFev7b1iP", "-HwB9gZWb3RcKhXCQ222FhAhkjeYQs0Hj"]
+    guids += ["~9XrS4Dy6GsnDbdX98Ijs63kEtJDQbhJA"]
+    kinds = ["fcm", "apns", "wns"]
+    people = [{"objectId": g, "profileData": {"Plan": "gold"}} for g in guids]
+    write_jsonl(remote / "profiles.jsonl", people)
+    tokens = [
+        {"objectId": g, "tokenData": {"id": f"tok-{n}", "type": kind}}
+        for n, (g, kind) in enumerate(zip(guids, kinds, strict=True))
+    ]
+    write_jsonl(remote / "tokens.jsonl", tokens)
+
+    for kind, name in (("profiles", "profiles.jsonl"), ("tokens", "tokens.jsonl")):
+        ran = upload(capsys, remote, kind, name, "--format", "json")
+        assert ran.code == 0, ran.err
+        total = ran.json()["total"]
+        assert (total["rows"], total["accepted"]) == (3, 3), ran.out
+    stored = sb.store.find_profile("objectId", "~9XrS4Dy6GsnDbdX98Ijs63kEtJDQbhJA")
+    assert stored is not None
+    assert [p["push_token"] for p in stored.platform] == ["tok-2"]
