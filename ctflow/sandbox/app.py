@@ -170,10 +170,12 @@ class _Api:
         sb = self.sb
         account = request.headers.get("x-clevertap-account-id", "")
         sends.check_token(sb.config, account, request.headers.get("x-clevertap-token"))
-        body = await read_json(request)
-        path = request.url.path
-        reply = sends.external_trigger(sb.store, body, sb.config, self.now(), path, several=True)
-        return JSONResponse(reply)
+        raw, path, now = await request.body(), request.url.path, self.now()
+        return await answer(
+            lambda: sends.external_trigger(
+                sb.store, parse_json(raw), sb.config, now, path, several=True
+            )
+        )
 
     async def schema(self, request: Request) -> Response:
         # §9: documented as GET, the docs' own curl uses POST; both are accepted [?].
