@@ -1,7 +1,8 @@
 """``CleverTap``: one async method per API call, all through one request path.
 
-family → semaphore slot → retry (stamina) → transport → error mapping → typed parse. Knows HTTP
-and CleverTap's API, nothing of campaigns-as-code; never imports httpx (``_http`` does).
+operation → its family's slot → retry (stamina, by the operation's row of ``retry.RETRIES``) →
+transport → error mapping → typed parse. Knows HTTP and CleverTap's API, nothing of
+campaigns-as-code; never imports httpx (``_http`` does).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from ctflow.clevertap import checks, polling
 from ctflow.clevertap._http import ASGIApp, AsyncTransport, QueryParams, Transport, asgi_transport
 from ctflow.clevertap.credentials import Credentials
 from ctflow.clevertap.errors import (
-    AmbiguousOutcomeError,
     AuthError,
     CleverTapError,
     InvalidRequest,
@@ -29,7 +29,7 @@ from ctflow.clevertap.errors import (
     ValidationError,
     check_response,
 )
-from ctflow.clevertap.limits import AccountSlots, Clock, Family, Gate, Limits, Sleep
+from ctflow.clevertap.limits import FAMILY_OF, AccountSlots, Clock, Gate, Limits, Sleep
 from ctflow.clevertap.models import (
     CampaignReport,
     CampaignSummary,
@@ -46,7 +46,13 @@ from ctflow.clevertap.models import (
 )
 from ctflow.clevertap.polling import MAX_EXPORT_BATCH, Pacing
 from ctflow.clevertap.regions import REGIONS, base_url_for
-from ctflow.clevertap.retry import GATEWAY_STATUSES, RetryPolicy, call_with_retry
+from ctflow.clevertap.retry import (
+    Operation,
+    RetryPolicy,
+    call_with_retry,
+    server_error,
+    upload_operation,
+)
 
 logger = logging.getLogger("ctflow.clevertap")
 
@@ -116,7 +122,7 @@ class CleverTap:
 
     async def _call(
         self,
-        family: Family,
+        operation: Operation,
         method: str,
         path: str,
         *,
@@ -124,11 +130,11 @@ class CleverTap:
         json: Any = None,
         raw_query: str | None = None,
         content: bytes | None = None,
-        idempotent: bool = True,
         retry: RetryPolicy | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         endpoint = f"{method} {path}"
+        family = FAMILY_OF[operation]
 
         async def attempt() -> dict[str, Any]:
             try:
@@ -151,53 +157,44 @@ class CleverTap:
                 try:
                     return check_response(raw.status, body, endpoint=endpoint)
                 except ServerError as exc:
-                    if idempotent or exc.status not in GATEWAY_STATUSES:
-                        raise
-                    raise AmbiguousOutcomeError(
-                        f"{exc.message}; a gateway error on a non-idempotent call: "
-                        "the request may have been processed",
-                        endpoint=endpoint,
-                        status=exc.status,
-                        code=exc.code,
-                        detail=exc.detail,
-                    ) from None
+                    raise server_error(exc, operation) from None
             except CleverTapError as exc:
                 exc.redact(self._credentials.passcode)
                 logger.debug("%s failed: %s", endpoint, type(exc).__name__)
                 raise
 
-        return await call_with_retry(retry or self._retry, attempt, idempotent=idempotent)
+        return await call_with_retry(retry or self._retry, attempt, operation=operation)
 
     # --- upload and profile mutation --------------------------------------------------------
 
     async def upload(
         self, records: Sequence[Mapping[str, Any]], *, dry_run: bool = False
     ) -> UploadResult:
-        """Upload 1..1000 records (≤100 tokens); retried only when provably not processed."""
+        """Upload 1..1000 records (≤100 tokens). A 5xx or a lost answer is retried only when
+        every record is a profile upsert or a token (``retry.upload_operation``)."""
         batch = checks.upload_batch("upload", records)
         doc = await self._call(
-            "upload",
+            upload_operation(batch),
             "POST",
             "/1/upload",
             params={"dryRun": 1} if dry_run else None,
             json={"d": batch},
-            idempotent=False,
         )
         return UploadResult.from_api(doc)
 
     async def upload_encoded(
-        self, body: bytes, *, idempotent: bool = False, retry: RetryPolicy | None = None
+        self, body: bytes, *, upserts: bool = False, retry: RetryPolicy | None = None
     ) -> UploadResult:
         """Upload a body already encoded as ``{"d": [...]}`` (the caller keeps CleverTap's
         per-call limits: 1..1000 records, at most 100 tokens).
 
         For bulk uploaders that encode faster than the stdlib and pace retries themselves:
-        ``idempotent`` says re-sending is harmless (profile upserts), so a lost answer or a
-        gateway error is retried too; ``retry`` replaces the client's policy for this call.
+        ``upserts`` says the body holds only profile upserts (no ``$incr``/``$decr``) and
+        tokens, so sending it twice is harmless and a 5xx or a lost answer is retried too;
+        ``retry`` replaces the client's policy for this call.
         """
-        doc = await self._call(
-            "upload", "POST", "/1/upload", content=body, idempotent=idempotent, retry=retry
-        )
+        operation: Operation = "upload_profiles" if upserts else "upload_events"
+        doc = await self._call(operation, "POST", "/1/upload", content=body, retry=retry)
         return UploadResult.from_api(doc)
 
     async def upload_events(
@@ -228,18 +225,18 @@ class CleverTap:
         if not batches:
             raise InvalidRequest("delete_profiles: give identities or guids")
         for body in batches:
-            await self._call("delete", "POST", "/1/delete/profiles.json", json=body)
+            await self._call("delete_profiles", "POST", "/1/delete/profiles.json", json=body)
 
     # --- campaigns --------------------------------------------------------------------------
 
     async def create_campaign(self, payload: Mapping[str, Any]) -> CreatedCampaign:
-        """Create a campaign. Never retried once it may have been processed: on
-        ``AmbiguousOutcomeError`` the caller lists campaigns to find out."""
+        """Create a campaign. Never retried once it may have been processed (a 5xx, a lost
+        answer): on ``AmbiguousOutcomeError`` the caller lists campaigns to find out."""
         if payload.get("estimate_only"):
             raise InvalidRequest("create_campaign: use estimate_campaign for estimate_only")
         endpoint = "POST /1/targets/create.json"
         doc = await self._call(
-            "create", "POST", "/1/targets/create.json", json=dict(payload), idempotent=False
+            "create_campaign", "POST", "/1/targets/create.json", json=dict(payload)
         )
         campaign_id = as_int(doc.get("id"))
         if campaign_id is None:
@@ -251,16 +248,15 @@ class CleverTap:
 
     async def estimate_campaign(self, payload: Mapping[str, Any]) -> Estimates:
         """Reach per device; ``create.json`` with ``estimate_only`` (creates nothing)."""
-        doc = await self._call(
-            "create", "POST", "/1/targets/create.json", json={**payload, "estimate_only": True}
-        )
+        body = {**payload, "estimate_only": True}
+        doc = await self._call("estimate_campaign", "POST", "/1/targets/create.json", json=body)
         return Estimates.from_api(doc.get("estimates"))
 
     async def list_campaigns(self, from_date: date, to_date: date) -> list[CampaignSummary]:
         """API-created campaigns scheduled in ``[from_date, to_date]``."""
         checks.date_range("list_campaigns", from_date, to_date)
         doc = await self._call(
-            "list",
+            "list_campaigns",
             "POST",
             "/1/targets/list.json",
             json={"from": yyyymmdd(from_date), "to": yyyymmdd(to_date)},
@@ -276,11 +272,12 @@ class CleverTap:
 
     async def stop_campaign(self, campaign_id: int) -> None:
         """Stop a scheduled or running campaign; stopping a stopped one succeeds."""
-        await self._call("stop", "POST", "/1/targets/stop.json", json={"id": campaign_id})
+        await self._call("stop_campaign", "POST", "/1/targets/stop.json", json={"id": campaign_id})
 
     async def campaign_report(self, campaign_id: int) -> CampaignReport:
         """Metrics of a finished campaign; ``CampaignNotCompleted`` while it is not."""
-        doc = await self._call("report", "POST", "/1/targets/result.json", json={"id": campaign_id})
+        body = {"id": campaign_id}
+        doc = await self._call("campaign_report", "POST", "/1/targets/result.json", json=body)
         return CampaignReport.from_api(campaign_id, doc)
 
     async def message_report(
@@ -310,12 +307,13 @@ class CleverTap:
         content: Mapping[str, Any],
         **extra: Any,
     ) -> SendAck:
-        """Queue a message to ≤1000 identities; never deduplicated, never retried if ambiguous."""
+        """Queue a message to ≤1000 identities; never deduplicated, so never retried after a
+        5xx or a lost answer (``AmbiguousOutcomeError``)."""
         if channel not in SEND_CHANNELS:
             raise InvalidRequest(f"send: channel {channel!r} is not one of {SEND_CHANNELS}")
         body = {"to": checks.recipients("send", to), "content": dict(content), **extra}
         path = f"/1/send/{channel}.json"
-        doc = await self._call("send", "POST", path, json=body, idempotent=False)
+        doc = await self._call("send", "POST", path, json=body)
         return SendAck.from_api(doc)
 
     async def external_trigger(
@@ -328,7 +326,7 @@ class CleverTap:
             "ExternalTrigger": dict(data),
         }
         doc = await self._call(
-            "external_trigger", "POST", "/1/send/externaltrigger.json", json=body, idempotent=False
+            "external_trigger", "POST", "/1/send/externaltrigger.json", json=body
         )
         return SendAck.from_api(doc)
 
@@ -355,7 +353,6 @@ class CleverTap:
                 "POST",
                 "/2/send/externaltrigger.json",
                 json=body,
-                idempotent=False,
                 headers={"X-CleverTap-Token": token} if token else None,
             )
         except CleverTapError as exc:
@@ -388,7 +385,7 @@ class CleverTap:
         pacing = Pacing(self._clock, self._sleep, budget_seconds, poll_interval)
         return polling.export(
             self._call,
-            "events_export",
+            "export_events",
             "/1/events.json",
             query,
             batch_size=batch_size,
@@ -409,7 +406,7 @@ class CleverTap:
         pacing = Pacing(self._clock, self._sleep, budget_seconds, poll_interval)
         return polling.export(
             self._call,
-            "profiles_export",
+            "export_profiles",
             "/1/profiles.json",
             query,
             batch_size=batch_size,
@@ -430,7 +427,7 @@ class CleverTap:
         if len(given) != 1:
             raise InvalidRequest("get_profile: give exactly one of identity, email, object_id")
         try:
-            doc = await self._call("profile", "GET", "/1/profile.json", params=given)
+            doc = await self._call("get_profile", "GET", "/1/profile.json", params=given)
         except NotFoundError:
             return None
         except ValidationError as exc:
@@ -464,9 +461,10 @@ class CleverTap:
     async def get_schema(self, type: str = "events") -> Schema:
         """``/getSchema?type=…`` at the host root; GET, or POST if GET answers 405."""
         try:
-            doc = await self._call("schema", "GET", "/getSchema", params={"type": type})
+            doc = await self._call("get_schema", "GET", "/getSchema", params={"type": type})
         except MethodNotAllowedError:
-            doc = await self._call("schema", "POST", "/getSchema", params={"type": type}, json={})
+            params = {"type": type}
+            doc = await self._call("get_schema", "POST", "/getSchema", params=params, json={})
         return Schema(raw=doc)
 
 

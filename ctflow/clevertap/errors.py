@@ -11,10 +11,12 @@ Imports only ``ctflow.errors`` (for exit codes); never httpx, which ``_http.py``
     ├── NotFoundError                                 exit 1  404
     ├── MethodNotAllowedError                         exit 1  405
     ├── RateLimitedError(UnavailableError)            exit 5  429: not processed, retried
-    ├── ServerError(UnavailableError)                 exit 5  5xx; only 502/503/504 are retried
+    ├── ServerError(UnavailableError)                 exit 5  5xx on a call safe to repeat (retried)
     ├── TransportError(UnavailableError)              exit 5  no connection; provably not sent
     ├── ResultNotReadyError(UnavailableError)         exit 5  count/export still running (code 2)
-    └── AmbiguousOutcomeError                         exit 1  may have been processed: never retried
+    └── AmbiguousOutcomeError                         exit 1  may have been processed (a lost
+        │                                                     answer; a 5xx on a call unsafe to
+        │                                                     repeat, which is never retried)
         └── UnexpectedResponseError                   exit 1  2xx answer we cannot read
 
 Every instance carries ``endpoint`` (``"POST /1/upload"``), the HTTP ``status``, CleverTap's
@@ -118,7 +120,9 @@ class ResultNotReadyError(CleverTapError, UnavailableError):
 
 
 class AmbiguousOutcomeError(CleverTapError):
-    """The request may have been processed; the caller must reconcile (e.g. list campaigns)."""
+    """The request may have been processed; the caller must reconcile (e.g. list campaigns).
+
+    ``status`` is the 5xx CleverTap answered, or ``None`` when no answer was read."""
 
     exit_code = ExitCode.ERROR
 

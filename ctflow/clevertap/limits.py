@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypeAlias, get_args
+
+from ctflow.clevertap.retry import Operation
 
 Family: TypeAlias = Literal[
     "upload",
@@ -35,6 +37,28 @@ Family: TypeAlias = Literal[
     "schema",
 ]
 FAMILIES: tuple[Family, ...] = get_args(Family)
+FAMILY_OF: Mapping[Operation, Family] = {
+    "upload_events": "upload",
+    "upload_profiles": "upload",
+    "upload_tokens": "upload",
+    "delete_profiles": "delete",
+    "create_campaign": "create",
+    "estimate_campaign": "create",
+    "list_campaigns": "list",
+    "stop_campaign": "stop",
+    "campaign_report": "report",
+    "message_report": "message_report",
+    "send": "send",
+    "external_trigger": "external_trigger",
+    "export_events": "events_export",
+    "export_profiles": "profiles_export",
+    "get_profile": "profile",
+    "count_events": "count_events",
+    "count_profiles": "count_profiles",
+    "now": "now",
+    "get_schema": "schema",
+}
+"""The API (and so the slots) each call of the client counts against."""
 
 Clock: TypeAlias = Callable[[], float]
 Sleep: TypeAlias = Callable[[float], Awaitable[None]]

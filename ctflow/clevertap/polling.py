@@ -18,8 +18,9 @@ from ctflow.clevertap.errors import (
     ResultNotReadyError,
     UnexpectedResponseError,
 )
-from ctflow.clevertap.limits import Clock, Family, Sleep
+from ctflow.clevertap.limits import Clock, Sleep
 from ctflow.clevertap.models import as_int
+from ctflow.clevertap.retry import Operation
 
 logger = logging.getLogger("ctflow.clevertap")
 
@@ -31,14 +32,13 @@ _CURSOR_SAFE = "%+/=-_.~!$'()*,;:@"
 class Call(Protocol):
     async def __call__(
         self,
-        family: Family,
+        operation: Operation,
         method: str,
         path: str,
         *,
         params: QueryParams | None = None,
         json: Any = None,
         raw_query: str | None = None,
-        idempotent: bool = True,
     ) -> dict[str, Any]: ...
 
 
@@ -62,7 +62,7 @@ class Pacing:
 
 async def export(
     call: Call,
-    family: Family,
+    operation: Operation,
     path: str,
     query: Mapping[str, Any],
     *,
@@ -75,26 +75,26 @@ async def export(
         raise InvalidRequest(f"{path}: batch_size must be 1 to {MAX_EXPORT_BATCH}")
     params: dict[str, str | int] = {"batch_size": batch_size}
     params.update({k: "true" if v else "false" for k, v in flags.items()})
-    doc = await call(family, "POST", path, params=params, json=dict(query))
+    doc = await call(operation, "POST", path, params=params, json=dict(query))
     cursor = doc.get("cursor") or doc.get("next_cursor")
     for record in _records(doc):
         yield record
     while isinstance(cursor, str) and cursor:
         pacing.restart()
-        page = await _page(call, family, path, cursor, pacing)
+        page = await _page(call, operation, path, cursor, pacing)
         for record in _records(page):
             yield record
         cursor = page.get("next_cursor")
 
 
 async def _page(
-    call: Call, family: Family, path: str, cursor: str, pacing: Pacing
+    call: Call, operation: Operation, path: str, cursor: str, pacing: Pacing
 ) -> dict[str, Any]:
     """One page; "still in progress" (code 2) is asked again on the same cursor."""
     raw_query = "cursor=" + quote(cursor, safe=_CURSOR_SAFE)
     while True:
         try:
-            return await call(family, "GET", path, raw_query=raw_query)
+            return await call(operation, "GET", path, raw_query=raw_query)
         except ResultNotReadyError as exc:
             await pacing.wait_or(
                 ResultNotReadyError(
@@ -108,11 +108,11 @@ async def _page(
 
 
 async def count(
-    call: Call, family: Family, path: str, query: Mapping[str, Any], *, pacing: Pacing
+    call: Call, operation: Operation, path: str, query: Mapping[str, Any], *, pacing: Pacing
 ) -> int:
     """POST the query, then poll ``?req_id=`` (GET; POST if GET answers 405) until done."""
     body = dict(query)
-    doc = await call(family, "POST", path, json=body)
+    doc = await call(operation, "POST", path, json=body)
     method = "GET"
     while doc.get("status") == "partial":
         req_id = doc.get("req_id")
@@ -126,7 +126,7 @@ async def count(
         )
         try:
             doc = await call(
-                family,
+                operation,
                 method,
                 path,
                 params={"req_id": req_id},

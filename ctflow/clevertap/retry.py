@@ -1,20 +1,24 @@
-"""When and how a failed attempt is tried again (stamina: jittered exponential backoff + budget).
+"""Which failed attempts of each call are tried again (``RETRIES``, the table in docs/client.md),
+and how (stamina: jittered exponential backoff within a budget).
 
-Only outcomes that prove the request was not processed are retried: 429, 503, a failed connect;
-502/504 and a lost answer as well for idempotent calls. Otherwise ambiguous outcomes,
-validation and auth never are.
+A 429 and a connection that could not be made are retried for every call: CleverTap did not
+process them. A 5xx or a lost answer says nothing of whether the request was processed, so only
+calls safe to repeat (reads, stops, profile and token upserts, deletes) are asked again; for the
+others (creates, sends, external triggers, event uploads) it is ambiguous, raised as
+``AmbiguousOutcomeError`` after one attempt, and the caller reconciles.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, Literal, TypeAlias, TypeVar
 
 import stamina
 
 from ctflow.clevertap.errors import (
     AmbiguousOutcomeError,
+    CleverTapError,
     RateLimitedError,
     ServerError,
     TransportError,
@@ -22,10 +26,93 @@ from ctflow.clevertap.errors import (
 
 T = TypeVar("T")
 
-NOT_PROCESSED_STATUSES = frozenset({503})
-"""5xx answers that say the request was refused before any work (safe for any call)."""
-GATEWAY_STATUSES = frozenset({502, 504})
-"""5xx answers from a gateway: upstream may have processed it, so only idempotent calls retry."""
+Operation: TypeAlias = Literal[
+    "upload_events",
+    "upload_profiles",
+    "upload_tokens",
+    "delete_profiles",
+    "create_campaign",
+    "estimate_campaign",
+    "list_campaigns",
+    "stop_campaign",
+    "campaign_report",
+    "message_report",
+    "send",
+    "external_trigger",
+    "export_events",
+    "export_profiles",
+    "get_profile",
+    "count_events",
+    "count_profiles",
+    "now",
+    "get_schema",
+]
+"""Every call the client makes, named as in docs/client.md's retry table."""
+
+RETRIED_STATUSES = frozenset({500, 502, 503, 504})
+"""The 5xx answers a call safe to repeat asks again after; other 5xx fail at once."""
+NOT_REPEATABLE = frozenset({"$incr", "$decr"})
+"""Profile operations that change the value again when a batch is sent twice."""
+
+
+@dataclass(frozen=True)
+class Retries:
+    """Which failed attempts of a call are tried again: the columns of the table."""
+
+    rate_limited: bool
+    """429: CleverTap refused it unprocessed."""
+    not_connected: bool
+    """The connection could not be made: the request never left."""
+    server_error: bool
+    """500, 502, 503, 504: it may have been processed."""
+    lost_answer: bool
+    """Sent, but no answer was read: it may have been processed."""
+
+
+SAFE_TO_REPEAT = Retries(rate_limited=True, not_connected=True, server_error=True, lost_answer=True)
+ONCE = Retries(rate_limited=True, not_connected=True, server_error=False, lost_answer=False)
+"""Not safe to repeat: a 5xx or a lost answer is ambiguous, never asked again."""
+
+RETRIES: Mapping[Operation, Retries] = {
+    "upload_events": ONCE,  # CleverTap appends events, never deduplicates them
+    "upload_profiles": SAFE_TO_REPEAT,  # upserts (no $incr/$decr): twice is once
+    "upload_tokens": SAFE_TO_REPEAT,
+    "delete_profiles": SAFE_TO_REPEAT,  # a deleted profile stays deleted
+    "create_campaign": ONCE,  # no idempotency key: a second campaign, maybe sending
+    "estimate_campaign": SAFE_TO_REPEAT,  # estimate_only creates nothing
+    "list_campaigns": SAFE_TO_REPEAT,
+    "stop_campaign": SAFE_TO_REPEAT,  # stopping a stopped campaign succeeds
+    "campaign_report": SAFE_TO_REPEAT,
+    "message_report": SAFE_TO_REPEAT,
+    "send": ONCE,  # never deduplicated: a second message
+    "external_trigger": ONCE,
+    "export_events": SAFE_TO_REPEAT,
+    "export_profiles": SAFE_TO_REPEAT,
+    "get_profile": SAFE_TO_REPEAT,
+    "count_events": SAFE_TO_REPEAT,
+    "count_profiles": SAFE_TO_REPEAT,
+    "now": SAFE_TO_REPEAT,
+    "get_schema": SAFE_TO_REPEAT,
+}
+
+
+def upload_operation(records: Sequence[Mapping[str, Any]]) -> Operation:
+    """What an upload of ``records`` is: tokens, profile upserts, or (any event, or a profile
+    ``$incr``/``$decr``, makes it so) events."""
+    kinds = {record.get("type") for record in records}
+    if kinds == {"token"}:
+        return "upload_tokens"
+    if kinds <= {"profile", "token"} and all(is_upsert(record) for record in records):
+        return "upload_profiles"
+    return "upload_events"
+
+
+def is_upsert(record: Mapping[str, Any]) -> bool:
+    """Whether sending this profile (or token) record twice leaves it as sending it once."""
+    data = record.get("profileData")
+    if not isinstance(data, Mapping):
+        return True
+    return not any(isinstance(v, Mapping) and NOT_REPEATABLE & v.keys() for v in data.values())
 
 
 @dataclass(frozen=True)
@@ -49,28 +136,42 @@ class RetryPolicy:
         return cls(attempts=attempts, wait_initial=0.0, wait_max=0.0, wait_jitter=0.0)
 
 
-def is_retryable(exc: BaseException, *, idempotent: bool) -> bool:
-    if isinstance(exc, RateLimitedError | TransportError):
-        return True
-    if idempotent and type(exc) is AmbiguousOutcomeError:
-        return True  # a lost answer: asking again cannot do anything twice
-    if isinstance(exc, ServerError) and exc.status is not None:
-        return exc.status in NOT_PROCESSED_STATUSES or (
-            idempotent and exc.status in GATEWAY_STATUSES
-        )
+def is_retryable(exc: BaseException, operation: Operation) -> bool:
+    """Whether ``exc``, from one attempt of ``operation``, is worth another attempt."""
+    retries = RETRIES[operation]
+    if isinstance(exc, RateLimitedError):
+        return retries.rate_limited
+    if isinstance(exc, TransportError):
+        return retries.not_connected
+    if isinstance(exc, ServerError):
+        return retries.server_error and exc.status in RETRIED_STATUSES
+    if type(exc) is AmbiguousOutcomeError:  # not a 2xx we could not read: that stays as it is
+        return retries.lost_answer
     return False
 
 
+def server_error(exc: ServerError, operation: Operation) -> CleverTapError:
+    """What a 5xx answer to ``operation`` means: for a call not safe to repeat, an ambiguous
+    outcome (nothing CleverTap documents says a 5xx was not processed); else ``exc``."""
+    if RETRIES[operation].server_error:
+        return exc
+    return AmbiguousOutcomeError(
+        f"{exc.message}; a server error does not say whether the request was processed, "
+        "so it is not sent again",
+        endpoint=exc.endpoint,
+        status=exc.status,
+        code=exc.code,
+        detail=exc.detail,
+    )
+
+
 async def call_with_retry(
-    policy: RetryPolicy,
-    attempt: Callable[[], Awaitable[T]],
-    *,
-    idempotent: bool,
+    policy: RetryPolicy, attempt: Callable[[], Awaitable[T]], *, operation: Operation
 ) -> T:
     """Await ``attempt()`` until it succeeds, fails for good, or the policy is spent."""
 
     def on(exc: BaseException) -> bool:
-        return isinstance(exc, Exception) and is_retryable(exc, idempotent=idempotent)
+        return isinstance(exc, Exception) and is_retryable(exc, operation)
 
     async for retry in stamina.retry_context(
         on=on,

@@ -37,12 +37,12 @@ if TYPE_CHECKING:
 @click.option(
     "--resend-ambiguous",
     is_flag=True,
-    help="Send again batches whose answer was lost (events may then arrive twice).",
+    help="Send again batches whose outcome is unknown (events may then arrive twice).",
 )
 @click.option(
     "--accept-ambiguous",
     is_flag=True,
-    help="Count batches whose answer was lost as arrived (you checked that they did).",
+    help="Count batches whose outcome is unknown as arrived (you checked that they did).",
 )
 @click.option(
     "--dead-letter",

@@ -7,9 +7,10 @@ step before and after. One handler per kind of change, in this order:
 - then the creates; a replace creates only once its old version stopped. Creates run together
   and the client keeps them under CleverTap's ceiling (3 in flight, 3 starts a second).
 
-A create that may have been processed (a lost answer, a gateway or server error) is never
-retried blindly: the applier lists the campaigns again and adopts the one carrying the marker of
-this key and version; only when the listing proves it absent does it create again.
+A create that may have been processed (a lost answer, or any 5xx: 503 included, since nothing
+says CleverTap did not process it) is never retried blindly: the applier lists the campaigns
+again and adopts the one carrying the marker of this key and version; only when the listing
+proves it absent does it create again.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ from ctflow.plan.model import ACTIVE, Change, Create, LiveRef, Plan, Status, Upl
 
 RECONCILE_ATTEMPTS = 3
 """Creates of one change, counting those a listing proved never happened."""
-NOT_PROCESSED = frozenset({503})
 
 Uploads = Callable[[Sequence[Upload]], Awaitable[int]]
 """Uploads the plan's datasets, in turn, and returns the exit code their upload comes to
@@ -90,9 +90,9 @@ def reach(payload: Mapping[str, Any], by_device: Mapping[str, int]) -> dict[str,
 
 
 def _ambiguous(exc: CleverTapError) -> bool:
-    if isinstance(exc, AmbiguousOutcomeError):
-        return True
-    return isinstance(exc, ServerError) and exc.status not in NOT_PROCESSED
+    """Whether the call may have been processed: its answer was lost or was a 5xx (the client
+    answers a create's 5xx as ambiguous at once; a stop's only once its retries are spent)."""
+    return isinstance(exc, AmbiguousOutcomeError | ServerError)
 
 
 class Applier:

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ctflow.sandbox.faults import Faults
+from ctflow.sandbox.faults import FAILURES, Faults
 from ctflow.sandbox.replies import fail, malformed
 from ctflow.sandbox.state import SandboxState
 
@@ -109,7 +109,18 @@ class _Control:
 
 def _fault_value(key: str, value: Any) -> Any:
     """A fault field's new value, checked: ``paths`` a list of paths (kept as a set) or null,
-    ``seed`` an integer or null, the others numbers."""
+    ``seed`` an integer or null, ``fail_next`` a list of statuses, ``commit_5xx`` a boolean,
+    the others numbers."""
+    if key == "fail_next":
+        if not isinstance(value, list) or not all(
+            isinstance(s, int) and not isinstance(s, bool) and s in FAILURES for s in value
+        ):
+            raise fail(f"fail_next must be a list of statuses among {sorted(FAILURES)}")
+        return list(value)
+    if key == "commit_5xx":
+        if not isinstance(value, bool):
+            raise fail("commit_5xx must be true or false")
+        return value
     if key == "paths" and value is not None:
         if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
             raise fail("paths must be a list of request paths or null")

@@ -1,4 +1,5 @@
-"""Faults: injected latency, 429s, 5xx and lost responses, decided per request.
+"""Faults: injected latency, 429s, 5xx and lost responses, decided per request (at random, or
+the next few in order), and whether a 5xx comes before or after the request was processed.
 
 Imports only the standard library.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 
@@ -22,11 +23,16 @@ class Faults:
     rate_5xx: float = 0.0
     drop_response: float = 0.0
     drop_next: int = 0
+    fail_next: list[int] = field(default_factory=list)
+    """Statuses (429 or 5xx) the next requests are answered with, one each, in order."""
+    commit_5xx: bool = False
+    """A 5xx is answered after the request was processed (CleverTap never says it was not)."""
     paths: set[str] | None = None
     seed: int | None = None
 
 
 Outcome = Literal["ok", "429", "500", "502", "503", "504", "drop"]
+FAILURES: dict[int, Outcome] = {429: "429", 500: "500", 502: "502", 503: "503", 504: "504"}
 
 
 class FaultPicker:
@@ -43,6 +49,8 @@ class FaultPicker:
     def pick(self, faults: Faults) -> Outcome:
         """Decide one request's fate; the caller has checked `applies`."""
         with self._lock:
+            if faults.fail_next:
+                return FAILURES[faults.fail_next.pop(0)]
             if faults.seed != self._seed:
                 self._seed = faults.seed
                 self._rng = random.Random(faults.seed)

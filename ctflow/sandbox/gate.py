@@ -44,6 +44,10 @@ async def _json(send: Send, status: int, body: object) -> None:
     await _respond(send, status, "application/json", json.dumps(body).encode())
 
 
+async def _discard(message: Message) -> None:
+    """The answer of a request processed before an injected 5xx: never sent."""
+
+
 def _fail(error: str, code: int) -> dict[str, object]:
     return {"status": "fail", "error": error, "code": code}
 
@@ -131,6 +135,8 @@ class GateMiddleware:
             await self._too_many(send)
             return
         if outcome in ("500", "502", "503", "504"):
+            if faults.commit_5xx:
+                await self.app(scope, receive, _discard)
             content_type, body = SERVER_ERRORS[int(outcome)]
             if isinstance(body, str):
                 await _respond(send, int(outcome), content_type, body.encode())

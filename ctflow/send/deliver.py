@@ -1,7 +1,8 @@
 """Sending messages once. Each recipient's idempotency key is claimed in the journal before the
 call and its outcome recorded after it; a key already sent is not sent again, and one whose
-answer was lost is reported, never retried on its own (CleverTap does not deduplicate sends,
-clevertap-api.md §5, §10.4). Recipients of identical messages share a call, up to 1000; at most
+answer was lost or was a 5xx (which never says the message was not queued) is reported
+ambiguous, never retried on its own (CleverTap does not deduplicate sends, clevertap-api.md
+§1.3, §5, §10.4). Recipients of identical messages share a call, up to 1000; at most
 three calls are in flight (CleverTap's limit for everything but uploads, §1.4).
 """
 
@@ -22,7 +23,6 @@ from ctflow.clevertap.errors import (
     ServerError,
     TransportError,
 )
-from ctflow.clevertap.retry import NOT_PROCESSED_STATUSES
 from ctflow.errors import JournalUnavailable
 from ctflow.journal import SendKeys
 from ctflow.send.message import Message
@@ -181,11 +181,7 @@ class Sender:
                 await self.client.send(channel, body["to"], body["content"], **rest)  # type: ignore[arg-type]
         except AuthError:
             raise
-        except AmbiguousOutcomeError as exc:
-            return "ambiguous", exc.message
-        except ServerError as exc:
-            if exc.status in NOT_PROCESSED_STATUSES:
-                return "unavailable", exc.message
+        except (AmbiguousOutcomeError, ServerError) as exc:  # it may have been queued
             return "ambiguous", exc.message
         except (RateLimitedError, TransportError) as exc:
             return "unavailable", exc.message
@@ -215,5 +211,5 @@ def _earlier(send: Send, record: dict[str, Any]) -> Outcome:
         run = record.get("run_id")
         who = f"run {run}" if run is not None else "another process"
         return Outcome(send, "ambiguous", f"{who} is sending it now (since {when})")
-    lost = "its answer was lost" if record["state"] == "ambiguous" else "it was cut short"
+    lost = "its outcome is unknown" if record["state"] == "ambiguous" else "it was cut short"
     return Outcome(send, "ambiguous", f"sent on {when} but {lost}: it may have arrived")

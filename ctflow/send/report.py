@@ -1,5 +1,5 @@
 """What a send run prints: a line per recipient (from a batch file, only those not sent now or
-before), a summary, the exit code (5 unavailable, 6 an answer lost, 3 refused, else 0), and the
+before), a summary, the exit code (5 unavailable, 6 an outcome unknown, 3 refused, else 0), and the
 same as JSON."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ WORDS = {
     "sent": "sent",
     "already_sent": "already sent, not sent again",
     "duplicate": "repeated in this run, sent once",
-    "ambiguous": "answer lost, not sent again",
+    "ambiguous": "may have arrived, not sent again",
     "failed": "refused by CleverTap",
     "conflict": "not sent: key already used",
     "unavailable": "not sent: CleverTap unavailable",
@@ -75,7 +75,7 @@ def lines(
     out.append(f"{trigger}: {summary or 'nothing to send'}.")
     if counts["ambiguous"]:
         out.append(
-            "Check in CleverTap whether the messages whose answer was lost arrived (the "
+            "Check in CleverTap whether the messages that may have arrived did (the "
             "campaign's stats, or the recipient); send them again only if they did not, with "
             "--resend-ambiguous."
         )

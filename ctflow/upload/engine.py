@@ -5,12 +5,14 @@ senders; ``concurrency`` senders each keep one call in flight. Every batch is ma
 in the ledger before its call and settled after it, so a crash leaves an exact record of what may
 have reached CleverTap.
 
-What an answer means (clevertap-api.md §1.3, §1.4, §2.2, §2.3):
+What an answer means (clevertap-api.md §1.3, §1.4, §2.2, §2.3; the client's table in
+``ctflow.clevertap.retry``):
 - 200: accepted; the records CleverTap lists in ``unprocessed`` go to the dead-letter file.
-- 429, 503, no connection: not processed; sent again after a backoff, and a 429 also lowers the
+- 429, no connection: not processed; sent again after a backoff, and a 429 also lowers the
   number of calls in flight for a while (other workers may share the account's 15).
-- a lost answer or another 5xx: may have been processed. Profiles and tokens are upserts and are
-  sent again; events are not (CleverTap does not deduplicate them) unless ``resend_ambiguous``.
+- a lost answer or a 5xx (503 included): may have been processed. Profiles and tokens are
+  upserts and are sent again; events are not (CleverTap does not deduplicate them) unless
+  ``resend_ambiguous``: the batch is reported ambiguous.
 - 400: CleverTap refused the batch whole; every record of it goes to the dead-letter file.
 - 401/403: stop; nothing more is sent.
 A batch that cannot be sent for ``give_up_after`` seconds stops the upload: CleverTap is
@@ -303,7 +305,9 @@ class Engine:
         while True:
             started = time.perf_counter()
             try:
-                result = await self.client.upload_encoded(batch.body, retry=ONE_ATTEMPT)
+                result = await self.client.upload_encoded(
+                    batch.body, upserts=batch.repeatable, retry=ONE_ATTEMPT
+                )
             except (AuthError, CleverTapError) as exc:
                 retry = await self._after_error(batch, exc)
             else:
@@ -331,9 +335,9 @@ class Engine:
             self.tally.rate_limited += 1
             self._window.throttled()
             return True
-        if isinstance(exc, TransportError) or (isinstance(exc, ServerError) and exc.status == 503):
+        if isinstance(exc, TransportError):
             return True
-        if isinstance(exc, AmbiguousOutcomeError | ServerError):
+        if isinstance(exc, AmbiguousOutcomeError | ServerError):  # it may have been processed
             if batch.repeatable or self.options.resend_ambiguous:
                 self.tally.resent += 1
                 return True

@@ -17,6 +17,7 @@ from typing import Any, Literal, TypeAlias
 
 import jsonschema_rs
 
+from ctflow.clevertap.retry import is_upsert
 from ctflow.spec.types import (
     ISO_DATE_PATTERN,
     MAX_VALUE_BYTES,
@@ -38,8 +39,6 @@ TOKEN_TYPES = frozenset({"fcm", "gcm", "apns", "wns", "mpns", "chrome"})
 OPERATIONS = frozenset({"$add", "$remove", "$incr", "$decr", "$delete"})
 CLEVERTAP_DATE = re.compile(r"\$D_-?[0-9]+")  # not \d: "١٢٣" are digits too
 """CleverTap's form of a date property's value (fullmatch): ``$D_<epoch seconds>``."""
-NOT_REPEATABLE = frozenset({"$incr", "$decr"})
-"""Profile operations that change the value again when a batch is sent twice."""
 
 # §2.4 code 513: events only CleverTap's SDKs raise ("Charged" is uploadable).
 SYSTEM_EVENTS = frozenset(
@@ -198,11 +197,9 @@ class Rules:
 
 
 def repeatable(record: Mapping[str, Any]) -> bool:
-    """Whether sending this (valid) profile record twice leaves the profile as sending it once."""
-    data = record.get("profileData")
-    if not isinstance(data, dict):
-        return True
-    return not any(isinstance(v, dict) and NOT_REPEATABLE & v.keys() for v in data.values())
+    """Whether sending this (valid) profile record twice leaves the profile as sending it once:
+    the client's own rule for retrying an upload (no ``$incr``/``$decr``)."""
+    return is_upsert(record)
 
 
 # -- the fast gate ---------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""What is retried (only what provably was not processed) and what never is."""
+"""What is retried: 429 and failed connects always; a 5xx or a lost answer only on a call safe
+to repeat. On the others (create, send, event upload) they are ambiguous and never retried."""
 
 from __future__ import annotations
 
@@ -39,17 +40,44 @@ async def test_429_then_success_is_retried_and_succeeds() -> None:
     assert len(rec.requests) == 3
 
 
-async def test_503_is_retried_even_for_uploads() -> None:
+async def test_503_on_an_event_upload_is_ambiguous_and_sent_once() -> None:
+    """A 503 does not say the events were not stored (it used to be retried for every call)."""
     rec = Recorder(fail(503, "Service Unavailable"), UPLOADED)
     async with make_client(rec) as ct:
-        assert (await ct.upload([RECORD])).processed == 1
+        with pytest.raises(AmbiguousOutcomeError, match="Service Unavailable") as info:
+            await ct.upload([RECORD])
+    assert len(rec.requests) == 1
+    assert info.value.status == 503
+    assert info.value.exit_code == 1
+
+
+async def test_503_on_a_profile_upsert_is_retried_but_not_on_an_increment() -> None:
+    upsert = {"type": "profile", "identity": "u1", "profileData": {"City": "Pune"}}
+    rec = Recorder(fail(503, "Service Unavailable"), UPLOADED)
+    async with make_client(rec) as ct:
+        assert (await ct.upload_profiles([upsert])).processed == 1
+    assert len(rec.requests) == 2
+
+    increment = {**upsert, "profileData": {"Visits": {"$incr": 1}}}
+    rec = Recorder(fail(503, "Service Unavailable"), UPLOADED)
+    async with make_client(rec) as ct:
+        with pytest.raises(AmbiguousOutcomeError):
+            await ct.upload_profiles([increment])
+    assert len(rec.requests) == 1
+
+
+async def test_500_on_a_stop_is_retried_as_stopping_twice_is_harmless() -> None:
+    """It used to fail at once: one 500 on a call safe to repeat failed a whole apply."""
+    rec = Recorder(fail(500, "An unknown error occurred"), ok({"status": "success"}))
+    async with make_client(rec) as ct:
+        await ct.stop_campaign(7)
     assert len(rec.requests) == 2
 
 
-async def test_500_is_not_retried() -> None:
-    rec = Recorder(fail(500, "An unknown error occurred"), UPLOADED)
+async def test_a_5xx_that_is_not_500_502_503_504_is_not_retried() -> None:
+    rec = Recorder(httpx.Response(501, text="Not Implemented"), ok({"status": "success"}))
     async with make_client(rec) as ct:
-        with pytest.raises(ServerError, match="An unknown error occurred"):
+        with pytest.raises(ServerError, match="Not Implemented"):
             await ct.stop_campaign(7)
     assert len(rec.requests) == 1
 
@@ -95,8 +123,8 @@ async def test_create_connect_error_is_retried_because_nothing_was_sent() -> Non
     assert len(rec.requests) == 2
 
 
-@pytest.mark.parametrize("status", [502, 504])
-async def test_gateway_errors_retry_idempotent_calls_only(status: int) -> None:
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+async def test_server_errors_retry_calls_safe_to_repeat_only(status: int) -> None:
     rec = Recorder(httpx.Response(status, text="Bad Gateway"), ok({"status": "success"}))
     async with make_client(rec) as ct:
         await ct.stop_campaign(7)
@@ -104,9 +132,10 @@ async def test_gateway_errors_retry_idempotent_calls_only(status: int) -> None:
 
     rec = Recorder(httpx.Response(status, text="Bad Gateway"), CREATED)
     async with make_client(rec) as ct:
-        with pytest.raises(AmbiguousOutcomeError, match="may have been processed"):
+        with pytest.raises(AmbiguousOutcomeError, match="does not say whether") as info:
             await ct.create_campaign(PAYLOAD)
     assert len(rec.requests) == 1
+    assert info.value.status == status
 
 
 async def test_retries_stop_after_the_configured_attempts_with_the_last_error() -> None:
@@ -159,7 +188,42 @@ def test_a_lost_answer_is_asked_again_only_when_asking_twice_is_harmless() -> No
     from ctflow.clevertap.retry import is_retryable
 
     lost = AmbiguousOutcomeError("connection reset after sending", endpoint="POST /x")
-    assert is_retryable(lost, idempotent=True)  # a listing, a stop
-    assert not is_retryable(lost, idempotent=False)  # a create, an upload, a send
+    assert is_retryable(lost, "list_campaigns")
+    assert is_retryable(lost, "stop_campaign")
+    assert not is_retryable(lost, "create_campaign")
+    assert not is_retryable(lost, "upload_events")
+    assert not is_retryable(lost, "send")
     unreadable = UnexpectedResponseError("success without an id", endpoint="POST /x")
-    assert not is_retryable(unreadable, idempotent=True)
+    assert not is_retryable(unreadable, "list_campaigns")
+
+
+@pytest.mark.parametrize(
+    ("records", "operation"),
+    [
+        ([RECORD], "upload_events"),
+        (
+            [{"type": "profile", "identity": "u1", "profileData": {"City": "Pune"}}],
+            "upload_profiles",
+        ),
+        ([{"type": "token", "identity": "u1", "tokenData": {}}], "upload_tokens"),
+        (
+            [
+                {"type": "token", "identity": "u1", "tokenData": {}},
+                {"type": "profile", "identity": "u1", "profileData": {"Tags": {"$add": ["a"]}}},
+            ],
+            "upload_profiles",
+        ),
+        (
+            [{"type": "profile", "identity": "u1", "profileData": {"N": {"$decr": 1}}}],
+            "upload_events",
+        ),
+        ([{"type": "profile", "identity": "u1"}, RECORD], "upload_events"),
+        ([{"identity": "u1"}], "upload_events"),
+    ],
+)
+def test_an_upload_is_safe_to_repeat_only_when_every_record_is_an_upsert(
+    records: list[dict[str, object]], operation: str
+) -> None:
+    from ctflow.clevertap.retry import upload_operation
+
+    assert upload_operation(records) == operation

@@ -1,15 +1,19 @@
-"""Apply under the sandbox's injected faults: 429 storms, 5xx, responses lost after the create
-was committed, and a duplicate made behind ctflow's back. Whatever happens, a key never ends
-with two live copies, and re-running apply converges.
+"""Apply under the sandbox's injected faults: 429 storms, 5xx (also after the create was made),
+responses lost after the create was committed, and a duplicate made behind ctflow's back.
+Whatever happens, a key never ends with two live copies, and re-running apply converges.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
-from ctflow.clevertap import RetryPolicy
+import pytest
+
+from ctflow.clevertap import CleverTap, RetryPolicy
 from ctflow.sandbox import Sandbox
-from tests.plan.support import KEYS, Bed, Statuses, push, write_project
+from tests.contract.support import CREDS, FAST_RETRY, LoopbackServer
+from tests.plan.support import FAST_LIMITS, KEYS, Bed, Statuses, push, write_project
 
 PATIENT = RetryPolicy(attempts=30, timeout=30.0, wait_initial=0.001, wait_max=0.01)
 """Enough attempts that a seeded 50 % storm of 429s cannot exhaust them."""
@@ -76,6 +80,59 @@ def test_creates_whose_answer_was_lost_are_adopted(bed: Bed, sb: Sandbox) -> Non
     assert {s["campaign_id"] for s in steps} == ids
     sb.faults.drop_response = 0
     assert "No changes." in bed.plan().out, "adopted campaigns are the declared versions"
+
+
+@pytest.fixture
+def served(tmp_path: Path, sb: Sandbox) -> Iterator[Bed]:
+    """The project's commands against ``sb`` served over real loopback HTTP."""
+    with LoopbackServer(sb) as server:
+
+        def connect() -> CleverTap:
+            return CleverTap(CREDS, base_url=server.base_url, retry=FAST_RETRY, limits=FAST_LIMITS)
+
+        yield Bed(write_project(tmp_path), sb, connect=connect)
+
+
+@pytest.mark.loopback
+def test_creates_answered_503_after_they_were_made_are_adopted_not_made_twice(
+    served: Bed, sb: Sandbox
+) -> None:
+    """A 503 does not say the campaign was not created: sent again, each would exist twice
+    (the client used to retry a 503 on a create)."""
+    sb.faults.fail_next, sb.faults.commit_5xx = [503] * 5, True
+    sb.faults.paths = {"/1/targets/create.json"}
+    applied = served.apply()
+    assert applied.code == 0, applied.err
+    assert "Apply complete: 0 created, 5 adopted, 0 stopped." in applied.out
+    assert len(sb.campaigns()) == 5, "each create was made once"
+    assert_one_each(served)
+    assert "No changes." in served.plan().out
+
+
+@pytest.mark.loopback
+def test_creates_answered_503_before_they_were_made_are_made_once_after_listing(
+    served: Bed, sb: Sandbox
+) -> None:
+    sb.faults.fail_next = [503] * 5
+    sb.faults.paths = {"/1/targets/create.json"}
+    applied = served.apply()
+    assert applied.code == 0, applied.err
+    assert "Apply complete: 5 created, 0 adopted, 0 stopped." in applied.out
+    assert applied.err.count("not created; creating it again") == 5
+    assert_one_each(served)
+
+
+@pytest.mark.loopback
+def test_a_500_on_the_listing_is_asked_again_and_the_apply_completes(
+    served: Bed, sb: Sandbox
+) -> None:
+    """Listing is safe to repeat; one 500 on it used to fail the whole apply (exit 5)."""
+    sb.faults.fail_next = [500]
+    sb.faults.paths = {"/1/targets/list.json"}
+    applied = served.apply()
+    assert applied.code == 0, applied.err
+    assert sb.faults.fail_next == [], "the listing met its 500"
+    assert_one_each(served)
 
 
 def test_a_duplicate_made_behind_ctflows_back_is_repaired(bed: Bed) -> None:

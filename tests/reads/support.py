@@ -121,12 +121,13 @@ def create(sandbox: Sandbox, payload: dict[str, Any]) -> int:
 class Recorder:
     """An ASGI app in front of the sandbox: records each API request (``"GET /1/…?query"``)
     and answers HTTP 500 in the sandbox's place from the ``fail_from``-th ``fail_on`` request
-    (``"GET /1/events.json"``) on."""
+    (``"GET /1/events.json"``) on, ``fail_times`` times (``None``: every time)."""
 
     app: Any
     requests: list[str] = field(default_factory=list)
     fail_on: str | None = None
     fail_from: int = 1
+    fail_times: int | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
@@ -135,7 +136,10 @@ class Recorder:
             self.requests.append(line)
             endpoint = f"{scope['method']} {scope['path']}"
             seen = sum(1 for r in self.requests if r.split("?")[0] == endpoint)
-            if endpoint == self.fail_on and seen >= self.fail_from:
+            failing = seen >= self.fail_from and (
+                self.fail_times is None or seen < self.fail_from + self.fail_times
+            )
+            if endpoint == self.fail_on and failing:
                 body = json.dumps({"status": "fail", "error": "Internal error"}).encode()
                 await send(
                     {

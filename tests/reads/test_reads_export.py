@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import stamina
 
 from tests.reads.support import BUYERS, CUSTOMERS, PLATINUM, fill, run, served_account
 
@@ -82,11 +83,28 @@ def test_events_to_stdout_one_record_a_line_summary_on_stderr(
         )
 
 
+def test_a_500_on_a_page_is_asked_again_and_the_export_completes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A page is safe to ask twice; one 500 used to fail the whole export."""
+    with served_account(tmp_path, capsys) as account, stamina.set_testing(True, attempts=2):
+        fill(account.sandbox)
+        recorder = account.recorder
+        recorder.fail_on, recorder.fail_from, recorder.fail_times = "GET /1/events.json", 2, 1
+        code, _, err = account.run(
+            "export", "events", "--event", "Charged", *WINDOW, "--batch-size", "2", "-o", "b.jsonl"
+        )
+        pages = recorder.count("GET /1/events.json?cursor=")
+    assert code == 0, err
+    assert pages == 4, "three pages of two buyers, the second asked twice"
+    assert len(lines(tmp_path / "b.jsonl")) == BUYERS
+
+
 def test_a_failed_export_leaves_no_file_and_keeps_the_old_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "buyers.jsonl").write_text('{"from": "yesterday\'s complete export"}\n')
-    with served_account(tmp_path, capsys) as account:
+    with served_account(tmp_path, capsys) as account, stamina.set_testing(True, attempts=3):
         fill(account.sandbox)
         account.recorder.fail_on, account.recorder.fail_from = "GET /1/events.json", 2
         code, out, err = account.run(
@@ -100,6 +118,8 @@ def test_a_failed_export_leaves_no_file_and_keeps_the_old_one(
             "-o",
             "buyers.jsonl",
         )
+        asked = account.recorder.count("GET /1/events.json?cursor=")
+    assert asked == 4, "the first page, then the failing one until the 3 attempts were spent"
     assert (code, out) == (5, "")
     assert "GET /1/events.json" in err
     assert "HTTP 500" in err

@@ -82,3 +82,42 @@ def test_dropped_response_closes_the_connection(sb: Sandbox, served: httpx.Clien
         served.post("/1/targets/create.json", json=campaign(name="lost"))
     assert [c["name"] for c in sb.campaigns()] == ["lost"]
     assert served.post("/_sandbox/faults", json={"bogus": 1}).status_code == 400
+
+
+@pytest.mark.loopback
+def test_the_next_answers_can_be_chosen_and_a_5xx_can_come_after_processing(
+    sb: Sandbox, served: httpx.Client
+) -> None:
+    chosen = {"fail_next": [503, 500], "commit_5xx": True, "paths": ["/1/targets/create.json"]}
+    faults = served.post("/_sandbox/faults", json=chosen).json()["faults"]
+    assert (faults["fail_next"], faults["commit_5xx"]) == ([503, 500], True)
+    answers = [served.post("/1/targets/create.json", json=campaign(name=f"c{i}")) for i in range(3)]
+    assert [a.status_code for a in answers] == [503, 500, 200]
+    assert answers[0].json() == {"status": "fail", "error": "Service Unavailable", "code": 503}
+    assert [c["name"] for c in sb.campaigns()] == ["c0", "c1", "c2"], "made, then answered 5xx"
+
+    served.post("/_sandbox/faults", json={"fail_next": [502], "commit_5xx": False})
+    assert served.post("/1/targets/create.json", json=campaign(name="c3")).status_code == 502
+    assert len(sb.campaigns()) == 3, "refused before it was made"
+
+
+@pytest.mark.loopback
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"fail_next": 503},
+            "fail_next must be a list of statuses among [429, 500, 502, 503, 504]",
+        ),
+        ({"fail_next": [404]}, "fail_next must be a list of statuses among"),
+        ({"fail_next": [True]}, "fail_next must be a list of statuses among"),
+        ({"commit_5xx": 1}, "commit_5xx must be true or false"),
+    ],
+)
+def test_chosen_answers_are_checked(
+    served: httpx.Client, fields: dict[str, object], message: str
+) -> None:
+    answer = served.post("/_sandbox/faults", json=fields)
+    assert answer.status_code == 400
+    assert message in answer.json()["error"]
+    assert served.get("/_sandbox/state").json()["faults"]["fail_next"] == []

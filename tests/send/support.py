@@ -19,7 +19,7 @@ from ctflow.connect import sandbox_client
 from ctflow.errors import CtflowError
 from ctflow.journal import JOURNAL_NAME, Journal, SqliteJournal
 from ctflow.sandbox import Sandbox, SandboxConfig
-from tests.contract.support import FAST_RETRY
+from tests.contract.support import CREDS, FAST_RETRY
 
 PROJECT = """\
 project: shop
@@ -111,13 +111,18 @@ class SendBed:
         root: Path,
         sb: Sandbox | None = None,
         environ: dict[str, str] | None = None,
+        base_url: str | None = None,
     ) -> None:
-        """``sb``: a sandbox shared with another bed (one account, two checkouts)."""
+        """``sb``: a sandbox shared with another bed (one account, two checkouts);
+        ``base_url``: where ``sb`` is served, to reach it over loopback HTTP."""
         self.root = write_project(root)
         self.sb = sb or Sandbox(db=":memory:", config=SandboxConfig(timezone="Asia/Kolkata"))
         self.environ = environ or {}
+        self.base_url = base_url
 
     def client(self) -> CleverTap:
+        if self.base_url is not None:
+            return CleverTap(CREDS, base_url=self.base_url, retry=FAST_RETRY)
         return sandbox_client(self.sb, retry=FAST_RETRY)
 
     def invocation(self) -> Invocation:

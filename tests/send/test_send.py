@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from ctflow.journal import SqliteJournal
+from ctflow.sandbox import Sandbox, SandboxConfig
 from ctflow.send import message
+from tests.contract.support import LoopbackServer
 from tests.send.support import SendBed
 
 SHIPPED_DATA = json.dumps({"order_id": "SO-1001", "items": [{"name": "Mug", "qty": 2}]})
@@ -87,7 +89,7 @@ def test_a_lost_answer_is_ambiguous_and_not_retried(bed: SendBed) -> None:
     bed.sb.faults.drop_next = 1  # CleverTap queues the message, the answer is lost
     first = bed.send("order-shipped", to=("C1",), data=SHIPPED_DATA)
     assert first.code == 6
-    assert first.out.splitlines()[0].startswith("C1: answer lost, not sent again (")
+    assert first.out.splitlines()[0].startswith("C1: may have arrived, not sent again (")
     assert "--resend-ambiguous" in first.out
     again = bed.send("order-shipped", to=("C1",), data=SHIPPED_DATA)
     assert again.code == 6
@@ -96,6 +98,35 @@ def test_a_lost_answer_is_ambiguous_and_not_retried(bed: SendBed) -> None:
     resent = bed.send("order-shipped", to=("C1",), data=SHIPPED_DATA, resend_ambiguous=True)
     assert resent.code == 0
     assert len(bed.sent()) == 2
+
+
+@pytest.mark.loopback
+@pytest.mark.parametrize("after_queueing", [True, False], ids=["queued", "not_queued"])
+def test_a_503_is_ambiguous_the_send_made_once_whether_or_not_it_was_queued(
+    tmp_path: Path, after_queueing: bool
+) -> None:
+    """Nothing says a 503 was not processed: the send is not repeated and is reported as
+    maybe arrived, never as not sent (the client used to retry it, and a send queued before
+    its 503 went out twice)."""
+    sb = Sandbox(db=":memory:", config=SandboxConfig(timezone="Asia/Kolkata"))
+    with LoopbackServer(sb) as server:
+        bed = SendBed(tmp_path, sb, base_url=server.base_url)
+        sb.faults.fail_next, sb.faults.commit_5xx = [503], after_queueing
+        first = bed.send("order-shipped", to=("C1",), data=SHIPPED_DATA, fmt="json")
+        assert len(bed.sent()) == (1 if after_queueing else 0), "one call, made once"
+        assert first.code == 6, first.err
+        [delivery] = first.json()["sends"]
+        assert delivery["state"] == "ambiguous"
+        assert "HTTP 503" in delivery["detail"]
+        assert "does not say whether the request was processed" in delivery["detail"]
+
+        again = bed.send("order-shipped", to=("C1",), data=SHIPPED_DATA)
+        assert again.code == 6
+        assert "it may have arrived" in again.out
+        resent = bed.send("order-shipped", to=("C1",), data=SHIPPED_DATA, resend_ambiguous=True)
+        assert resent.code == 0, resent.err
+        assert len(bed.sent()) == (2 if after_queueing else 1)
+    sb.close()
 
 
 def claim(bed: SendBed, recipient: str, *, at: datetime, run_id: int | None = None) -> None:

@@ -450,6 +450,25 @@ def test_a_lost_answer_on_events_exits_6_and_accept_ambiguous_settles_it(
 
 
 @pytest.mark.loopback
+def test_a_503_on_events_is_ambiguous_not_retried_so_nothing_arrives_twice(
+    capsys: Capsys, remote: Path, served: tuple[Sandbox, Calls, Served]
+) -> None:
+    """CleverTap may answer 503 after storing the batch; it used to be sent again."""
+    sb, calls, _ = served
+    write_jsonl(remote / "events.jsonl", events(2000))
+    sb.faults.fail_next, sb.faults.commit_5xx = [503], True
+
+    ran = upload(capsys, remote, "events", "events.jsonl", "--concurrency", "1")
+    assert ran.code == 6, ran.err
+    prefix = next(iter(batch_states(remote, "local"))).rsplit(":", 1)[0]
+    assert f"{prefix}:0: lines 1-1000, 1000 records" in ran.out
+    assert "does not say whether the batch was processed" in ran.out
+    assert calls.statuses == [503, 200]
+    assert once(sb, range(1, 2001))
+    assert batch_states(remote, "local") == {f"{prefix}:0": "ambiguous", f"{prefix}:1": "accepted"}
+
+
+@pytest.mark.loopback
 def test_resend_ambiguous_sends_the_unclear_batch_again(
     capsys: Capsys, remote: Path, served: tuple[Sandbox, Calls, Served]
 ) -> None:

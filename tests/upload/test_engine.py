@@ -1,7 +1,7 @@
 """The upload engine against the in-process sandbox: each valid record stored once, CleverTap's
-rejects kept with their line and code, and what each kind of failed call means — a 429 or 503
-is sent again, a 500/502/504 or a lost answer on events is reported and never sent twice, the
-same on profiles is sent again, a wrong passcode stops everything, an outage gives up and a
+rejects kept with their line and code, and what each kind of failed call means — a 429 is
+sent again, a 5xx (503 included) or a lost answer on events is reported and never sent twice,
+the same on profiles is sent again, a wrong passcode stops everything, an outage gives up and a
 re-run finishes the job. Every test counts what the sandbox stores.
 """
 
@@ -113,19 +113,21 @@ async def test_a_429_storm_is_ridden_out_and_every_event_stored_once(sb: Sandbox
     assert sent.tally.accepted == 12_000
 
 
-async def test_5xx_on_events_503_is_sent_again_500_502_504_are_reported_not_resent(
-    sb: Sandbox,
-) -> None:
+async def test_any_5xx_on_events_503_included_is_reported_and_never_resent(sb: Sandbox) -> None:
+    """Nothing CleverTap documents says a 503 was not processed: sent again, an event batch
+    could arrive twice (it used to be sent again)."""
     sb.faults.rate_5xx = 0.35
     sb.faults.seed = 11
     calls = Calls(sb.app)
     sent = await send(calls, events(15_000))
 
     seen = Counter(calls.statuses)
-    assert seen[503] > 0, f"seed gives both: {seen}"
-    assert seen[500] + seen[502] + seen[504] > 0, f"seed gives both: {seen}"
+    assert seen[503] > 0, f"the seed gives a 503: {seen}"
+    assert seen[500] + seen[502] + seen[504] > 0, f"and another 5xx: {seen}"
     ambiguous = sent.tally.ambiguous
-    assert len(ambiguous) == seen[500] + seen[502] + seen[504], "one unclear answer, one batch"
+    fives = seen[500] + seen[502] + seen[503] + seen[504]
+    assert len(ambiguous) == fives, "one unclear answer, one batch"
+    assert len(calls.statuses) == 15, "no batch was sent twice"
     stored = numbers(sb)
     assert max(stored.values()) == 1, "no event stored twice"
     assert set(outside(ambiguous, 15_000)) <= set(stored), "every other event is there"
@@ -218,6 +220,29 @@ async def test_a_lost_answer_on_incrementing_profiles_is_not_sent_again(sb: Sand
     stored = sb.profile("p-3")
     assert stored is not None, "incremented once"
     assert stored["profileData"]["Visits"] == 5, "incremented once"
+
+
+async def test_a_503_on_a_batch_already_stored_leaves_events_once_and_resends_profiles(
+    sb: Sandbox,
+) -> None:
+    """CleverTap may answer 503 after processing: events are then reported, not sent twice;
+    profiles are upserts, sent again."""
+    sb.faults.fail_next, sb.faults.commit_5xx = [503], True
+    calls = Calls(sb.app)
+    one_at_a_time = replace(FAST, concurrency=1)
+    first = await send(calls, events(2000), options=one_at_a_time)
+    assert calls.statuses == [503, 200]
+    assert [ref.id for ref in first.tally.ambiguous] == ["t:0"]
+    assert once(sb, range(1, 2001)), "the batch answered 503 is stored, once"
+
+    sb.faults.fail_next = [503]
+    before = sb.store.counts()["profiles"]
+    people = [profile(f"p-{i}", City="Pune") for i in range(1, 1001)]
+    upserted = await send(calls, people, kind="profiles", prefix="p", options=one_at_a_time)
+    assert calls.statuses[2:] == [503, 200], "the profile batch was sent once more"
+    assert (upserted.tally.ambiguous, upserted.tally.resent) == ([], 1)
+    assert upserted.ledger.states("p:") == {"p:0": "accepted"}
+    assert sb.store.counts()["profiles"] == before + 1000
 
 
 @pytest.mark.parametrize("concurrency", [1, 4, 15])
