@@ -100,7 +100,9 @@ def test_a_lost_answer_is_claimed_first_so_it_is_never_sent_again_on_its_own(
     argv = ("--to", "C100234", "--fixture", "hundred")
     code, out, _ = send(capsys, root, *argv)
     assert code == 6
-    assert out.startswith("C100234: answer lost, not sent again (POST /2/send/externaltrigger.json")
+    assert out.startswith(
+        "C100234: may have arrived, not sent again (POST /2/send/externaltrigger.json"
+    )
     assert send(capsys, root, *argv)[0] == 6
     assert len(sb.sends()) == 1
     code, out, _ = send(capsys, root, *argv, "--resend-ambiguous")
