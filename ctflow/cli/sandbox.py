@@ -36,7 +36,12 @@ _DB_OPTION = click.option(
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8790, show_default=True)
 @_DB_OPTION
-@click.option("--latency-ms", type=click.IntRange(0), default=0, help="Delay every request.")
+@click.option(
+    "--latency-ms",
+    type=click.IntRange(0),
+    default=0,
+    help="Every request takes this long, its work included.",
+)
 @click.option("--fail-429", type=click.FloatRange(0, 1), default=0.0, help="Share of 429 answers.")
 @click.option("--fail-5xx", type=click.FloatRange(0, 1), default=0.0, help="Share of 5xx answers.")
 @click.option(

@@ -124,32 +124,36 @@ class GateMiddleware:
             await _json(send, 429, _fail("Too many concurrent requests", 429))
 
     async def _run(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+        """With latency, a call takes that long in all: its work is done meanwhile and the answer
+        leaves at the deadline (later only if the work took longer), as CleverTap's round trip
+        does not grow with the work of calls made beside it."""
         faults, picker = self.sandbox.faults, self.sandbox.picker
         if not picker.applies(faults, path):
             await self.app(scope, receive, send)
             return
-        if faults.latency_ms > 0:
-            await asyncio.sleep(faults.latency_ms / 1000)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + faults.latency_ms / 1000
         outcome = picker.pick(faults)
         if outcome == "429":
+            await asyncio.sleep(deadline - loop.time())
             await self._too_many(send)
             return
         if outcome in ("500", "502", "503", "504"):
             if faults.commit_5xx:
                 await self.app(scope, receive, _discard)
+            await asyncio.sleep(deadline - loop.time())
             content_type, body = SERVER_ERRORS[int(outcome)]
             if isinstance(body, str):
                 await _respond(send, int(outcome), content_type, body.encode())
             else:
                 await _json(send, int(outcome), body)
             return
-        if outcome == "ok":
-            await self.app(scope, receive, send)
-            return
 
-        async def lose_body(message: Message) -> None:
-            if message["type"] == "http.response.body":
+        async def on_time(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                await asyncio.sleep(deadline - loop.time())
+            elif outcome != "ok" and message["type"] == "http.response.body":
                 raise ResponseDropped("sandbox fault: response dropped after commit")
             await send(message)
 
-        await self.app(scope, receive, lose_body)
+        await self.app(scope, receive, on_time if faults.latency_ms or outcome != "ok" else send)
