@@ -29,7 +29,7 @@ PRAGMAS = (
 )
 # Writes committed together at most: enough to share the commit's page writes, few enough that a
 # campaign create or a send waiting for the lock is not held up behind a long queue of uploads.
-GROUP = 4
+GROUP = 8
 
 
 class _Write(Generic[T]):
@@ -60,6 +60,7 @@ class Database:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._waiting: list[_Write[Any]] = []
+        self.on_rollback: Callable[[], None] = lambda: None
         self._waiting_lock = threading.Lock()
 
     def _connect(self) -> sqlite3.Connection:
@@ -107,6 +108,7 @@ class Database:
                 if outer:
                     self._writer_thread = None
                     self.conn.execute("ROLLBACK")
+                    self.on_rollback()
                 raise
             self._depth -= 1
             if outer:
@@ -116,6 +118,7 @@ class Database:
                 except BaseException:
                     if self.conn.in_transaction:
                         self.conn.execute("ROLLBACK")
+                    self.on_rollback()
                     raise
 
     def write(self, work: Callable[[], T]) -> T:

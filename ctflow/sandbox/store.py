@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from ctflow.sandbox.db import Database
+from ctflow.sandbox.ids import IdentifierMap
 
 SCHEMA_VERSION = 2
 # Identifiers and emails are NULL for most profiles (one identifier each), so their indexes are
@@ -200,12 +201,15 @@ class Store:
         self._all = self.db.all
         with self.transaction(immediate=True):
             _create_schema(self.conn)
+        self.ids = IdentifierMap(self.conn)
+        self.db.on_rollback = self.ids.drop
 
     def _run(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         with self.lock:
             return self.conn.execute(sql, params)
 
     def reset(self) -> None:
+        self.ids.drop()
         with self.transaction():
             for table in TABLES:
                 self.conn.execute(f"DELETE FROM {table}")
@@ -226,6 +230,7 @@ class Store:
         return _profile(rows[0]) if rows else None
 
     def create_profile(self, key: str, value: str, now: int) -> Profile:
+        self.ids.drop()
         profile = new_profile(0, key, value, now)
         cursor = self._run(
             "INSERT INTO profiles (guid, identity, fbid, gpid, data, platform, created_at) "
@@ -244,26 +249,25 @@ class Store:
         )
 
     def profile_ids(self, key: str, values: Collection[str]) -> dict[str, int]:
-        """The id of each profile whose identifier `key` is one of `values` (absent: not stored)."""
-        column = IDENTIFIER_COLUMNS[key]
-        wanted = list(values)
-        found: dict[str, int] = {}
-        for at in range(0, len(wanted), 500):
-            chunk = wanted[at : at + 500]
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT {column}, id FROM profiles WHERE {column} IN ({marks})"
-            for value, profile_id in self._all(sql, chunk):
-                found[value] = profile_id
-        return found
+        """The id of each profile whose identifier `key` is one of `values` (absent: not stored);
+        in a write transaction, from the identifier map."""
+        with self.lock:
+            return self.ids.lookup(IDENTIFIER_COLUMNS[key], values)
 
     def insert_profiles(self, profiles: Iterable[Profile]) -> None:
         """New profiles, each with its id already chosen (see `max_id`)."""
+        rows = list(map(_profile_row, profiles))
         with self.lock:
             self.conn.executemany(
                 "INSERT INTO profiles (id, guid, identity, fbid, gpid, email, data, platform, "
                 "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                map(_profile_row, profiles),
+                rows,
             )
+            for row in rows:
+                for column, value in zip(
+                    ("guid", "identity", "fbid", "gpid"), row[1:5], strict=True
+                ):
+                    self.ids.add(column, value, row[0])
 
     def save_profiles(self, profiles: Iterable[Profile]) -> None:
         """`save_profile` for many: data, platform and the email taken from the data."""
@@ -296,6 +300,7 @@ class Store:
     def delete_profiles(self, key: str, values: Sequence[str]) -> int:
         column = IDENTIFIER_COLUMNS[key]
         marks = ",".join("?" * len(values))
+        self.ids.drop()
         with self.transaction():
             ids = [
                 r[0]
@@ -308,6 +313,7 @@ class Store:
 
     def bulk_profiles(self, rows: Iterable[Sequence[Any]]) -> None:
         """Rows of (id, guid, identity, email, data json, platform json, created_at)."""
+        self.ids.drop()
         self.conn.executemany(
             "INSERT INTO profiles (id, guid, identity, email, data, platform, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -315,6 +321,7 @@ class Store:
         )
 
     def clear_people(self) -> None:
+        self.ids.drop()
         self._run("DELETE FROM events")
         self._run("DELETE FROM profiles")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ctflow.sandbox import Sandbox
+from ctflow.sandbox import Sandbox, upload
 from ctflow.sandbox.db import Database
 from ctflow.sandbox.store import Store
 
@@ -96,3 +96,39 @@ def test_a_file_of_the_previous_schema_keeps_its_profiles(tmp_path: Path) -> Non
     store = Store(str(path))
     assert store.conn.execute("PRAGMA user_version").fetchone()[0] == 2
     store.close()
+
+
+def _event(identity: str) -> dict[str, object]:
+    return {"type": "event", "identity": identity, "evtName": "Viewed", "ts": 1763600000}
+
+
+def test_profiles_made_by_another_process_are_found_not_made_twice(tmp_path: Path) -> None:
+    """Two sandboxes on one file (two processes): each sees the profiles the other made, though
+    it keeps the identifiers it knows in memory between calls."""
+    one, other = Sandbox(tmp_path / "s.db"), Sandbox(tmp_path / "s.db")
+    try:
+        assert upload.upload(one.store, {"d": [_event("ann")]}, 1, False, set())["processed"] == 1
+        assert upload.upload(other.store, {"d": [_event("bo")]}, 1, False, set())["processed"] == 1
+        reply = upload.upload(one.store, {"d": [_event("bo"), _event("cy")]}, 1, False, set())
+        assert reply["processed"] == 2
+        assert one.counts()["profiles"] == 3
+        assert len(one.events("Viewed")) == 4
+    finally:
+        one.close()
+        other.close()
+
+
+def test_profiles_of_a_write_undone_are_made_again(tmp_path: Path) -> None:
+    sb = Sandbox(tmp_path / "s.db")
+    records, outcomes = upload.check_call({"d": [_event("ann")]}, set())
+
+    def then_fail() -> None:
+        upload._apply(sb.store, records, outcomes, 1, False)
+        raise ValueError("refused after writing")
+
+    with pytest.raises(ValueError, match="refused"):
+        sb.store.write(then_fail)
+    assert sb.counts()["profiles"] == 0
+    assert upload.upload(sb.store, {"d": [_event("ann")]}, 1, False, set())["processed"] == 1
+    assert sb.profile("ann") is not None
+    sb.close()

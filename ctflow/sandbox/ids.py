@@ -1,0 +1,48 @@
+"""Which profile each identifier names, kept in memory between upload calls.
+
+Looking a call's 1000 identifiers up in SQLite costs more than the rest of its reads; the map
+answers from memory. It is right only while nothing else changes the profiles' identifiers:
+`Store` drops it when it deletes or replaces profiles, a rollback drops it, and
+`PRAGMA data_version` on the writer says when another connection (another process sharing the
+file) committed, when it is read again. Used only on the writer, under its lock.
+
+Imports only the standard library.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+
+class IdentifierMap:
+    """identifier column → {value: profile id}, each column read whole the first time."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._maps: dict[str, dict[str, int]] = {}
+        self._version: int | None = None
+
+    def lookup(self, column: str, values: Iterable[str]) -> dict[str, int]:
+        known = self._map(column)
+        return {value: known[value] for value in values if value in known}
+
+    def add(self, column: str, value: str | None, profile_id: int) -> None:
+        """A profile just written: kept if its column's map is loaded."""
+        known = self._maps.get(column)
+        if known is not None and value is not None:
+            known[value] = profile_id
+
+    def drop(self) -> None:
+        self._maps.clear()
+
+    def _map(self, column: str) -> dict[str, int]:
+        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._version:
+            self._maps.clear()
+            self._version = version
+        known = self._maps.get(column)
+        if known is None:
+            rows = self._conn.execute(f"SELECT {column}, id FROM profiles WHERE {column} NOT NULL")
+            known = self._maps[column] = dict(rows.fetchall())
+        return known
