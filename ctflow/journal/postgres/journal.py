@@ -16,7 +16,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from ctflow.errors import ConflictError, CtflowError, JournalUnavailable
-from ctflow.journal.interface import Holder
+from ctflow.journal.interface import BatchState, Holder
 from ctflow.journal.location import JournalLocation, mask_password
 from ctflow.journal.postgres.copy import Copied, Rows, copy_rows
 from ctflow.journal.postgres.schema import advisory_key, migrate, use_schema
@@ -37,6 +37,15 @@ _RUN_COLUMNS = (
 )
 _STEP_COLUMNS = (
     "steps.id, run_id, key, action, hash, campaign_id, intent_at, steps.outcome, outcome_at, detail"
+)
+
+
+_UPSERT_BATCH: LiteralString = (
+    "INSERT INTO upload_batches (project, environment, batch_id, state, records, run_id,"
+    " updated_at, detail) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (project, environment, batch_id) DO UPDATE SET state = excluded.state,"
+    " records = excluded.records, run_id = excluded.run_id,"
+    " updated_at = excluded.updated_at, detail = excluded.detail"
 )
 
 
@@ -409,11 +418,7 @@ class PgJournal:
         detail: Mapping[str, Any] | None = None,
     ) -> None:
         self._execute(
-            "INSERT INTO upload_batches (project, environment, batch_id, state, records, run_id,"
-            " updated_at, detail) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (project, environment, batch_id) DO UPDATE SET state = excluded.state,"
-            " records = excluded.records, run_id = excluded.run_id,"
-            " updated_at = excluded.updated_at, detail = excluded.detail",
+            _UPSERT_BATCH,
             (
                 self.project,
                 environment,
@@ -425,6 +430,29 @@ class PgJournal:
                 dumps(detail),
             ),
         )
+
+    def record_batch_states(
+        self, environment: str, batches: Sequence[BatchState], *, run_id: int | None
+    ) -> None:
+        stamp = self._stamp()
+        rows = [
+            (
+                self.project,
+                environment,
+                b.batch_id,
+                b.state,
+                b.records,
+                run_id,
+                stamp,
+                dumps(b.detail),
+            )
+            for b in batches
+        ]
+        try:
+            with self._conn.transaction():
+                self._conn.cursor().executemany(_UPSERT_BATCH, rows)
+        except psycopg.Error as exc:
+            raise self._failure("write", exc) from None
 
     def forget_batches(self, environment: str, prefix: str) -> int:
         cursor = self._execute(
