@@ -239,7 +239,7 @@ class Engine:
             await asyncio.sleep(0)  # let the senders read answers between two batches
 
     async def _record(self, batch: Batch, state: str, detail: Mapping[str, Any]) -> None:
-        await self._recorder.record(BatchState(batch.id, state, len(batch.records), detail))
+        await self._recorder.record(BatchState(batch.id, state, batch.count, detail))
 
     async def _again(self, batch: Batch) -> bool:
         """A batch an earlier run sent without reading the answer: send it again?"""
@@ -259,7 +259,7 @@ class Engine:
         while (batch := await queue.get()) is not None:
             if self.stopping:
                 continue  # drained, never sent: the next run sends it
-            if not batch.records:
+            if not batch.count:
                 try:
                     await self._finish(batch, ACCEPTED, [], {"processed": 0})
                 except JournalUnavailable as exc:
@@ -350,11 +350,12 @@ class Engine:
     async def _accepted(self, batch: Batch, result: UploadResult) -> None:
         tally = self.tally
         remote: list[Reject] = []
+        sent = batch.records if result.unprocessed else []
         for item in result.unprocessed:
             number = item.record_number
-            inside = number is not None and 1 <= number <= len(batch.records)
+            inside = number is not None and 1 <= number <= len(sent)
             line = batch.lines[number - 1] if inside and number is not None else None
-            record = batch.records[number - 1] if inside and number is not None else item.record
+            record = sent[number - 1] if inside and number is not None else item.record
             remote.append(
                 Reject(batch.source, line, batch.id, item.reason, record, "clevertap", item.code)
             )
@@ -364,7 +365,7 @@ class Engine:
             ACCEPTED,
             remote,
             {"processed": result.processed, "unprocessed": len(remote)},
-            accepted=max(0, len(batch.records) - len(remote)),
+            accepted=max(0, batch.count - len(remote)),
         )
 
     async def _failed(self, batch: Batch, reason: str) -> None:
@@ -386,7 +387,7 @@ class Engine:
         """Write the batch's rejects, then its state: a crash between the two repeats lines in
         the dead-letter file rather than losing them. Its rows are counted once recorded: an
         answer the ledger could not keep is ambiguous, not accepted."""
-        settled = BatchState(batch.id, state, len(batch.records), {**_lines(batch), **detail})
+        settled = BatchState(batch.id, state, batch.count, {**_lines(batch), **detail})
         await self._recorder.record(settled, [*batch.rejects, *remote])
         self.tally.rows += batch.rows
         self.tally.accepted += accepted
@@ -414,7 +415,7 @@ def quiet_gc() -> Iterator[None]:
 
 
 def _ref(batch: Batch) -> BatchRef:
-    return BatchRef(batch.id, batch.first_line, batch.last_line, len(batch.records))
+    return BatchRef(batch.id, batch.first_line, batch.last_line, batch.count)
 
 
 def _lines(batch: Batch) -> dict[str, Any]:
