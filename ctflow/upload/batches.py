@@ -189,6 +189,7 @@ def _batch(
     if records:
         records = _encode(batch, records, source)
     batch.repeatable = prepare.repeatable_kind and all(repeatable(r) for r in records)
+    found.clear()  # the rows are freed now (see Batch), whoever still holds the chunk
     return batch
 
 
