@@ -149,26 +149,31 @@ class _PoolPerCall(httpx.AsyncBaseTransport):
     """
 
     def __init__(self) -> None:
-        self._idle: list[httpx.AsyncHTTPTransport] = []
+        self._idle: dict[str, list[httpx.AsyncHTTPTransport]] = {"http": [], "https": []}
         self._every: list[httpx.AsyncHTTPTransport] = []
         self._tls: ssl.SSLContext | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        pool = self._idle.pop() if self._idle else self._new()
+        idle = self._idle.setdefault(request.url.scheme, [])
+        pool = idle.pop() if idle else self._new(request.url.scheme == "https")
         try:
             response = await pool.handle_async_request(request)
         except BaseException:
-            self._idle.append(pool)
+            idle.append(pool)
             raise
         assert isinstance(response.stream, httpx.AsyncByteStream)
-        response.stream = _GivenBack(response.stream, pool, self._idle)
+        response.stream = _GivenBack(response.stream, pool, idle)
         return response
 
-    def _new(self) -> httpx.AsyncHTTPTransport:
-        if self._tls is None:  # made once: each costs ~20 ms of CPU
-            self._tls = httpx.create_ssl_context()
+    def _new(self, tls: bool) -> httpx.AsyncHTTPTransport:
+        verify: ssl.SSLContext | bool = False  # plain HTTP: no TLS context is made
+        if tls:
+            if self._tls is None:  # made once, when needed: it costs ~20 ms of CPU
+                self._tls = httpx.create_ssl_context()
+            verify = self._tls
         pool = httpx.AsyncHTTPTransport(
-            verify=self._tls, limits=httpx.Limits(max_connections=1, max_keepalive_connections=1)
+            verify=verify,
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
         )
         self._every.append(pool)
         return pool

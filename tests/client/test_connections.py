@@ -1,20 +1,26 @@
 """What a call costs the client over real loopback HTTP, whatever the calls in flight: it looks
 at one connection, not at all of them, and no import is searched for on the way; connections
-are reused; a proxy in the environment is still honoured."""
+are reused; a proxy in the environment is still honoured, and HTTPS still verifies."""
 
 from __future__ import annotations
 
 import asyncio
 import importlib.abc
+import socket
 import sys
+import threading
+import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import httpcore
 import pytest
+import uvicorn
 
-from ctflow.clevertap import CleverTap
+from ctflow.clevertap import CleverTap, RetryPolicy, TransportError
 from tests.client.ct_helpers import CREDS
 from tests.contract.support import LoopbackServer
 
@@ -120,3 +126,46 @@ async def test_a_proxy_in_the_environment_carries_the_calls(
         result = await ct.upload_encoded(BODY)
     assert result.ok
     assert app.calls == 1
+
+
+SELF_SIGNED = Path(__file__).with_name("selfsigned.pem")
+"""A certificate for 127.0.0.1 that no authority signed, and its key (tests only)."""
+
+
+@contextmanager
+def served_over_tls(app: Any) -> Iterator[int]:
+    """``app`` on 127.0.0.1 over HTTPS with the self-signed certificate; yields the port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="critical",
+        lifespan="off",
+        ssl_certfile=str(SELF_SIGNED),
+        ssl_keyfile=str(SELF_SIGNED),
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert time.monotonic() < deadline, "the HTTPS server did not start"
+            time.sleep(0.01)
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.mark.loopback
+async def test_https_refuses_a_certificate_no_authority_signed() -> None:
+    app = SlowUpload()
+    with served_over_tls(app) as port:
+        async with CleverTap(CREDS, base_url=f"https://127.0.0.1:{port}") as ct:
+            with pytest.raises(TransportError, match="CERTIFICATE_VERIFY_FAILED"):
+                await ct.upload_encoded(BODY, retry=RetryPolicy(attempts=1))
+    assert app.calls == 0
