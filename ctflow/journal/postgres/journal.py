@@ -434,25 +434,28 @@ class PgJournal:
     def record_batch_states(
         self, environment: str, batches: Sequence[BatchState], *, run_id: int | None
     ) -> None:
-        stamp = self._stamp()
-        rows = [
+        """One statement (atomic, one round trip); a batch named twice goes in its last state,
+        as one row may change once a statement."""
+        last = {b.batch_id: b for b in batches}
+        self._execute(
+            "INSERT INTO upload_batches (project, environment, batch_id, state, records, run_id,"
+            " updated_at, detail) SELECT %s, %s, b.batch_id, b.state, b.records, %s, %s, b.detail"
+            " FROM unnest(%s::text[], %s::text[], %s::integer[], %s::text[])"
+            " AS b (batch_id, state, records, detail)"
+            " ON CONFLICT (project, environment, batch_id) DO UPDATE SET state = excluded.state,"
+            " records = excluded.records, run_id = excluded.run_id,"
+            " updated_at = excluded.updated_at, detail = excluded.detail",
             (
                 self.project,
                 environment,
-                b.batch_id,
-                b.state,
-                b.records,
                 run_id,
-                stamp,
-                dumps(b.detail),
-            )
-            for b in batches
-        ]
-        try:
-            with self._conn.transaction():
-                self._conn.cursor().executemany(_UPSERT_BATCH, rows)
-        except psycopg.Error as exc:
-            raise self._failure("write", exc) from None
+                self._stamp(),
+                list(last),
+                [b.state for b in last.values()],
+                [b.records for b in last.values()],
+                [dumps(b.detail) for b in last.values()],
+            ),
+        )
 
     def forget_batches(self, environment: str, prefix: str) -> int:
         cursor = self._execute(
