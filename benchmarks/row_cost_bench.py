@@ -12,6 +12,7 @@ reading the project, the journal's run and lock) is measured too, and the per-ro
 Target: at most 6 µs of CPU per row.
 Run: .venv/bin/python benchmarks/row_cost_bench.py [--rows 1000000] [--repeat 3] [--postgres]
      [--journal-url URL] [--workdir DIR]
+(ctflow runs as `python -m ctflow`, so a ctflow in the working directory comes first.)
 """
 
 from __future__ import annotations
