@@ -27,6 +27,7 @@ from ctflow.errors import ConfigError, UsageError
 from ctflow.journal.interface import (
     AppliedSpecs,
     ApplyLock,
+    BatchState,
     Holder,
     Journal,
     RunLog,
@@ -53,6 +54,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "AppliedSpecs",
     "ApplyLock",
+    "BatchState",
     "Holder",
     "Journal",
     "JournalLocation",

@@ -32,6 +32,16 @@ class Holder:
     started_at: str
 
 
+@dataclass(frozen=True)
+class BatchState:
+    """One batch's state, as :meth:`UploadRecords.record_batch_states` keeps it."""
+
+    batch_id: str
+    state: str
+    records: int
+    detail: Mapping[str, Any] | None = None
+
+
 class RunLog(Protocol):
     def begin(
         self,
@@ -163,6 +173,13 @@ class UploadRecords(Protocol):
         detail: Mapping[str, Any] | None = None,
     ) -> None:
         """Record a batch's state (``sending`` before its call, then how it ended)."""
+        ...
+
+    def record_batch_states(
+        self, environment: str, batches: Sequence[BatchState], *, run_id: int | None
+    ) -> None:
+        """Record several batches' states in one transaction: all of them, or (an error) none.
+        A batch named twice ends in its last state."""
         ...
 
     def forget_batches(self, environment: str, prefix: str) -> int:

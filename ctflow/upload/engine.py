@@ -27,11 +27,10 @@ import asyncio
 import gc
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from ctflow.clevertap import CleverTap, RetryPolicy
 from ctflow.clevertap.errors import (
@@ -46,15 +45,13 @@ from ctflow.clevertap.errors import (
 )
 from ctflow.clevertap.models import UploadResult
 from ctflow.errors import JournalUnavailable
+from ctflow.journal import BatchState
 from ctflow.upload.batches import Batch, Reject, Skipped
+from ctflow.upload.durable import DeadLetter, Recorder
 from ctflow.upload.ledger import ACCEPTED, AMBIGUOUS, FAILED, SENDING, SETTLED, Ledger
 
 ONE_ATTEMPT = RetryPolicy(attempts=1)
 MAX_CONCURRENCY = 15  # clevertap-api.md §1.4: 15 concurrent upload calls per account
-
-
-class DeadLetter(Protocol):
-    def write(self, rejects: Sequence[Reject]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -185,9 +182,9 @@ class Engine:
         self._sleep = sleep
         self._fatal: BaseException | None = None
         self._window = _Window(options.concurrency)
-        # The ledger and the dead-letter file are written by one thread, in order: a durable
-        # write takes a disk flush, and the event loop must keep reading answers meanwhile.
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ctflow-ledger")
+        # The ledger and the dead-letter file are written off the event loop, in groups: a
+        # durable write takes a disk flush, and the loop must keep reading answers meanwhile.
+        self._recorder = Recorder(ledger, dead_letter)
 
     def stop(self, *, interrupted: bool = True) -> None:
         """Send nothing more; the calls in flight finish and are recorded. ``interrupted``:
@@ -210,7 +207,7 @@ class Engine:
             for _ in senders:
                 await queue.put(None)
             results = await asyncio.gather(*senders, return_exceptions=True)
-            self._writer.shutdown(wait=True)
+            self._recorder.close()
             self.tally.finished = time.monotonic()
         for result in results:
             if isinstance(result, BaseException):
@@ -243,11 +240,8 @@ class Engine:
             await queue.put(item)
             await asyncio.sleep(0)  # let the senders read answers between two batches
 
-    async def _write(self, write: Callable[..., object], *args: Any) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._writer, write, *args)
-
     async def _record(self, batch: Batch, state: str, detail: Mapping[str, Any]) -> None:
-        await self._write(self.ledger.record, batch.id, state, len(batch.records), detail)
+        await self._recorder.record(BatchState(batch.id, state, batch.count, detail))
 
     async def _again(self, batch: Batch) -> bool:
         """A batch an earlier run sent without reading the answer: send it again?"""
@@ -267,7 +261,7 @@ class Engine:
         while (batch := await queue.get()) is not None:
             if self.stopping:
                 continue  # drained, never sent: the next run sends it
-            if not batch.records:
+            if not batch.count:
                 try:
                     await self._finish(batch, ACCEPTED, [], {"processed": 0})
                 except JournalUnavailable as exc:
@@ -360,11 +354,12 @@ class Engine:
     async def _accepted(self, batch: Batch, result: UploadResult) -> None:
         tally = self.tally
         remote: list[Reject] = []
+        sent = batch.records if result.unprocessed else []
         for item in result.unprocessed:
             number = item.record_number
-            inside = number is not None and 1 <= number <= len(batch.records)
+            inside = number is not None and 1 <= number <= len(sent)
             line = batch.lines[number - 1] if inside and number is not None else None
-            record = batch.records[number - 1] if inside and number is not None else item.record
+            record = sent[number - 1] if inside and number is not None else item.record
             remote.append(
                 Reject(batch.source, line, batch.id, item.reason, record, "clevertap", item.code)
             )
@@ -374,7 +369,7 @@ class Engine:
             ACCEPTED,
             remote,
             {"processed": result.processed, "unprocessed": len(remote)},
-            accepted=max(0, len(batch.records) - len(remote)),
+            accepted=max(0, batch.count - len(remote)),
         )
 
     async def _failed(self, batch: Batch, reason: str) -> None:
@@ -396,14 +391,8 @@ class Engine:
         """Write the batch's rejects, then its state: a crash between the two repeats lines in
         the dead-letter file rather than losing them. Its rows are counted once recorded: an
         answer the ledger could not keep is ambiguous, not accepted."""
-        rejects = [*batch.rejects, *remote]
-
-        def settle() -> None:
-            if rejects:
-                self.dead_letter.write(rejects)
-            self.ledger.record(batch.id, state, len(batch.records), {**_lines(batch), **detail})
-
-        await self._write(settle)
+        settled = BatchState(batch.id, state, batch.count, {**_lines(batch), **detail})
+        await self._recorder.record(settled, [*batch.rejects, *remote])
         self.tally.rows += batch.rows
         self.tally.accepted += accepted
         self.tally.rejected_local += len(batch.rejects)
@@ -430,7 +419,7 @@ def quiet_gc() -> Iterator[None]:
 
 
 def _ref(batch: Batch) -> BatchRef:
-    return BatchRef(batch.id, batch.first_line, batch.last_line, len(batch.records))
+    return BatchRef(batch.id, batch.first_line, batch.last_line, batch.count)
 
 
 def _lines(batch: Batch) -> dict[str, Any]:

@@ -8,17 +8,19 @@ cut off by a crash: it is ambiguous.
 
 :class:`Ledger` is the interface ``upload_records`` takes, so that a Spark or Airflow job can keep
 its ledger where its workers can all reach it; :class:`MemoryLedger` and :class:`JournalLedger`
-(the ``.ctflow/journal.db`` the command line uses, or any file) are the two ctflow ships.
+(the ``.ctflow/journal.db`` the command line uses, or any file) are the two ctflow ships. A ledger
+that can also keep several states at once (:class:`RecordsMany`) is given the states that
+accumulate while it writes, in one call: one commit for many.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from ctflow.journal import Journal, JournalLocation, UploadRecords, open_journal
+from ctflow.journal import BatchState, Journal, JournalLocation, UploadRecords, open_journal
 from ctflow.journal.location import parse_location
 
 SENDING = "sending"
@@ -44,6 +46,14 @@ class Ledger(Protocol):
         """Drop every batch whose id starts with ``prefix``; how many there were."""
 
 
+@runtime_checkable
+class RecordsMany(Protocol):
+    """A ledger that keeps several states in one write."""
+
+    def record_many(self, states: Sequence[BatchState]) -> None:
+        """Keep every state, all durable when this returns, or (raising) none of them."""
+
+
 class MemoryLedger:
     """A ledger in a dict: for tests, and for jobs that keep no state between runs."""
 
@@ -58,6 +68,11 @@ class MemoryLedger:
     def record(self, batch_id: str, state: str, records: int, detail: Mapping[str, Any]) -> None:
         with self._lock:
             self.batches[batch_id] = (state, records, dict(detail))
+
+    def record_many(self, states: Sequence[BatchState]) -> None:
+        with self._lock:
+            for s in states:
+                self.batches[s.batch_id] = (s.state, s.records, dict(s.detail or {}))
 
     def forget(self, prefix: str) -> int:
         with self._lock:
@@ -121,6 +136,10 @@ class JournalLedger:
                 run_id=self.run_id,
                 detail=detail or None,
             )
+
+    def record_many(self, states: Sequence[BatchState]) -> None:
+        with self._lock:
+            self.journal.record_batch_states(self.environment, states, run_id=self.run_id)
 
     def forget(self, prefix: str) -> int:
         with self._lock:

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from ctflow.errors import ConflictError, ExitCode
-from ctflow.journal import Holder, Journal
+from ctflow.errors import ConflictError, CtflowError, ExitCode
+from ctflow.journal import BatchState, Holder, Journal
 from tests.journal.support import Backend, at, child, clock
 
 
@@ -186,6 +186,41 @@ def test_batches_are_kept_by_prefix_per_environment_and_forgotten(journal: Journ
     assert journal.batch_states("prod", "f:a%") == {}, "a prefix is text, not a pattern"
     assert journal.forget_batches("prod", "f:abc:") == 2
     assert journal.batch_states("prod", "f:") == {"f:xyz:0": "accepted"}
+
+
+def test_many_batch_states_are_kept_in_one_write_all_or_none(journal: Journal) -> None:
+    """The upload engine keeps the states that pile up while it writes in one commit."""
+    run = _begin(journal, kind="upload")
+    journal.batch_state("prod", "f:abc:0", "sending", records=1000, run_id=run)
+    journal.record_batch_states(
+        "prod",
+        [
+            BatchState("f:abc:0", "accepted", 1000, {"processed": 1000}),
+            BatchState("f:abc:1", "sending", 1000),
+            BatchState("f:abc:2", "sending", 700),
+            BatchState("f:abc:2", "failed", 700, {"error": "stopped"}),  # the last one counts
+        ],
+        run_id=run,
+    )
+    assert journal.batch_states("prod", "f:abc:") == {
+        "f:abc:0": "accepted",
+        "f:abc:1": "sending",
+        "f:abc:2": "failed",
+    }
+    assert [(b["batch_id"], b["records"], b["detail"]) for b in journal.batches_of(run)] == [
+        ("f:abc:0", 1000, {"processed": 1000}),
+        ("f:abc:1", 1000, None),
+        ("f:abc:2", 700, {"error": "stopped"}),
+    ]
+
+    broken = BatchState("f:abc:4", "accepted", None)  # type: ignore[arg-type]
+    with pytest.raises(CtflowError, match="cannot write the journal"):
+        journal.record_batch_states(
+            "prod", [BatchState("f:abc:1", "accepted", 1000), broken], run_id=run
+        )
+    assert journal.batch_states("prod", "f:abc:")["f:abc:1"] == "sending", "none of them kept"
+    journal.record_batch_states("prod", [BatchState("f:abc:1", "accepted", 1000)], run_id=run)
+    assert journal.batch_states("prod", "f:abc:")["f:abc:1"] == "accepted", "still writable"
 
 
 def test_uploads_are_recorded_newest_first_and_forgotten_with_their_environment(

@@ -26,6 +26,7 @@ from ctflow.clevertap import CleverTap, Credentials
 from ctflow.journal import JOURNAL_NAME, SqliteJournal
 from ctflow.sandbox import DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE, Sandbox
 from ctflow.upload.batches import Preparer, Reject, make_batches
+from ctflow.upload.durable import DeadLetter
 from ctflow.upload.engine import Engine, Options, Tally
 from ctflow.upload.job import DeadLetterList
 from ctflow.upload.ledger import Ledger, MemoryLedger
@@ -128,10 +129,12 @@ async def send(
     prefix: str = "t",
     credentials: Credentials = CREDS,
     started: Callable[[Engine], None] | None = None,
+    dead_letter: DeadLetter | None = None,
 ) -> Sent:
     """Run the upload engine over ``records`` against ``app`` (the sandbox, or an instrument in
     front of it) in-process, the way ``upload_records`` wires it; line n is record n.
-    ``started`` sees the engine before it runs (to stop it, as Ctrl-C does)."""
+    ``started`` sees the engine before it runs (to stop it, as Ctrl-C does). The rejects go to
+    ``dead_letter`` when given (and ``Sent.rejects`` is empty)."""
     ledger = ledger if ledger is not None else MemoryLedger()
     states = dict(ledger.states(prefix + ":"))
     schemas = Schemas()
@@ -144,7 +147,7 @@ async def send(
     )
     dead = DeadLetterList()
     async with CleverTap.in_process(app, credentials) as client:
-        engine = Engine(client, ledger, options, dead_letter=dead, prior=states)
+        engine = Engine(client, ledger, options, dead_letter=dead_letter or dead, prior=states)
         if started is not None:
             started(engine)
         tally = await engine.run(batches)

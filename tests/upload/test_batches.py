@@ -8,6 +8,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import shutil
+import tracemalloc
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -103,6 +105,33 @@ def test_records_are_the_shaped_rows_and_the_body_is_clevertap_upload_json() -> 
     [batch] = batched(numbered([good(1), good(2)]))
     assert sent(batch).records == [{**good(1), "type": "event"}, {**good(2), "type": "event"}]
     assert orjson.loads(sent(batch).body) == {"d": sent(batch).records}
+
+
+def test_batches_waiting_to_be_sent_hold_what_they_send_as_bytes_not_as_records() -> None:
+    """The engine keeps a few dozen batches queued and in flight: each holds its encoded body,
+    and the records it was made of are freed at once, while the CPU's caches still hold them."""
+
+    def rows() -> Iterator[tuple[int | None, Row]]:  # read one at a time, as from a file
+        for n in range(1, 20_001):
+            props = {"n": n, "Product": f"Trail Runner {n:05d}", "Price": n / 4}
+            yield n, {**good(n), "evtData": props}
+
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        held = list(
+            make_batches(
+                chunked(rows(), 1000), prefix=PREFIX, prepare=prepare(), states={}, source=SOURCE
+            )
+        )
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    bodies = sum(len(sent(batch).body) for batch in held)
+    assert sum(sent(batch).count for batch in held) == 20_000
+    # the bodies (orjson's buffers are a little larger than the bytes in them) and the lines;
+    # the records would take about six times the bodies
+    assert grown < 3 * bodies, f"{grown:,} bytes held for {bodies:,} bytes to send"
 
 
 def test_invalid_and_unreadable_rows_are_rejected_with_line_and_reason() -> None:

@@ -16,7 +16,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from ctflow.errors import ConflictError, CtflowError, JournalUnavailable
-from ctflow.journal.interface import Holder
+from ctflow.journal.interface import BatchState, Holder
 from ctflow.journal.location import JournalLocation, mask_password
 from ctflow.journal.postgres.copy import Copied, Rows, copy_rows
 from ctflow.journal.postgres.schema import advisory_key, migrate, use_schema
@@ -37,6 +37,15 @@ _RUN_COLUMNS = (
 )
 _STEP_COLUMNS = (
     "steps.id, run_id, key, action, hash, campaign_id, intent_at, steps.outcome, outcome_at, detail"
+)
+
+
+_UPSERT_BATCH: LiteralString = (
+    "INSERT INTO upload_batches (project, environment, batch_id, state, records, run_id,"
+    " updated_at, detail) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (project, environment, batch_id) DO UPDATE SET state = excluded.state,"
+    " records = excluded.records, run_id = excluded.run_id,"
+    " updated_at = excluded.updated_at, detail = excluded.detail"
 )
 
 
@@ -409,11 +418,7 @@ class PgJournal:
         detail: Mapping[str, Any] | None = None,
     ) -> None:
         self._execute(
-            "INSERT INTO upload_batches (project, environment, batch_id, state, records, run_id,"
-            " updated_at, detail) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (project, environment, batch_id) DO UPDATE SET state = excluded.state,"
-            " records = excluded.records, run_id = excluded.run_id,"
-            " updated_at = excluded.updated_at, detail = excluded.detail",
+            _UPSERT_BATCH,
             (
                 self.project,
                 environment,
@@ -423,6 +428,32 @@ class PgJournal:
                 run_id,
                 self._stamp(),
                 dumps(detail),
+            ),
+        )
+
+    def record_batch_states(
+        self, environment: str, batches: Sequence[BatchState], *, run_id: int | None
+    ) -> None:
+        """One statement (atomic, one round trip); a batch named twice goes in its last state,
+        as one row may change once a statement."""
+        last = {b.batch_id: b for b in batches}
+        self._execute(
+            "INSERT INTO upload_batches (project, environment, batch_id, state, records, run_id,"
+            " updated_at, detail) SELECT %s, %s, b.batch_id, b.state, b.records, %s, %s, b.detail"
+            " FROM unnest(%s::text[], %s::text[], %s::integer[], %s::text[])"
+            " AS b (batch_id, state, records, detail)"
+            " ON CONFLICT (project, environment, batch_id) DO UPDATE SET state = excluded.state,"
+            " records = excluded.records, run_id = excluded.run_id,"
+            " updated_at = excluded.updated_at, detail = excluded.detail",
+            (
+                self.project,
+                environment,
+                run_id,
+                self._stamp(),
+                list(last),
+                [b.state for b in last.values()],
+                [b.records for b in last.values()],
+                [dumps(b.detail) for b in last.values()],
             ),
         )
 

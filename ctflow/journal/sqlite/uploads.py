@@ -3,11 +3,22 @@ uploaded whole."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import sqlite3
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ctflow.errors import CtflowError
+from ctflow.journal.interface import BatchState
 from ctflow.journal.records import batch_order, dumps
 from ctflow.journal.sqlite.store import Store, row_dict
+
+_UPSERT_BATCH = (
+    "INSERT INTO upload_batches (environment, batch_id, state, records, run_id,"
+    " updated_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (environment, batch_id) DO UPDATE SET state = excluded.state,"
+    " records = excluded.records, run_id = excluded.run_id,"
+    " updated_at = excluded.updated_at, detail = excluded.detail"
+)
 
 
 class SqliteUploads(Store):
@@ -32,13 +43,25 @@ class SqliteUploads(Store):
     ) -> None:
         """Record a batch's state (``sending`` before its call, then how it ended)."""
         self._execute(
-            "INSERT INTO upload_batches (environment, batch_id, state, records, run_id,"
-            " updated_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (environment, batch_id) DO UPDATE SET state = excluded.state,"
-            " records = excluded.records, run_id = excluded.run_id,"
-            " updated_at = excluded.updated_at, detail = excluded.detail",
+            _UPSERT_BATCH,
             (environment, batch_id, state, records, run_id, self._stamp(), dumps(detail)),
         )
+
+    def record_batch_states(
+        self, environment: str, batches: Sequence[BatchState], *, run_id: int | None
+    ) -> None:
+        """Several batches' states in one transaction (one commit, one disk flush)."""
+        stamp = self._stamp()
+        rows = [
+            (environment, b.batch_id, b.state, b.records, run_id, stamp, dumps(b.detail))
+            for b in batches
+        ]
+        try:
+            with self._conn:  # one transaction: committed, or rolled back on an error
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._conn.executemany(_UPSERT_BATCH, rows)
+        except sqlite3.Error as exc:
+            raise CtflowError(f"cannot write the journal {self.path}: {exc}") from None
 
     def forget_batches(self, environment: str, prefix: str) -> int:
         """Forget every batch whose id starts with ``prefix`` (``upload --restart``)."""
