@@ -1,9 +1,10 @@
 """Sending batches at the account's ceiling: up to 15 calls in flight, each batch exactly once.
 
 One producer prepares batches (the CPU work: reading, checking, encoding) a little ahead of the
-senders; ``concurrency`` senders each keep one call in flight. Every batch is marked ``sending``
-in the ledger before its call and settled after it, so a crash leaves an exact record of what may
-have reached CleverTap.
+senders; at most ``concurrency`` calls are in flight, and a few senders more than that wait to
+take a call slot the moment one frees. Every batch is marked ``sending`` in the ledger (holding
+its call slot) just before its call, and settled after it (the slot already free for the next
+call), so a crash leaves an exact record of what may have reached CleverTap.
 
 What an answer means (clevertap-api.md §1.3, §1.4, §2.2, §2.3; the client's table in
 ``ctflow.clevertap.retry``):
@@ -126,6 +127,17 @@ class Tally:
         return self.request_seconds / self.requests if self.requests else None
 
 
+def _stops_everything(exc: CleverTapError) -> bool:
+    """An answer after which nothing more is sent (401/403, anything unexpected): not one the
+    batch can be sent again after, nor CleverTap refusing the batch's records."""
+    again = RateLimitedError | TransportError | AmbiguousOutcomeError | ServerError
+    return not isinstance(exc, again | ValidationError | InvalidRequest)
+
+
+# Senders beyond the call slots: while one writes down its answer, another takes the free slot.
+SPARE_SENDERS = 4
+
+
 class _Window:
     """How many calls may be in flight: lowered by one on a 429, raised back after a streak."""
 
@@ -198,9 +210,8 @@ class Engine:
 
     async def _run(self, batches: Iterator[Batch | Skipped]) -> Tally:
         queue: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=self.options.concurrency)
-        senders = [
-            asyncio.create_task(self._sender(queue)) for _ in range(self.options.concurrency)
-        ]
+        count = self.options.concurrency + SPARE_SENDERS
+        senders = [asyncio.create_task(self._sender(queue)) for _ in range(count)]
         try:
             await self._produce(batches, queue)
         finally:
@@ -267,18 +278,12 @@ class Engine:
                 except JournalUnavailable as exc:
                     self._lost(exc)
                 continue
-            async with self._window:
-                await self._send_recorded(batch)
+            await self._send_recorded(batch)
 
     async def _send_recorded(self, batch: Batch) -> None:
-        """Send ``batch`` once the ledger says it is ``sending``; when the ledger cannot be
-        written, nothing more is sent, and a batch whose answer cannot be recorded is
-        ambiguous (the ledger still says ``sending``, which the next run reads as such)."""
-        try:
-            await self._record(batch, SENDING, _lines(batch))
-        except JournalUnavailable as exc:
-            self._lost(exc)  # not sent, nothing recorded: the next run sends it
-            return
+        """Send ``batch``; when the ledger cannot be written, nothing more is sent, and a batch
+        whose answer cannot be recorded is ambiguous (the ledger still says ``sending``, which
+        the next run reads as such)."""
         try:
             await self._send(batch)
         except JournalUnavailable as exc:
@@ -297,13 +302,29 @@ class Engine:
         first_try = time.monotonic()
         attempt = 0
         while True:
-            started = time.perf_counter()
-            try:
-                result = await self.client.upload_encoded(
-                    batch.body, upserts=batch.repeatable, retry=ONE_ATTEMPT
-                )
-            except (AuthError, CleverTapError) as exc:
-                retry = await self._after_error(batch, exc)
+            error: CleverTapError | None = None
+            async with self._window:  # a call slot, held for the call only
+                if attempt == 0:
+                    if self.stopping:
+                        return  # not recorded, not sent: the next run sends it
+                    try:
+                        await self._record(batch, SENDING, _lines(batch))
+                    except JournalUnavailable as exc:
+                        self._lost(exc)  # not sent, nothing recorded: the next run sends it
+                        return
+                started = time.perf_counter()
+                try:
+                    result = await self.client.upload_encoded(
+                        batch.body, upserts=batch.repeatable, retry=ONE_ATTEMPT
+                    )
+                except (AuthError, CleverTapError) as exc:
+                    error = exc
+                    # Before this slot frees: fewer calls after a 429, none after a 401.
+                    if isinstance(exc, RateLimitedError):
+                        self._window.throttled()
+                    self.stopping = self.stopping or _stops_everything(exc)
+            if error is not None:
+                retry = await self._after_error(batch, error)
             else:
                 tally.requests += 1
                 tally.request_seconds += time.perf_counter() - started
@@ -326,8 +347,7 @@ class Engine:
     async def _after_error(self, batch: Batch, exc: CleverTapError) -> bool:
         """Record what ``exc`` means for ``batch``; whether to send it again."""
         if isinstance(exc, RateLimitedError):
-            self.tally.rate_limited += 1
-            self._window.throttled()
+            self.tally.rate_limited += 1  # the window was narrowed before its slot freed
             return True
         if isinstance(exc, TransportError):
             return True

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from ctflow.clevertap import Credentials
 from ctflow.clevertap.errors import AuthError
 from ctflow.sandbox import DEFAULT_ACCOUNT_ID, Sandbox
-from ctflow.upload.engine import Engine
+from ctflow.upload.engine import Engine, Options
 from ctflow.upload.ledger import MemoryLedger
 from tests.upload.support import (
     FAST,
@@ -414,3 +414,56 @@ def test_whatever_the_faults_no_event_is_stored_twice_or_lost_unreported(
         assert set(stored) <= set(range(1, 6001))
     finally:
         sb.close()
+
+
+class Order:
+    """ASGI middleware before the sandbox: each upload call's first identity and its status."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.seen: list[tuple[str, int]] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] != "/1/upload":
+            await self.app(scope, receive, send)
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        first = json.loads(body)["d"][0]["identity"]
+        sent = False
+
+        async def replay() -> Any:
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def seen(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                self.seen.append((first, message["status"]))
+            await send(message)
+
+        await self.app(scope, replay, seen)
+
+
+async def test_a_batch_waiting_after_a_429_leaves_its_call_slot_to_the_next(
+    sb: Sandbox,
+) -> None:
+    """One call at a time: while the first batch waits to be sent again after a 429, the second
+    goes out on the slot it left free, rather than waiting behind it."""
+    sb.faults.fail_next = [429]
+    sb.faults.paths = {"/1/upload"}
+    order = Order(sb.app)
+    records = events(2000)
+    options = Options(concurrency=1, backoff_initial=0.4, backoff_max=0.4)
+    sent = await send(order, records, options=options)
+
+    first, second = records[0]["identity"], records[1000]["identity"]
+    assert order.seen == [(first, 429), (second, 200), (first, 200)]
+    assert sent.tally.accepted == 2000
+    assert once(sb, range(1, 2001))
