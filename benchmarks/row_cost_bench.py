@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import json
 import os
-import random
 import re
 import shutil
 import statistics
@@ -32,7 +31,6 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -40,18 +38,7 @@ import httpx
 import orjson
 from journal_bench import ctflow
 from journal_server import fresh_schema, journal_server
-from upload_bench import (
-    CATEGORIES,
-    CHANNELS,
-    ENV,
-    EVENT,
-    TS,
-    USERS,
-    WORDS,
-    Server,
-    load_average,
-    write_project,
-)
+from upload_bench import ENV, Server, generate, load_average, write_project
 
 from ctflow.clevertap import Credentials
 
@@ -63,42 +50,10 @@ RECORD_KEY = b'"evtName":'  # once per event record in a body ctflow encodes (or
 # --- the rows ---------------------------------------------------------------------------------
 
 
-def generate(path: Path, count: int) -> None:
-    """``count`` valid events of upload_bench's shape (~215 bytes a line)."""
-    rng = random.Random(count)
-    products = [f"{rng.choice(WORDS)} {rng.choice(WORDS)} {n:04d}" for n in range(2000)]
-    days = [(date(2025, 12, 1) + timedelta(days=d)).isoformat() for d in range(120)]
-    part = path.with_suffix(".part")
-    with part.open("wb") as out:
-        for start in range(0, count, 10_000):
-            lines = [
-                orjson.dumps(
-                    {
-                        "type": "event",
-                        "identity": f"user-{rng.randrange(USERS):06d}",
-                        "ts": TS - count + n,
-                        "evtName": EVENT,
-                        "evtData": {
-                            "Product": products[rng.randrange(2000)],
-                            "Category": CATEGORIES[rng.randrange(6)],
-                            "Quantity": 1 + rng.randrange(5),
-                            "Price": round(5 + rng.random() * 395, 2),
-                            "Delivery": days[rng.randrange(120)],
-                            "Channel": CHANNELS[rng.randrange(3)],
-                            "Session": f"{rng.getrandbits(48):012x}",
-                        },
-                    }
-                )
-                for n in range(start, min(count, start + 10_000))
-            ]
-            out.write(b"\n".join(lines) + b"\n")
-    part.replace(path)
-
-
 def data_file(workdir: Path, count: int) -> Path:
     path = workdir / f"valid-events-{count}.jsonl"
     if not (path.is_file() and path.stat().st_size > 0):
-        generate(path, count)
+        generate(path, count, spoiled=False)  # upload_bench's events, every one valid
     return path
 
 

@@ -107,9 +107,9 @@ def write_project(root: Path, base_url: str) -> None:
     (root / "tracking.yaml").write_text(SCHEMA)
 
 
-def generate(path: Path, count: int) -> None:
-    """``count`` events, ~215 bytes a line; every 100th is invalid in one of three ways: a
-    Quantity out of range, no identity, a Category outside the enum."""
+def generate(path: Path, count: int, *, spoiled: bool = True) -> None:
+    """``count`` events, ~215 bytes a line; with ``spoiled``, every 100th is invalid in one of
+    three ways: a Quantity out of range, no identity, a Category outside the enum."""
     rng = random.Random(count)
     products = [f"{rng.choice(WORDS)} {rng.choice(WORDS)} {n:04d}" for n in range(2000)]
     days = [(date(2025, 12, 1) + timedelta(days=d)).isoformat() for d in range(120)]
@@ -132,7 +132,7 @@ def generate(path: Path, count: int) -> None:
                     "Session": f"{rng.getrandbits(48):012x}",
                 },
             }
-            if n % INVALID_EVERY == INVALID_EVERY // 3:
+            if spoiled and n % INVALID_EVERY == INVALID_EVERY // 3:
                 spoil = n // INVALID_EVERY % 3
                 if spoil == 0:
                     record["evtData"]["Quantity"] = 50

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -17,10 +16,9 @@ import httpx
 import orjson
 import pytest
 
-from ctflow.sandbox import Sandbox, SandboxConfig, server, upload
+from ctflow.sandbox import Sandbox, SandboxConfig, upload
 
-from .conftest import AUTH, campaign
-from .test_sandbox_server import free_port
+from .conftest import AUTH, campaign, serving
 
 pytestmark = pytest.mark.loopback
 SLOW_SECONDS = 0.6
@@ -36,19 +34,8 @@ def file_sandbox(tmp_path: Path) -> Iterator[Sandbox]:
 
 @pytest.fixture
 def url(file_sandbox: Sandbox) -> Iterator[str]:
-    port = free_port()
-    ready, stop = threading.Event(), threading.Event()
-    thread = threading.Thread(
-        target=server.serve,
-        args=(file_sandbox, "127.0.0.1", port),
-        kwargs={"ready": ready, "stop": stop},
-        daemon=True,
-    )
-    thread.start()
-    assert ready.wait(10), "sandbox server did not start"
-    yield f"http://127.0.0.1:{port}"
-    stop.set()
-    thread.join(10)
+    with serving(file_sandbox) as served:
+        yield served
 
 
 @pytest.fixture

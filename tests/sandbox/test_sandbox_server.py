@@ -2,42 +2,20 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from ctflow.sandbox import Sandbox, server
+from ctflow.sandbox import Sandbox
 
-from .conftest import AUTH, campaign
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from .conftest import AUTH, campaign, serving
 
 
 @pytest.fixture
 def served(sb: Sandbox) -> Iterator[httpx.Client]:
-    port = free_port()
-    ready, stop = threading.Event(), threading.Event()
-    thread = threading.Thread(
-        target=server.serve,
-        args=(sb, "127.0.0.1", port),
-        kwargs={"ready": ready, "stop": stop},
-        daemon=True,
-    )
-    thread.start()
-    assert ready.wait(10), "sandbox server did not start"
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=AUTH, timeout=10) as http:
+    with serving(sb) as url, httpx.Client(base_url=url, headers=AUTH, timeout=10) as http:
         yield http
-    stop.set()
-    thread.join(10)
-    assert not thread.is_alive()
 
 
 @pytest.mark.loopback
