@@ -26,6 +26,7 @@ from ctflow.clevertap.limits import FAMILY_OF
 from ctflow.clevertap.retry import RETRIES, Operation, Retries
 from ctflow.sandbox import Sandbox, SandboxConfig
 from ctflow.sandbox.config import DEFAULT_TOKEN
+from tests.asgi import read_whole
 from tests.contract.support import CREDS, FAST_RETRY, NOW, LoopbackServer
 
 pytestmark = pytest.mark.loopback
@@ -89,19 +90,8 @@ class Seen:
         if scope["type"] != "http" or scope["path"].startswith("/_sandbox/"):
             await self.app(scope, receive, send)
             return
-        body, more = b"", True
-        while more:  # read whole here, so that a request refused unread is known too
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        replayed = False
-
-        async def replaying() -> Any:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
+        # Read whole here, so that a request refused unread is known too.
+        body, replaying = await read_whole(receive)
 
         async def answering(message: Any) -> None:
             if message["type"] == "http.response.start":

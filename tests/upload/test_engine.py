@@ -23,6 +23,7 @@ from ctflow.clevertap.errors import AuthError
 from ctflow.sandbox import DEFAULT_ACCOUNT_ID, Sandbox
 from ctflow.upload.engine import Engine, Options
 from ctflow.upload.ledger import MemoryLedger
+from tests.asgi import read_whole
 from tests.upload.support import (
     FAST,
     Calls,
@@ -427,21 +428,8 @@ class Order:
         if scope["type"] != "http" or scope["path"] != "/1/upload":
             await self.app(scope, receive, send)
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body, replay = await read_whole(receive)
         first = json.loads(body)["d"][0]["identity"]
-        sent = False
-
-        async def replay() -> Any:
-            nonlocal sent
-            if sent:
-                return {"type": "http.disconnect"}
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
 
         async def seen(message: Any) -> None:
             if message["type"] == "http.response.start":
