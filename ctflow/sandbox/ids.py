@@ -27,11 +27,11 @@ class IdentifierMap:
         known = self._map(column)
         return {value: known[value] for value in values if value in known}
 
-    def add(self, column: str, value: str | None, profile_id: int) -> None:
-        """A profile just written: kept if its column's map is loaded."""
+    def add(self, column: str, written: Iterable[tuple[str, int]]) -> None:
+        """Profiles just written, (value, id) each: kept if the column's map is loaded."""
         known = self._maps.get(column)
-        if known is not None and value is not None:
-            known[value] = profile_id
+        if known is not None:
+            known.update(written)
 
     def drop(self) -> None:
         self._maps.clear()

@@ -103,16 +103,26 @@ def _check_sizes(data: dict[str, Any], what: str) -> None:
     for key, value in data.items():
         if len(key) > MAX_KEY_CHARS:
             raise RecordError(512, f"{what} key exceeds {MAX_KEY_CHARS} characters: {key[:40]}. ")
-        for item in value if type(value) is list else (value,):
-            # UTF-8 takes at most 4 bytes a character: only longer strings need measuring.
-            if (
-                type(item) is str
-                and len(item) > MAX_VALUE_BYTES // 4
-                and (len(item) > MAX_VALUE_BYTES or len(item.encode()) > MAX_VALUE_BYTES)
-            ):
-                raise RecordError(
-                    512, f"{what} value exceeds {MAX_VALUE_BYTES} bytes for key {key}. "
-                )
+        kind = type(value)
+        if kind is str:
+            if len(value) > SHORT and _too_long(value):
+                raise _value_too_long(what, key)
+        elif kind is list:
+            for item in value:
+                if type(item) is str and len(item) > SHORT and _too_long(item):
+                    raise _value_too_long(what, key)
+
+
+# UTF-8 takes at most 4 bytes a character: only longer strings need measuring.
+SHORT = MAX_VALUE_BYTES // 4
+
+
+def _too_long(text: str) -> bool:
+    return len(text) > MAX_VALUE_BYTES or len(text.encode()) > MAX_VALUE_BYTES
+
+
+def _value_too_long(what: str, key: str) -> RecordError:
+    return RecordError(512, f"{what} value exceeds {MAX_VALUE_BYTES} bytes for key {key}. ")
 
 
 def _identifier(record: dict[str, Any]) -> tuple[str, str]:
