@@ -96,7 +96,9 @@ class _Api:
 
         def work() -> Json:
             with self.checking:
-                records, outcomes = upload.check_call(parse_json(raw), sb.config.discarded_events)
+                records, outcomes = upload.check_call(
+                    parse_json(raw), sb.config.discarded_events, sb.config.event_properties
+                )
             return upload.apply_call(sb.store, records, outcomes, now, dry_run)
 
         return await answer(work)  # §2.2: HTTP 200 even when every record fails

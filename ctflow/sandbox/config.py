@@ -70,6 +70,9 @@ class SandboxConfig:
     run_seconds: int = 900
     # Account timezone for "YYYYMMDD HH:MM" schedules and YYYYMMDD query dates.
     timezone: str = "UTC"
+    # §1.5: properties per event, "100 by default, configurable per account" (2026 page); an
+    # older page says 256 [?].
+    event_properties: int = 100
     # §2.4 code 528: events discarded in the dashboard schema.
     discarded_events: set[str] = field(default_factory=set)
     # §6.1: the docs say only string values are supported in ExternalTrigger.

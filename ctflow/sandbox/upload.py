@@ -14,7 +14,7 @@ from ctflow.sandbox.store import Profile, Store, new_profile
 
 MAX_RECORDS = 1000  # §1.5
 MAX_TOKENS = 100  # §1.5, device tokens per call
-MAX_EVENT_PROPS = 256  # §1.5 (older page; the 2026 page says configurable)
+MAX_EVENT_PROPS = 100  # §1.5: the 2026 page (configurable per account; an older page said 256)
 MAX_PROFILE_KEYS = 256  # §1.5
 MAX_KEY_CHARS = 120
 MAX_VALUE_BYTES = 512
@@ -99,10 +99,15 @@ def _reserved_ok(key: str, value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 150
 
 
-def _check_sizes(data: dict[str, Any], what: str) -> None:
+def _check_sizes(data: dict[str, Any], what: str, key_bytes: bool = False) -> None:
+    """Keys up to 120 characters (events) or 120 bytes (profiles, `key_bytes`), values up to
+    512 bytes, as §1.5 words them."""
     for key, value in data.items():
-        if len(key) > MAX_KEY_CHARS:
-            raise RecordError(512, f"{what} key exceeds {MAX_KEY_CHARS} characters: {key[:40]}. ")
+        if len(key) > MAX_KEY_CHARS or (
+            key_bytes and len(key) > SHORT_KEY and len(key.encode()) > MAX_KEY_CHARS
+        ):
+            unit = "bytes" if key_bytes else "characters"
+            raise RecordError(512, f"{what} key exceeds {MAX_KEY_CHARS} {unit}: {key[:40]}. ")
         kind = type(value)
         if kind is str:
             if len(value) > SHORT and _too_long(value):
@@ -115,6 +120,7 @@ def _check_sizes(data: dict[str, Any], what: str) -> None:
 
 # UTF-8 takes at most 4 bytes a character: only longer strings need measuring.
 SHORT = MAX_VALUE_BYTES // 4
+SHORT_KEY = MAX_KEY_CHARS // 4
 
 
 def _too_long(text: str) -> bool:
@@ -152,7 +158,7 @@ def _check_ts(record: dict[str, Any]) -> None:
         raise RecordError(525, "Timestamp should be present in the Unix Epoch format. ")
 
 
-def _check_event(record: dict[str, Any], discarded: set[str]) -> None:
+def _check_event(record: dict[str, Any], discarded: set[str], most_props: int) -> None:
     name = record.get("evtName")
     if not isinstance(name, str) or not name.strip():
         raise RecordError(509, "Event name is mandatory. ")
@@ -165,10 +171,8 @@ def _check_event(record: dict[str, Any], discarded: set[str]) -> None:
     data = record.get("evtData", {})
     if not isinstance(data, dict):
         raise RecordError(512, "Invalid event structure: evtData must be an object. ")
-    if len(data) > MAX_EVENT_PROPS:
-        raise RecordError(
-            522, f"Event properties limit exceeded: {len(data)} > {MAX_EVENT_PROPS}. "
-        )
+    if len(data) > most_props:
+        raise RecordError(522, f"Event properties limit exceeded: {len(data)} > {most_props}. ")
     _check_sizes(data, "Event property")
 
 
@@ -178,7 +182,7 @@ def _check_profile(record: dict[str, Any]) -> None:
         raise RecordError(512, "Invalid profile structure: profileData must be an object. ")
     if len(data) > MAX_PROFILE_KEYS:
         raise RecordError(512, f"Profile property limit exceeded: {len(data)} > 256. ")
-    _check_sizes(data, "Profile property")
+    _check_sizes(data, "Profile property", key_bytes=True)
     for key, value in data.items():
         if isinstance(value, dict):
             if len(value) != 1 or next(iter(value)) not in OPERATIONS:
@@ -214,7 +218,9 @@ def _check_token(record: dict[str, Any]) -> tuple[str, str]:
 NO_SUCH_USER = RecordError(530, "Token upload failed. objectId is invalid. ")
 
 
-def check_record(record: object, discarded: set[str]) -> tuple[str, str]:
+def check_record(
+    record: object, discarded: set[str], most_props: int = MAX_EVENT_PROPS
+) -> tuple[str, str]:
     """Every check that needs no stored data; the record's identifier (key, value) if it passes.
 
     Whether a token's profile exists is left to `upload`, which knows the profiles created by
@@ -229,7 +235,7 @@ def check_record(record: object, discarded: set[str]) -> tuple[str, str]:
         return _check_token(record)
     identifier = _identifier(record)
     if kind == "event":
-        _check_event(record, discarded)
+        _check_event(record, discarded, most_props)
     else:
         _check_profile(record)
     return identifier
@@ -340,12 +346,21 @@ Outcome = tuple[str, str] | RecordError
 """A record's identifier (key, value) if it passed the checks that need no stored data."""
 
 
-def upload(store: Store, body: object, now: int, dry_run: bool, discarded: set[str]) -> Json:
-    records, outcomes = check_call(body, discarded)
+def upload(
+    store: Store,
+    body: object,
+    now: int,
+    dry_run: bool,
+    discarded: set[str],
+    most_props: int = MAX_EVENT_PROPS,
+) -> Json:
+    records, outcomes = check_call(body, discarded, most_props)
     return apply_call(store, records, outcomes, now, dry_run)
 
 
-def check_call(body: object, discarded: set[str]) -> tuple[list[Any], list[Outcome]]:
+def check_call(
+    body: object, discarded: set[str], most_props: int = MAX_EVENT_PROPS
+) -> tuple[list[Any], list[Outcome]]:
     """The call's records and each one's outcome of the checks that need no stored data."""
     if not isinstance(body, dict) or not isinstance(body.get("d"), list):
         raise malformed()
@@ -360,7 +375,7 @@ def check_call(body: object, discarded: set[str]) -> tuple[list[Any], list[Outco
     outcomes: list[Outcome] = []
     for record in records:
         try:
-            outcomes.append(check_record(record, discarded))
+            outcomes.append(check_record(record, discarded, most_props))
         except RecordError as error:
             outcomes.append(error)
     return records, outcomes

@@ -186,7 +186,7 @@ class Rules:
                 reason = _reserved_problem(key, value)
                 if reason:
                     return f"profileData.{key}: {reason}"
-        reason = _size_problem(data, "profileData")
+        reason = _size_problem(data, "profileData", key_bytes=True)
         if reason or self._profile_gate is None:
             return reason
         if self._profile_gate.is_valid(data):
@@ -370,10 +370,15 @@ def _property_problem(
     return None
 
 
-def _size_problem(data: Mapping[str, Any], where: str) -> str | None:
+def _size_problem(data: Mapping[str, Any], where: str, key_bytes: bool = False) -> str | None:
+    """Keys up to 120 characters (an event's) or 120 bytes (a profile's, `key_bytes`, §1.5),
+    values up to 512 bytes."""
     for key, value in data.items():
         if len(key) > MAX_KEY_CHARS:
             return f"{where}: key {key[:40]!r}… is {len(key)} characters; CleverTap allows 120"
+        if key_bytes and len(key) > MAX_KEY_CHARS // 4 and len(key.encode()) > MAX_KEY_CHARS:
+            size = len(key.encode())
+            return f"{where}: key {key[:40]!r}… is {size} bytes; CleverTap allows 120"
         for item in value if isinstance(value, list) else (value,):
             if type(item) is str and len(item) > SAFE_CHARS:
                 size = len(item.encode("utf-8"))

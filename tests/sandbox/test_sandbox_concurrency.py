@@ -43,10 +43,10 @@ def slow_records(monkeypatch: pytest.MonkeyPatch) -> None:
     """An event named "Slow" takes SLOW_SECONDS of blocking work to check, as a big call does."""
     check = upload.check_record
 
-    def slow_check(record: object, discarded: set[str]) -> tuple[str, str]:
+    def slow_check(record: object, discarded: set[str], most_props: int) -> tuple[str, str]:
         if isinstance(record, dict) and record.get("evtName") == "Slow":
             time.sleep(SLOW_SECONDS)
-        return check(record, discarded)
+        return check(record, discarded, most_props)
 
     monkeypatch.setattr(upload, "check_record", slow_check)
 

@@ -60,14 +60,39 @@ async def test_all_invalid_is_fail_with_http_200(client: httpx.AsyncClient) -> N
     )
 
 
+async def test_an_event_key_is_measured_in_characters_and_a_profile_key_in_bytes(
+    client: httpx.AsyncClient,
+) -> None:
+    """§1.5: "120 chars" for an event's keys, "120 bytes" for a profile's."""
+    key = "é" * 61  # 61 characters, 122 bytes
+    reply = await upload(client, event(evtData={key: 1}), profile(**{key: 1}))
+    assert [f["code"] for f in reply["unprocessed"]] == [512]
+    assert reply["unprocessed"][0]["record"]["type"] == "profile"
+
+
+async def test_properties_per_event_follow_the_accounts_setting(
+    sb: Sandbox, client: httpx.AsyncClient
+) -> None:
+    """100 by default (the 2026 page); an account set to 256 (the older page) takes more."""
+    hundred, more = event(evtData={f"p{i}": i for i in range(100)}), event(evtData={"p": 1})
+    more["evtData"] = {f"p{i}": i for i in range(256)}
+    reply = await upload(client, hundred, more)
+    assert [(f["code"], f["error"]) for f in reply["unprocessed"]] == [
+        (522, "Event properties limit exceeded: 256 > 100. Skipped record number : 2")
+    ]
+    sb.config.event_properties = 256
+    assert (await upload(client, more))["status"] == "success"
+
+
 @pytest.mark.parametrize(
     ("record", "code", "error"),
     [
         (event(name=""), 509, "Event name is mandatory. "),
         (event(name="App Launched"), 513, "Raised a restricted system event : App Launched. "),
         (event(name="Notification Viewed"), 513, None),
-        (event(evtData={f"p{i}": i for i in range(257)}), 522, None),
+        (event(evtData={f"p{i}": i for i in range(101)}), 522, None),
         (event(evtData={"k" * 121: 1}), 512, None),
+        (profile(**{"é" * 61: 1}), 512, f"Profile property key exceeds 120 bytes: {'é' * 40}. "),
         (event(evtData={"long": "x" * 513}), 512, None),
         (event(evtData="nope"), 512, None),
         (profile(Email="not-an-email"), 515, "Profile data is incorrect. Email is not valid."),

@@ -262,6 +262,10 @@ def test_clevertap_accepts_reserved_profile_values() -> None:
             {LONG_KEY: 1},
             f"profileData: key {LONG_KEY[:40]!r}… is 121 characters; CleverTap allows 120",
         ),
+        (  # 61 characters: an event may have this key, a profile may not (§1.5: 120 bytes)
+            {"é" * 61: 1},
+            f"profileData: key {'é' * 40!r}… is 122 bytes; CleverTap allows 120",
+        ),
     ],
 )
 def test_clevertap_refuses_profile_naming_the_field(data: dict[str, Any], reason: str) -> None:
