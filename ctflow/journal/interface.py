@@ -162,6 +162,11 @@ class UploadRecords(Protocol):
         """The state of every batch whose id starts with ``prefix``."""
         ...
 
+    def batch_records(self, environment: str, prefix: str) -> list[dict[str, Any]]:
+        """Every batch whose id starts with ``prefix`` (``batch_id``, ``state``, ``records``,
+        ``updated_at``, ``detail``), in batch order."""
+        ...
+
     def batch_state(
         self,
         environment: str,

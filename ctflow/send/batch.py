@@ -14,7 +14,7 @@ import orjson
 
 from ctflow.config import Environment, Project
 from ctflow.errors import InvalidInput
-from ctflow.send import message
+from ctflow.send import message, recipients
 from ctflow.send.deliver import Send
 from ctflow.spec.model import Decl
 
@@ -51,9 +51,14 @@ class Composer:
             raise InvalidInput("a send needs at least one recipient")
         if key is not None and (not isinstance(key, str) or not key.strip()):
             raise InvalidInput("an idempotency key must be non-empty text")
-        blank = [repr(r) for r in to if not isinstance(r, str) or not r.strip()]
-        if blank:
-            raise InvalidInput(f"recipients must be non-empty text, not {', '.join(blank)}")
+        refusals = {recipients.shown(r): self.refusal(r) for r in to}
+        refused = [f"{who}: {why}" for who, why in refusals.items() if why is not None]
+        if refused:
+            raise InvalidInput(
+                f"{len(refused)} recipient(s) cannot receive trigger {self.decl.key!r}; nothing "
+                "was sent",
+                refused,
+            )
         message.check_data(self.decl, data, validator=self._validator)
         built = message.build(self.decl, self.project, self.env, data)
         digest = message.data_digest(self.decl.key, data)
@@ -67,6 +72,14 @@ class Composer:
             )
             for recipient in dict.fromkeys(to)
         ]
+
+    def refusal(self, recipient: object) -> str | None:
+        """Why ``recipient`` is not one this trigger can address (its ``recipient:``)."""
+        kind = self.decl.data.get("recipient", "identity")
+        reason = recipients.problem(kind, recipient)
+        if reason is None or kind not in ("email", "phone"):
+            return reason
+        return f"{reason}; trigger {self.decl.key!r} addresses people by {kind}"
 
     def batch(self, path: Path) -> Iterator[Send | Refused]:
         """One recipient a line: ``{"to": "C100234", "data": {...}}`` (``to`` may be a list;
@@ -91,17 +104,28 @@ class Composer:
             yield Refused(None, 'not an object like {"to": "…", "data": {…}}', number)
             return
         to = entry.get("to")
-        recipients = [to] if isinstance(to, str) else to
-        if not isinstance(recipients, list) or not recipients:
+        targets = [to] if isinstance(to, str) else to
+        if not isinstance(targets, list) or not targets:
             yield Refused(None, "to: a recipient (or a list of them) is needed", number)
             return
         key = entry.get("idempotency_key")
         if key is not None and (not isinstance(key, str) or not key.strip()):
             yield Refused(None, "idempotency_key: must be non-empty text", number)
             return
+        good: list[str] = []
+        for recipient in targets:
+            refusal = self.refusal(recipient)
+            if refusal is None and isinstance(recipient, str):
+                good.append(recipient)
+            elif isinstance(recipient, str) and recipients.printable(recipient):
+                yield Refused(recipient, refusal or "", number)
+            else:  # shown escaped, in the reason
+                yield Refused(None, f"{recipients.shown(recipient)}: {refusal}", number)
+        if not good:
+            return
         try:
-            yield from self.sends(recipients, entry.get("data", {}), key=key, line=number)
+            yield from self.sends(good, entry.get("data", {}), key=key, line=number)
         except InvalidInput as exc:
             reason = "; ".join(exc.problems) if exc.problems else exc.message
-            for recipient in recipients:
-                yield Refused(recipient if isinstance(recipient, str) else None, reason, number)
+            for recipient in good:
+                yield Refused(recipient, reason, number)

@@ -29,6 +29,8 @@ MAX_KEY_CHARS = 120
 RECIPIENT_KEYS = {  # recipient: → the key of "to" (§5 capitalised, §6.1 lower-case)
     "identity": {"identity": "Identity", "external": "identity"},
     "email": {"identity": "Email", "external": "email"},
+    # CleverTap's `to` has no phone key: a phone number reaches the profile whose Identity it is
+    "phone": {"identity": "Identity", "external": "identity"},
     "object_id": {"identity": "objectId", "external": "objectId"},
 }
 REQUIRED_CONTENT = {  # §4.3: what CleverTap refuses a message without, after rendering

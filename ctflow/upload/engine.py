@@ -55,12 +55,23 @@ ONE_ATTEMPT = RetryPolicy(attempts=1)
 MAX_CONCURRENCY = 15  # clevertap-api.md §1.4: 15 concurrent upload calls per account
 
 
+GIVE_UP_AFTER = 300.0
+"""Seconds a batch is retried while CleverTap cannot be reached (or keeps answering 429)."""
+
+
 @dataclass(frozen=True)
 class Options:
     concurrency: int = MAX_CONCURRENCY
     resend_ambiguous: bool = False
+    """Send again every batch an earlier run lost the answer of, and any whose answer is lost
+    now."""
     accept_ambiguous: bool = False
-    give_up_after: float = 300.0
+    """Count every batch an earlier run lost the answer of as arrived."""
+    resend_batches: frozenset[str] = frozenset()
+    """These batches of an earlier run only (ids), sent again."""
+    accept_batches: frozenset[str] = frozenset()
+    """These batches of an earlier run only (ids), counted as arrived."""
+    give_up_after: float = GIVE_UP_AFTER
     backoff_initial: float = 0.5
     backoff_max: float = 20.0
 
@@ -256,12 +267,14 @@ class Engine:
 
     async def _again(self, batch: Batch) -> bool:
         """A batch an earlier run sent without reading the answer: send it again?"""
-        if self.options.accept_ambiguous:
+        options = self.options
+        chosen = batch.id in options.accept_batches or batch.id in options.resend_batches
+        if batch.id in options.accept_batches or (options.accept_ambiguous and not chosen):
             await self._finish(batch, SETTLED, [], {"settled": "the user said CleverTap holds it"})
             self.tally.skipped_rows += batch.rows - len(batch.rejects)
             self.tally.batches_skipped += 1
             return False
-        if batch.repeatable or self.options.resend_ambiguous:
+        if batch.repeatable or options.resend_ambiguous or batch.id in options.resend_batches:
             self.tally.resent += 1
             return True
         self.tally.ambiguous.append(_ref(batch))
@@ -336,11 +349,12 @@ class Engine:
             if self.stopping:  # not sent: the next run sends it
                 await self._record(batch, FAILED, {"error": "stopped"})
                 return
-            if time.monotonic() - first_try > options.give_up_after:
+            left = options.give_up_after - (time.monotonic() - first_try)
+            if left <= 0:
                 await self._failed(batch, "CleverTap stayed unavailable")
                 return
             delay = min(options.backoff_max, options.backoff_initial * 2**attempt)
-            await self._sleep(random.uniform(delay / 2, delay))
+            await self._sleep(min(left, random.uniform(delay / 2, delay)))
             attempt += 1
             tally.retries += 1
 
@@ -355,7 +369,7 @@ class Engine:
             if batch.repeatable or self.options.resend_ambiguous:
                 self.tally.resent += 1
                 return True
-            await self._record(batch, AMBIGUOUS, {"error": exc.message})
+            await self._record(batch, AMBIGUOUS, {**_lines(batch), "error": exc.message})
             self.tally.ambiguous.append(_ref(batch))
             self.tally.rows += batch.rows
             return False
@@ -395,6 +409,7 @@ class Engine:
     async def _failed(self, batch: Batch, reason: str) -> None:
         await self._record(batch, FAILED, {"error": reason})
         self.tally.failed.append(_ref(batch))
+        self.tally.rows += batch.rows
         if self.tally.unavailable is None:
             self.tally.unavailable = reason
         self.stopping = True

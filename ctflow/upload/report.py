@@ -202,7 +202,9 @@ def _ambiguous(refs: Sequence[BatchRef], source: str, env_flag: str, kind: str) 
         "  Check whether they arrived (export or count that event over those rows' dates), then "
         "run "
         f"`{command} --resend-ambiguous` if they are missing, or `{command} --accept-ambiguous` "
-        "if they arrived"
+        "if they arrived; if only some arrived, name each batch (by id or line range): "
+        f"`{command} --accept-ambiguous BATCH... --resend-ambiguous BATCH...` "
+        f"(`{command} --ambiguous` lists them)"
     )
     return lines
 

@@ -184,6 +184,13 @@ def test_batches_are_kept_by_prefix_per_environment_and_forgotten(journal: Journ
     assert journal.batch_states("prod", "f:abc:") == {"f:abc:0": "accepted", "f:abc:1": "ambiguous"}
     assert journal.batch_states("staging", "f:abc:") == {"f:abc:0": "failed"}
     assert journal.batch_states("prod", "f:a%") == {}, "a prefix is text, not a pattern"
+    listed = journal.batch_records("prod", "f:abc:")
+    assert [(b["batch_id"], b["state"], b["records"], b["detail"]) for b in listed] == [
+        ("f:abc:0", "accepted", 1000, None),
+        ("f:abc:1", "ambiguous", 500, {"e": 1}),
+    ]
+    assert all(b["updated_at"] for b in listed), "when each batch got its state"
+    assert journal.batch_records("prod", "f:a%") == []
     assert journal.forget_batches("prod", "f:abc:") == 2
     assert journal.batch_states("prod", "f:") == {"f:xyz:0": "accepted"}
 

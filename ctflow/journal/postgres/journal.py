@@ -407,6 +407,14 @@ class PgJournal:
         )
         return {row["batch_id"]: row["state"] for row in rows}
 
+    def batch_records(self, environment: str, prefix: str) -> list[dict[str, Any]]:
+        rows = self._query(
+            "SELECT batch_id, state, records, updated_at, detail FROM upload_batches"
+            " WHERE project = %s AND environment = %s AND starts_with(batch_id, %s)",
+            (self.project, environment, prefix),
+        )
+        return sorted((_decoded(row, "detail") for row in rows), key=batch_order)
+
     def batch_state(
         self,
         environment: str,

@@ -31,6 +31,14 @@ class SqliteUploads(Store):
         )
         return {row["batch_id"]: row["state"] for row in rows}
 
+    def batch_records(self, environment: str, prefix: str) -> list[dict[str, Any]]:
+        rows = self._query(
+            "SELECT batch_id, state, records, updated_at, detail FROM upload_batches"
+            " WHERE environment = ? AND substr(batch_id, 1, ?) = ?",
+            (environment, len(prefix), prefix),
+        )
+        return sorted((row_dict(row, "detail") for row in rows), key=batch_order)
+
     def batch_state(
         self,
         environment: str,
