@@ -250,7 +250,8 @@ async def test_a_503_on_a_batch_already_stored_leaves_events_once_and_resends_pr
 async def test_calls_in_flight_never_exceed_the_concurrency_option(
     sb: Sandbox, concurrency: int
 ) -> None:
-    sb.faults.latency_ms = 150
+    # Long enough for the engine to fill every slot before the first answer, on a busy machine too.
+    sb.faults.latency_ms = max(150, 40 * concurrency)
     calls = Calls(sb.app)
     count = (concurrency + 2) * 1000
     sent = await send(calls, events(count), options=replace(FAST, concurrency=concurrency))
