@@ -131,6 +131,22 @@ def new_profile(profile_id: int, key: str, value: str, created_at: int) -> Profi
     )
 
 
+def new_profile_row(profile_id: int, key: str, value: str, created_at: int) -> tuple[Any, ...]:
+    """`new_profile`'s row as stored, made without the Profile: most of an upload's new profiles
+    come from events, and are never read or changed before they are written."""
+    return (
+        profile_id,
+        value if key == "objectId" else guid_for(profile_id),
+        value if key == "identity" else None,
+        value if key == "FBID" else None,
+        value if key == "GPID" else None,
+        None,
+        "{}",
+        "[]",
+        created_at,
+    )
+
+
 def _profile(row: sqlite3.Row) -> Profile:
     return Profile(
         id=row["id"],
@@ -182,7 +198,7 @@ def encode(value: Any) -> str:
     return json.dumps(value) if b"null" in out else out.decode()
 
 
-def _profile_row(p: Profile) -> tuple[Any, ...]:
+def profile_row(p: Profile) -> tuple[Any, ...]:
     email = _email_of(p.data)
     data = encode(p.data) if p.data else "{}"  # most new profiles come from an event
     platform = encode(p.platform) if p.platform else "[]"
@@ -257,7 +273,10 @@ class Store:
 
     def insert_profiles(self, profiles: Iterable[Profile]) -> None:
         """New profiles, each with its id already chosen (see `max_id`)."""
-        rows = list(map(_profile_row, profiles))
+        self.insert_profile_rows(list(map(profile_row, profiles)))
+
+    def insert_profile_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """`insert_profiles` of their rows (`profile_row`, `new_profile_row`)."""
         with self.lock:
             self.conn.executemany(
                 "INSERT INTO profiles (id, guid, identity, fbid, gpid, email, data, platform, "

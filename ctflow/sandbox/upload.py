@@ -10,7 +10,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from ctflow.sandbox.replies import Json, fail, malformed
-from ctflow.sandbox.store import Profile, Store, new_profile
+from ctflow.sandbox.store import (
+    Profile,
+    Store,
+    guid_for,
+    new_profile,
+    new_profile_row,
+    profile_row,
+)
 
 MAX_RECORDS = 1000  # §1.5
 MAX_TOKENS = 100  # §1.5, device tokens per call
@@ -141,8 +148,9 @@ def _identifier(record: dict[str, Any]) -> tuple[str, str]:
     if not key:
         raise RecordError(523, IDENTITY_TEXT)
     raw = record[key]
-    value = str(raw) if isinstance(raw, (int, str)) and not isinstance(raw, bool) else ""
-    if not value.strip() or len(value) >= 120:
+    kind = type(raw)
+    value = raw if kind is str else str(raw) if kind is int or isinstance(raw, (int, str)) else ""
+    if isinstance(raw, bool) or len(value) >= 120 or not value.strip():
         raise RecordError(523, IDENTITY_TEXT)
     if key == "objectId" and not OBJECT_ID.match(value):
         raise RecordError(526, "objectId is invalid. ")
@@ -228,16 +236,19 @@ def check_record(
     if not isinstance(record, dict):
         raise RecordError(512, "Invalid record structure. ")
     kind = record.get("type")
-    if kind not in ("event", "profile", "token"):
+    if kind == "event":  # most records: the same checks in the same order, fewer steps
+        if "ts" in record:
+            _check_ts(record)
+        identifier = _identifier(record)
+        _check_event(record, discarded, most_props)
+        return identifier
+    if kind not in ("profile", "token"):
         raise RecordError(524, "Data is neither event nor profile. ")
     _check_ts(record)
     if kind == "token":
         return _check_token(record)
     identifier = _identifier(record)
-    if kind == "event":
-        _check_event(record, discarded, most_props)
-    else:
-        _check_profile(record)
+    _check_profile(record)
     return identifier
 
 
@@ -281,7 +292,10 @@ class Batch:
         loading = {self.ids[key][value] for key, value in to_load if value in self.ids[key]}
         self.loaded = store.profiles_by_id(loading) if loading else {}
         self.next_id = store.max_id("profiles") + 1
-        self.created: dict[int, Profile] = {}
+        self.created: dict[int, tuple[str, str, int]] = {}
+        """New profiles: id → the identifier (key, value) that made it and when."""
+        self.made: dict[int, Profile] = {}
+        """The new profiles a profile or token record changes (the others stay rows)."""
         self.changed: dict[int, Profile] = {}
         self.events: list[tuple[int, str, int, dict[str, Any]]] = []
 
@@ -294,21 +308,34 @@ class Batch:
         found = self.ids[key].get(value)
         if found is not None:
             return found
-        created = new_profile(self.next_id, key, value, now)
+        profile_id = self.next_id
         self.next_id += 1
-        self.created[created.id] = created
-        self.ids[key][value] = self.ids["objectId"][created.guid] = created.id
-        return created.id
+        self.created[profile_id] = (key, value, now)
+        self.ids[key][value] = profile_id
+        if key != "objectId":
+            self.ids["objectId"][guid_for(profile_id)] = profile_id
+        return profile_id
 
     def profile(self, identifier: tuple[str, str], now: int) -> Profile:
         profile_id = self.profile_id(identifier, now)
         if profile_id in self.created:
-            return self.created[profile_id]
+            made = self.made.get(profile_id)
+            if made is None:
+                made = self.made[profile_id] = new_profile(profile_id, *self.created[profile_id])
+            return made
         found = self.changed[profile_id] = self.loaded[profile_id]
         return found
 
     def write(self) -> None:
-        self.store.insert_profiles(self.created.values())
+        made = self.made
+        self.store.insert_profile_rows(
+            [
+                profile_row(made[profile_id])
+                if profile_id in made
+                else new_profile_row(profile_id, *identifier)
+                for profile_id, identifier in self.created.items()
+            ]
+        )
         self.store.save_profiles(self.changed.values())
         self.store.add_events(self.events)
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from ctflow.sandbox import Clock, Sandbox, upload
 from ctflow.sandbox.replies import Json
-from ctflow.sandbox.store import Store, guid_for
+from ctflow.sandbox.store import Store, guid_for, new_profile, new_profile_row, profile_row
 from ctflow.sandbox.upload import RecordError
 
 from .conftest import AUTH, NOW
@@ -111,6 +111,11 @@ def test_the_guids_of_new_profiles_look_like_clevertaps_and_sort_in_creation_ord
     guids = [guid_for(n) for n in (*range(1, 5000), 2**32, 2**39)]
     assert all(len(g) == 34 and upload.OBJECT_ID.match(g) for g in guids)
     assert guids == sorted(set(guids))
+
+
+@pytest.mark.parametrize("key", ["identity", "objectId", "FBID", "GPID"])
+def test_a_new_profile_stored_as_a_row_is_the_profile_it_stands_for(key: str) -> None:
+    assert new_profile_row(7, key, "u-7", TS) == profile_row(new_profile(7, key, "u-7", TS))
 
 
 async def test_an_integer_identity_is_the_same_profile_as_its_string(
