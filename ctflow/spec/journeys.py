@@ -129,8 +129,12 @@ def _merged(
     audience = _audience(defaults.get("audience"), step.get("audience"))
     if audience is not None:
         merged["audience"] = audience
-    default_content = (defaults.get("content") or {}).get(channel) if channel else None
-    merged["content"] = _merge(default_content or {}, step.get("content") or {})
+    contents, own = defaults.get("content"), step.get("content")
+    default_content = contents.get(channel) if isinstance(contents, Mapping) and channel else None
+    merged["content"] = _merge(
+        default_content if isinstance(default_content, Mapping) else {},
+        own if isinstance(own, Mapping) else {},
+    )
     return merged
 
 

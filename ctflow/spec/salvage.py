@@ -6,6 +6,7 @@ does not exist or a template that cannot render in the same declaration. Pure; n
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -55,6 +56,24 @@ def usable(decl: Decl, required: Collection[str]) -> bool:
     return all(name in decl.data for name in required)
 
 
+def plain_parameters(decl: Decl) -> bool:
+    """Whether a trigger left by :func:`pruned` has parameters its templates can be checked
+    against: a schema whose ``properties`` is a mapping of schemas, with no alias inside."""
+    parameters = decl.data.get("parameters")
+    if not isinstance(parameters, Mapping):
+        return False
+    properties = parameters.get("properties", {})
+    if not isinstance(properties, Mapping) or not all(
+        isinstance(p, Mapping) for p in properties.values()
+    ):
+        return False
+    try:
+        json.dumps(parameters, default=str)
+    except ValueError:  # a value that contains itself
+        return False
+    return True
+
+
 def _step(broken: Broken, step: Any, index: int) -> dict[str, Any] | None:
     keys: Keys = ("steps", index)
     if not isinstance(step, Mapping) or not all(
@@ -68,25 +87,28 @@ def _fields(broken: Broken, value: Mapping[str, Any], keys: Keys) -> dict[str, A
     kept: dict[str, Any] = {}
     for name, child in value.items():
         at: Keys = (*keys, name)
-        if name in TEMPLATE_ROOTS:
+        if name in TEMPLATE_ROOTS and isinstance(child, Mapping):
             kept[name] = _leaves(broken, child, at)
         elif broken.intact(at):
             kept[name] = child
     return kept
 
 
-def _leaves(broken: Broken, value: Any, keys: Keys) -> Any:
+def _leaves(broken: Broken, value: Any, keys: Keys, above: frozenset[int] = frozenset()) -> Any:
     """``value`` without the texts a fault is at (a list keeps ``None`` in their place, so
-    that the others keep their index)."""
+    that the others keep their index); a value that contains itself (a YAML alias) ends."""
+    if _container(value) and id(value) in above:
+        return None
+    inner = above | {id(value)}
     if isinstance(value, Mapping):
         return {
-            name: _leaves(broken, child, (*keys, name))
+            name: _leaves(broken, child, (*keys, name), inner)
             for name, child in value.items()
             if _container(child) or (*keys, name) not in broken.faults
         }
     if isinstance(value, list):
         return [
-            _leaves(broken, child, (*keys, index))
+            _leaves(broken, child, (*keys, index), inner)
             if _container(child) or (*keys, index) not in broken.faults
             else None
             for index, child in enumerate(value)

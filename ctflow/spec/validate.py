@@ -118,8 +118,10 @@ class _Checks:
         for decl in salvaged["Campaign"]:
             self._campaign(decl)
         trigger_decls = campaigns.check_names(_by_kind(decls, "Trigger"), "trigger", problems)
-        for decl in [*trigger_decls.values(), *salvaged["Trigger"]]:
-            if salvage.usable(decl, ("parameters",)):
+        for decl in trigger_decls.values():
+            check_trigger(decl, self.project, problems, project_ok=self.templates)
+        for decl in salvaged["Trigger"]:
+            if salvage.plain_parameters(decl):
                 check_trigger(decl, self.project, problems, project_ok=self.templates)
         dataset_decls = campaigns.check_names(_by_kind(decls, "Dataset"), "dataset", problems)
         strict = frozenset(d.key for d in _by_kind(decls, "EventSchema") if d.data.get("strict"))
