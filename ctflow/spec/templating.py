@@ -219,14 +219,14 @@ def check_renders(
     """Render ``items`` (with a send's ``data``) in every environment, as plan and send will;
     a failure found in only some environments names them."""
     envs = sorted(project.environments.values(), key=lambda e: e.name)
+    values = {env.name: context(project, env, data) for env in envs}
     failures: dict[tuple[Field, int, str], list[str]] = {}
-    for env in envs:
-        values = context(project, env, data)
-        for item in items:
-            if not templates.is_template(item.source):
-                continue
+    for item in items:  # each template compiled once (cached), rendered in every environment
+        if not templates.is_template(item.source):
+            continue
+        for env in envs:
             try:
-                templates.render(item.source, values, autoescape=item.autoescape)
+                templates.render(item.source, values[env.name], autoescape=item.autoescape)
             except templates.TemplateRenderError as error:
                 failures.setdefault((item, error.line, error.message), []).append(env.name)
     for (item, line, message), names in failures.items():
