@@ -68,11 +68,13 @@ class Broken:
     """A declaration of a known kind that failed its schema (its problems are reported).
 
     ``faults`` are where the schema found them: the parts no fault is at or under can still
-    be checked (see ``salvage``)."""
+    be checked (see ``salvage``). A document with keys that are not text never reached its
+    schema (``schema_checked`` is false): no part of it is intact."""
 
     kind: str
     document: Document
     faults: tuple[Keys, ...]
+    schema_checked: bool = True
 
     @property
     def data(self) -> dict[str, Any]:
@@ -81,8 +83,10 @@ class Broken:
 
     def intact(self, keys: Keys) -> bool:
         """Whether the value at ``keys`` exists and the schema found no fault at or under it."""
-        return self.document.exists(keys) and not any(
-            fault[: len(keys)] == keys for fault in self.faults
+        return (
+            self.schema_checked
+            and self.document.exists(keys)
+            and not any(fault[: len(keys)] == keys for fault in self.faults)
         )
 
 
@@ -168,7 +172,7 @@ def _declaration(document: Document, problems: Problems, broken: list[Broken]) -
         )
         return None
     if bad_keys:
-        broken.append(Broken(kind, document, tuple(bad_keys)))
+        broken.append(Broken(kind, document, tuple(bad_keys), schema_checked=False))
         return None
     found = violations(validator(KINDS[kind]), data)
     for violation in found:

@@ -40,8 +40,8 @@ def pruned(broken: Broken) -> Decl:
     without a usable ``key`` and ``after`` becomes ``None``, so that the others keep their
     index). Checks must expect any field to be absent."""
     data = broken.data
-    kept = _fields(broken, data, ())
-    if broken.kind == "Journey":
+    kept = _fields(broken, data, ()) if broken.schema_checked else {}
+    if broken.kind == "Journey" and broken.schema_checked:
         defaults, steps = data.get("defaults"), data.get("steps")
         if isinstance(defaults, Mapping):
             kept["defaults"] = _fields(broken, defaults, ("defaults",))
