@@ -14,6 +14,7 @@ from ctflow.problems import Problems
 from ctflow.resources import validator
 from ctflow.schemacheck import violations
 from ctflow.spec.model import Decl, Keys
+from ctflow.spec.salvage import without_faults
 from ctflow.spec.timeparse import parse_datetime, parse_duration
 
 LIST_PARTS = ("did", "did_not", "did_any")
@@ -91,18 +92,16 @@ def _step(
         ((), ("defaults",)),
     )
     found = violations(validator("campaign"), {**merged, "key": step["key"]})
-    if salvaged:
-        found = []
-    for violation in found:
+    for violation in [] if salvaged else found:
         # Inherited values passed the journey's own schema: what fails here is what the step
         # lacks, so it is reported in the step (at its nearest existing part).
         keys = (*base, *violation.keys)
         problems.add(journey.document, keys, violation.message, at_key=violation.at_key)
-    if found:
-        return None
+    if found:  # what is left is still checked (its templates), as any broken declaration
+        merged = without_faults(merged, [v.keys for v in found])
     return Decl(
         kind="Campaign",
-        key=merged["key"],
+        key=f"{journey.key}.{step['key']}",
         data=merged,
         document=journey.document,
         origins=origins,

@@ -39,16 +39,22 @@ def pruned(broken: Broken) -> Decl:
     texts leaf by leaf, a journey's defaults field by field and its steps one by one (a step
     without a usable ``key`` and ``after`` becomes ``None``, so that the others keep their
     index). Checks must expect any field to be absent."""
-    data = broken.data
-    kept = _fields(broken, data, ()) if broken.schema_checked else {}
+    data, faults = broken.data, broken.faults
+    kept = _fields(faults, data, ()) if broken.schema_checked else {}
     if broken.kind == "Journey" and broken.schema_checked:
         defaults, steps = data.get("defaults"), data.get("steps")
         if isinstance(defaults, Mapping):
-            kept["defaults"] = _fields(broken, defaults, ("defaults",))
+            kept["defaults"] = _fields(faults, defaults, ("defaults",))
         if isinstance(steps, list):
             kept["steps"] = [_step(broken, step, index) for index, step in enumerate(steps)]
     key = data.get(KEY_FIELD.get(broken.kind, "key"))
     return Decl(broken.kind, key if isinstance(key, str) else "?", kept, broken.document)
+
+
+def without_faults(data: Mapping[str, Any], faults: Collection[Keys]) -> dict[str, Any]:
+    """``data`` without the fields a fault is at or under (template texts leaf by leaf): what
+    is left of a journey step that fails the campaign schema, to check its templates."""
+    return _fields(tuple(faults), data, ())
 
 
 def usable(decl: Decl, required: Collection[str]) -> bool:
@@ -80,21 +86,23 @@ def _step(broken: Broken, step: Any, index: int) -> dict[str, Any] | None:
         broken.intact((*keys, name)) for name in ("key", "after")
     ):
         return None
-    return _fields(broken, step, keys)
+    return _fields(broken.faults, step, keys)
 
 
-def _fields(broken: Broken, value: Mapping[str, Any], keys: Keys) -> dict[str, Any]:
+def _fields(faults: tuple[Keys, ...], value: Mapping[str, Any], keys: Keys) -> dict[str, Any]:
     kept: dict[str, Any] = {}
     for name, child in value.items():
         at: Keys = (*keys, name)
         if name in TEMPLATE_ROOTS and isinstance(child, Mapping):
-            kept[name] = _leaves(broken, child, at)
-        elif broken.intact(at):
+            kept[name] = _leaves(faults, child, at)
+        elif not any(fault[: len(at)] == at for fault in faults):
             kept[name] = child
     return kept
 
 
-def _leaves(broken: Broken, value: Any, keys: Keys, above: frozenset[int] = frozenset()) -> Any:
+def _leaves(
+    faults: tuple[Keys, ...], value: Any, keys: Keys, above: frozenset[int] = frozenset()
+) -> Any:
     """``value`` without the texts a fault is at (a list keeps ``None`` in their place, so
     that the others keep their index); a value that contains itself (a YAML alias) ends."""
     if _container(value) and id(value) in above:
@@ -102,14 +110,14 @@ def _leaves(broken: Broken, value: Any, keys: Keys, above: frozenset[int] = froz
     inner = above | {id(value)}
     if isinstance(value, Mapping):
         return {
-            name: _leaves(broken, child, (*keys, name), inner)
+            name: _leaves(faults, child, (*keys, name), inner)
             for name, child in value.items()
-            if _container(child) or (*keys, name) not in broken.faults
+            if _container(child) or (*keys, name) not in faults
         }
     if isinstance(value, list):
         return [
-            _leaves(broken, child, (*keys, index), inner)
-            if _container(child) or (*keys, index) not in broken.faults
+            _leaves(faults, child, (*keys, index), inner)
+            if _container(child) or (*keys, index) not in faults
             else None
             for index, child in enumerate(value)
         ]

@@ -172,3 +172,17 @@ def test_an_unreadable_file_hides_only_references_to_the_kinds_it_names(tmp_path
         "campaigns/winback.yaml:15:19: audience.profile.Customer Typ: profile property 'Customer Typ' is not declared (did you mean 'Customer Type'?)",
         "more.yaml:3:1: expected ',' or ']', but got '<stream end>'",
     ]
+
+
+def test_a_journey_step_that_fails_the_campaign_schema_still_has_its_templates_checked(
+    tmp_path: Path,
+) -> None:
+    journey = sub(
+        "journeys/onboarding.yaml",
+        "content: {title: Hi, body: Welcome}",
+        "content: {body: '[[ vars.brnd ]]'}",
+    )
+    assert problems(tmp_path, {"journeys/onboarding.yaml": journey}) == [
+        "journeys/onboarding.yaml:17:14: steps[0].content: missing required field 'title'",
+        "journeys/onboarding.yaml:17:22: steps[0].content.body: 'vars' has no property 'brnd' (did you mean 'brand'?)",
+    ]
