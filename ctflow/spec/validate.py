@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from ctflow.config import CONFIG_NAME, Project, default_project, find_project, project_root
+from ctflow.config import (
+    CONFIG_NAME,
+    Project,
+    default_project,
+    find_project,
+    project_root,
+    salvaged_project,
+)
 from ctflow.errors import ConfigError, InvalidInput
 from ctflow.problems import Problem, Problems
 from ctflow.spec import campaigns, journeys, salvage, templating, tracking
@@ -51,8 +58,11 @@ def check(directory: Path, now: datetime | None = None) -> Result:
         project = find_project(directory)
     except ConfigError as error:
         _config_problems(directory, error, problems)
-        project = default_project(project_root(directory))
-        broken_config = True
+        salvaged = salvaged_project(directory)
+        project = salvaged or default_project(project_root(directory))
+        broken_config = salvaged is None
+        if salvaged is not None:
+            _check_project(project, problems)
     else:
         if not project.found:
             raise ConfigError(
@@ -66,8 +76,8 @@ def check(directory: Path, now: datetime | None = None) -> Result:
     reading = read_declarations(files, problems)
     tz = zone(project.timezone) or UTC
     today = now.astimezone(tz).date() if now is not None else None
-    # Templates depend on ctflow.yaml's environments and variables: when it failed, checking
-    # them would only say "not declared" of every variable.
+    # Templates depend on ctflow.yaml's environments and variables: when they failed, checking
+    # templates would only say "not declared" of every variable.
     declarations = _Checks(project, problems, not broken_config, today).run(reading)
     return Result(declarations, problems.sorted(), len(files))
 

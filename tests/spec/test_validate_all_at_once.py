@@ -186,3 +186,26 @@ def test_a_journey_step_that_fails_the_campaign_schema_still_has_its_templates_c
         "journeys/onboarding.yaml:17:14: steps[0].content: missing required field 'title'",
         "journeys/onboarding.yaml:17:22: steps[0].content.body: 'vars' has no property 'brnd' (did you mean 'brand'?)",
     ]
+
+
+def test_a_ctflow_yaml_fault_outside_environments_and_variables_hides_no_template(
+    tmp_path: Path,
+) -> None:
+    config = replaced(
+        BASE["ctflow.yaml"],
+        ("project: shop", "project: 123"),
+        ("timezone: Europe/Berlin", "timezone: Europe/Berln"),
+    )
+    campaign = sub("campaigns/winback.yaml", "[[ vars.brand ]]", "[[ vars.brnd ]]")
+    assert problems(tmp_path, {"ctflow.yaml": config, "campaigns/winback.yaml": campaign}) == [
+        "campaigns/winback.yaml:17:11: content.title: 'vars' has no property 'brnd' (did you mean 'brand'?)",
+        "ctflow.yaml:1:10: project: expected text, found the number 123",
+        "ctflow.yaml:2:11: timezone: unknown timezone 'Europe/Berln' (an IANA name like Europe/Berlin)",
+    ]
+
+
+def test_a_fault_in_ctflow_yaml_variables_leaves_templates_unchecked(tmp_path: Path) -> None:
+    config = sub("ctflow.yaml", "variables:\n  brand: Shop\n", "variables: [brand]\n")
+    assert problems(tmp_path, {"ctflow.yaml": config}) == [
+        "ctflow.yaml:3:12: variables: expected a mapping, found a list",
+    ]
