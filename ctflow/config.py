@@ -164,6 +164,29 @@ def find_project(directory: Path) -> Project:
     return _project(path, document)
 
 
+def salvaged_project(directory: Path) -> Project | None:
+    """What can still be used of a ``ctflow.yaml`` that :func:`find_project` refused: its
+    fields the schema found no fault in, when its environments and variables are among them
+    (templates rest on those); ``None`` otherwise. For ``validate``, which reports the faults."""
+    path = _nearest_config(directory)
+    if path is None:
+        return None
+    try:
+        document = load_single(path)
+    except YamlError:
+        return None
+    data = document.data
+    if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
+        return None
+    faults = {v.keys[0] for v in violations(validator("project"), data) if v.keys}
+    if faults & {"environments", "variables"}:
+        return None
+    kept = {name: value for name, value in data.items() if name not in faults}
+    if not isinstance(kept.get("project"), str):
+        kept["project"] = path.parent.resolve().name or "ctflow"
+    return _project(path, Document(path, kept, document.node))
+
+
 def _nearest_config(directory: Path) -> Path | None:
     """``ctflow.yaml`` in ``directory`` or above, spelled relative to ``directory`` (``../..``)."""
     candidate = directory

@@ -33,11 +33,18 @@ class YamlError(Exception):
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate mapping keys instead of keeping the last one."""
+    """SafeLoader that refuses duplicate mapping keys instead of keeping the last one.
+
+    With ``duplicates`` set, a duplicate key is noted there instead, and the first value kept
+    (so the rest of the document can still be read and checked)."""
+
+    duplicates: list[YamlError] | None = None
+    path: Path | str = ""
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, Node] = {}
-        for key_node, _ in node.value:
+        kept: list[tuple[Node, Node]] = []
+        for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=True)
             try:
                 hash(key)
@@ -50,13 +57,18 @@ class _StrictLoader(yaml.SafeLoader):
                 ) from None
             if key in seen:
                 first = seen[key].start_mark
-                raise ConstructorError(
-                    None,
-                    None,
-                    f"duplicate key {key!r} (first defined at line {first.line + 1})",
-                    key_node.start_mark,
+                message = f"duplicate key {key!r} (first defined at line {first.line + 1})"
+                if self.duplicates is None:
+                    raise ConstructorError(None, None, message, key_node.start_mark)
+                mark = key_node.start_mark
+                self.duplicates.append(
+                    YamlError(self.path, mark.line + 1, mark.column + 1, message)
                 )
+                continue
             seen[key] = key_node
+            kept.append((key_node, value_node))
+        if len(kept) < len(node.value):
+            node = MappingNode(node.tag, kept, node.start_mark, node.end_mark, node.flow_style)
         return super().construct_mapping(node, deep=deep)
 
     def construct_core_int(self, node: ScalarNode) -> int:
@@ -162,14 +174,18 @@ def _compose(text: str) -> list[Node]:
     return list(yaml.compose_all(text, Loader=_StrictLoader))
 
 
-def load_documents(path: Path) -> list[Document]:
-    """Every document of ``path`` with its positions."""
+def load_documents(path: Path, duplicates: list[YamlError] | None = None) -> list[Document]:
+    """Every document of ``path`` with its positions.
+
+    A duplicate mapping key is an error, unless ``duplicates`` is given: then each is added to
+    it and the key's first value kept."""
     text = _read(path)
     try:
         nodes = _compose(text)
         for node in nodes:
             _check_size(path, node)
         loader = _StrictLoader(text)
+        loader.duplicates, loader.path = duplicates, path
         try:
             datas = [loader.construct_document(node) for node in nodes]
         finally:

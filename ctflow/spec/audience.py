@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from ctflow.problems import suggest
+from ctflow.spec.declared import undeclared
 from ctflow.spec.types import (
     Property,
     day_count,
@@ -118,7 +119,7 @@ def _check_condition(condition: Any, events: Events, today: date | None) -> list
     event = condition.get("event")
     props = events.get(event) if isinstance(event, str) else None
     problems: list[Problem] = []
-    if props is None:
+    if props is None and undeclared(event, events):
         problems.append(
             (("event",), f"event {show(event)} is not declared{suggest(event, events)}")
         )
@@ -130,13 +131,14 @@ def _check_condition(condition: Any, events: Events, today: date | None) -> list
         for name, spec in where.items():
             prop = props.get(name)
             if prop is None:
-                problems.append(
-                    (
-                        ("where", name),
-                        f"property {show(name)} is not declared for event {event!r}"
-                        f"{suggest(name, props)}",
+                if undeclared(name, props):
+                    problems.append(
+                        (
+                            ("where", name),
+                            f"property {show(name)} is not declared for event {event!r}"
+                            f"{suggest(name, props)}",
+                        )
                     )
-                )
             else:
                 problems += _under(("where", name), check_filter(prop, spec))
     if "count" in condition:
@@ -218,12 +220,13 @@ def _check_profile(value: Any, profile: Profile) -> list[Problem]:
     for name, spec in value.items():
         prop = profile.get(name)
         if prop is None:
-            problems.append(
-                (
-                    ("profile", name),
-                    f"profile property {show(name)} is not declared{suggest(name, profile)}",
+            if undeclared(name, profile):
+                problems.append(
+                    (
+                        ("profile", name),
+                        f"profile property {show(name)} is not declared{suggest(name, profile)}",
+                    )
                 )
-            )
         else:
             problems += _under(("profile", name), check_filter(prop, spec))
     return problems

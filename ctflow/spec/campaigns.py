@@ -12,6 +12,7 @@ from typing import Any
 
 from ctflow.problems import Problems
 from ctflow.spec.audience import check_audience
+from ctflow.spec.declared import undeclared
 from ctflow.spec.model import Decl, Keys
 from ctflow.spec.timeparse import parse_date, parse_datetime, zone
 from ctflow.spec.types import Property
@@ -49,26 +50,26 @@ def check_campaign(
     profile: Mapping[str, Property],
     problems: Problems,
     *,
-    references: bool = True,
     today: date | None = None,
 ) -> None:
     """Rules beyond the campaign's JSON Schema (journey steps were checked against it too).
 
     With ``today`` (in the account's timezone), audience windows ending in the future are
-    problems too: CleverTap refuses them at create time."""
+    problems too: CleverTap refuses them at create time. A field that is absent (left out of a
+    campaign that failed its schema) is not checked."""
     data = decl.data
 
     def report(keys: Keys, message: str, *, at_key: bool = False) -> None:
         problems.add(decl.document, decl.locate(keys), message, at_key=at_key)
 
-    name = data["name"]
-    if len(name) > MAX_NAME_CHARS:
+    name = data.get("name")
+    if isinstance(name, str) and len(name) > MAX_NAME_CHARS:
         report(
             ("name",),
             f"name is {len(name)} characters; at most {MAX_NAME_CHARS} (ctflow appends its "
             "ownership marker to it)",
         )
-    if decl.journey is None and references:
+    if decl.journey is None and "audience" in data:
         check_audience_at(
             decl.document, ("audience",), data["audience"], events, profile, problems, today
         )
@@ -80,9 +81,9 @@ def check_campaign(
                 at_key=True,
             )
     goal = data.get("conversion_goal")
-    if isinstance(goal, Mapping) and references:
+    if isinstance(goal, Mapping):
         _check_goal(decl, goal, events, problems)
-    if decl.journey is None:
+    if decl.journey is None and "schedule" in data:
         check_schedule(decl.document, ("schedule",), data["schedule"], problems)
 
 
@@ -118,6 +119,8 @@ def _check_goal(
         return
     prop = properties.get(revenue)
     if prop is None:
+        if not undeclared(revenue, properties):
+            return
         problems.add(
             decl.document,
             decl.locate((*keys, "revenue_property")),

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ctflow.problems import Problems, suggest
+from ctflow.spec.declared import complete, undeclared
 from ctflow.spec.model import Decl
 from ctflow.spec.types import Property
 
@@ -35,10 +36,9 @@ def check_dataset(
     profiles_declared: bool,
     problems: Problems,
     *,
-    references: bool = True,
     strict_events: frozenset[str] = frozenset(),
 ) -> None:
-    """The file, its format and header; with ``references``, the schema it is checked against."""
+    """The file, its format and header, and the declared schema it is checked against."""
     data = decl.data
     path = decl.directory / data["file"]
     fmt = dataset_format(decl)
@@ -50,13 +50,11 @@ def check_dataset(
             ("file",),
             "cannot tell the format from the file name; add format: csv, jsonl or native",
         )
-    properties = (
-        _schema(decl, fmt, events, profile, profiles_declared, problems) if references else None
-    )
+    properties = _schema(decl, fmt, events, profile, profiles_declared, problems)
     columns: Mapping[str, str] = data.get("columns") or {}
     if properties is not None:
         for column, target in columns.items():
-            if target not in properties:
+            if undeclared(target, properties):
                 problems.add(
                     decl.document,
                     ("columns", column),
@@ -67,7 +65,7 @@ def check_dataset(
         if header is not None:
             _check_header(decl, path, header, columns, problems)
             strict = data["type"] == "events" and data.get("event") in strict_events
-            if strict and properties is not None:
+            if strict and properties is not None and complete(properties):
                 _check_strict(decl, header, columns, properties, problems)
 
 
@@ -88,8 +86,9 @@ def _schema(
             problems.add(decl.document, (), "missing 'event': which event every row of the file is")
             return None
         if event not in events:
-            hint = suggest(event, events)
-            problems.add(decl.document, ("event",), f"event {event!r} is not declared{hint}")
+            if undeclared(event, events):
+                hint = suggest(event, events)
+                problems.add(decl.document, ("event",), f"event {event!r} is not declared{hint}")
             return None
         return events[event]
     if data["type"] == "profiles":

@@ -7,6 +7,7 @@ each document. Imports yamlio, resources and the spec helpers; never the client.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -17,7 +18,7 @@ from ctflow.config import CONFIG_NAME
 from ctflow.problems import Problems, suggest
 from ctflow.resources import KINDS, validator
 from ctflow.schemacheck import violations
-from ctflow.spec.model import KIND_ORDER, Decl
+from ctflow.spec.model import KIND_ORDER, Decl, Keys
 from ctflow.yamlio import Document, YamlError, load_documents
 
 SUFFIXES = (".yaml", ".yml")
@@ -62,36 +63,80 @@ def _excluded(relative: str, patterns: Sequence[str]) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class Broken:
+    """A declaration of a known kind that failed its schema (its problems are reported).
+
+    ``faults`` are where the schema found them: the parts no fault is at or under can still
+    be checked (see ``salvage``). A document with keys that are not text never reached its
+    schema (``schema_checked`` is false): no part of it is intact."""
+
+    kind: str
+    document: Document
+    faults: tuple[Keys, ...]
+    schema_checked: bool = True
+
+    @property
+    def data(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.document.data
+        return data
+
+    def intact(self, keys: Keys) -> bool:
+        """Whether the value at ``keys`` exists and the schema found no fault at or under it."""
+        return (
+            self.schema_checked
+            and self.document.exists(keys)
+            and not any(fault[: len(keys)] == keys for fault in self.faults)
+        )
+
+
 @dataclass
 class Reading:
-    """The declarations that passed their schema, and the kinds some document of failed."""
+    """The declarations that passed their schema, those that failed it, and the kinds that a
+    file which could not be read as YAML may declare."""
 
     decls: list[Decl] = field(default_factory=list)
-    broken_kinds: set[str] = field(default_factory=set)
-    unreadable_files: int = 0
+    broken: list[Broken] = field(default_factory=list)
+    unread_kinds: set[str] = field(default_factory=set)
+
+
+_KIND_LINE = re.compile(r"""\bkind["']?[ \t]*:[ \t]*["']?(\w+)""")
 
 
 def read_declarations(files: Sequence[Path], problems: Problems) -> Reading:
-    """Read ``files``; every problem is reported, the valid declarations returned."""
+    """Read ``files``; every problem is reported, the valid declarations returned.
+
+    A duplicate key is reported and its first value kept, so the rest of its file is checked.
+    """
     reading = Reading()
     for path in files:
+        duplicates: list[YamlError] = []
         try:
-            documents = load_documents(path)
+            documents = load_documents(path, duplicates)
         except YamlError as error:
             problems.yaml(error)
-            reading.unreadable_files += 1
+            reading.unread_kinds |= _kinds_named(path)
             continue
+        finally:
+            for duplicate in duplicates:
+                problems.yaml(duplicate)
         for document in documents:
-            before = len(problems)
-            decl = _declaration(document, problems)
+            decl = _declaration(document, problems, reading.broken)
             if decl is not None:
                 reading.decls.append(decl)
-            elif len(problems) > before and isinstance(document.data, dict):
-                reading.broken_kinds.add(str(document.data.get("kind")))
     return reading
 
 
-def _declaration(document: Document, problems: Problems) -> Decl | None:
+def _kinds_named(path: Path) -> set[str]:
+    """The kinds an unreadable file says it declares (every kind when it cannot be read)."""
+    try:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return set(KIND_ORDER)
+    return {match[1] for match in _KIND_LINE.finditer(text)}
+
+
+def _declaration(document: Document, problems: Problems, broken: list[Broken]) -> Decl | None:
     data = document.data
     if data is None:
         return None  # an empty document (comments only)
@@ -127,11 +172,13 @@ def _declaration(document: Document, problems: Problems) -> Decl | None:
         )
         return None
     if bad_keys:
+        broken.append(Broken(kind, document, tuple(bad_keys), schema_checked=False))
         return None
     found = violations(validator(KINDS[kind]), data)
     for violation in found:
         problems.add(document, violation.keys, violation.text(), at_key=violation.at_key)
     if found:
+        broken.append(Broken(kind, document, tuple(v.keys for v in found)))
         return None
     return Decl(kind=kind, key=str(data[KEY_FIELD.get(kind, "key")]), data=data, document=document)
 

@@ -14,20 +14,27 @@ from ctflow.problems import Problems
 from ctflow.resources import validator
 from ctflow.schemacheck import violations
 from ctflow.spec.model import Decl, Keys
+from ctflow.spec.salvage import without_faults
 from ctflow.spec.timeparse import parse_datetime, parse_duration
 
 LIST_PARTS = ("did", "did_not", "did_any")
 
 
-def expand(journey: Decl, problems: Problems) -> list[Decl]:
-    """The campaigns of ``journey``; steps that cannot become one are reported and skipped."""
+def expand(journey: Decl, problems: Problems, *, salvaged: bool = False) -> list[Decl]:
+    """The campaigns of ``journey``; steps that cannot become one are reported and skipped.
+
+    A journey that failed its schema is ``salvaged``: what :func:`ctflow.spec.salvage.pruned`
+    left of it (its schema problems are reported; a step's are not repeated here)."""
     data = journey.data
-    anchor = parse_datetime(data["anchor"])
-    if anchor is None:
-        problems.add(journey.document, ("anchor",), f"{data['anchor']!r} is not a real date-time")
+    text = data.get("anchor")
+    anchor = parse_datetime(text) if isinstance(text, str) else None
+    if anchor is None and isinstance(text, str):
+        problems.add(journey.document, ("anchor",), f"{text!r} is not a real date-time")
     campaigns: list[Decl] = []
     seen: dict[str, int] = {}
-    for index, step in enumerate(data["steps"]):
+    for index, step in enumerate(data.get("steps") or []):
+        if step is None:
+            continue
         if step["key"] in seen:
             problems.add(
                 journey.document,
@@ -36,7 +43,7 @@ def expand(journey: Decl, problems: Problems) -> list[Decl]:
             )
             continue
         seen[step["key"]] = index
-        campaign = _step(journey, index, step, anchor, problems)
+        campaign = _step(journey, index, step, anchor, problems, salvaged)
         if campaign is not None:
             campaigns.append(campaign)
     return campaigns
@@ -48,16 +55,18 @@ def _step(
     step: Mapping[str, Any],
     anchor: datetime | None,
     problems: Problems,
+    salvaged: bool,
 ) -> Decl | None:
     """The campaign of one step: the journey's defaults under the step's own fields, scheduled
-    ``after`` the anchor; ``None`` when it cannot be one (the problems say why)."""
+    ``after`` the anchor; ``None`` when it cannot be one (the problems say why). Without a real
+    anchor it is still made (scheduled ``now``), so that its content is checked."""
     data = journey.data
     defaults: Mapping[str, Any] = data.get("defaults") or {}
     base: Keys = ("steps", index)
     channel = step.get("channel", defaults.get("channel"))
     merged = _merged(journey, defaults, step, channel)
     missing = [f for f in ("channel", "audience") if f not in merged]
-    for field in missing:
+    for field in [] if salvaged else missing:
         problems.add(
             journey.document,
             base,
@@ -66,12 +75,15 @@ def _step(
     after = parse_duration(step["after"])
     if after is None:
         problems.add(journey.document, (*base, "after"), f"{step['after']!r} is not a duration")
-    if missing or after is None or anchor is None:
+    if missing or after is None:
         return None
-    schedule: dict[str, Any] = {"at": (anchor + after).strftime("%Y-%m-%d %H:%M")}
-    if data.get("timezone"):
-        schedule["timezone"] = data["timezone"]
-    merged["schedule"] = schedule
+    if anchor is None:
+        merged["schedule"] = "now"
+    else:
+        schedule: dict[str, Any] = {"at": (anchor + after).strftime("%Y-%m-%d %H:%M")}
+        if data.get("timezone"):
+            schedule["timezone"] = data["timezone"]
+        merged["schedule"] = schedule
     origins: tuple[tuple[Keys, Keys], ...] = (
         (("content",), (*base, "content")),
         (("content",), ("defaults", "content", channel)),
@@ -80,16 +92,16 @@ def _step(
         ((), ("defaults",)),
     )
     found = violations(validator("campaign"), {**merged, "key": step["key"]})
-    for violation in found:
+    for violation in [] if salvaged else found:
         # Inherited values passed the journey's own schema: what fails here is what the step
         # lacks, so it is reported in the step (at its nearest existing part).
         keys = (*base, *violation.keys)
         problems.add(journey.document, keys, violation.message, at_key=violation.at_key)
-    if found:
-        return None
+    if found:  # what is left is still checked (its templates), as any broken declaration
+        merged = without_faults(merged, [v.keys for v in found])
     return Decl(
         kind="Campaign",
-        key=merged["key"],
+        key=f"{journey.key}.{step['key']}",
         data=merged,
         document=journey.document,
         origins=origins,
@@ -107,7 +119,7 @@ def _merged(
     merged.update({name: value for name, value in step.items() if name not in ("after",)})
     merged["kind"] = "Campaign"
     merged["key"] = f"{journey.key}.{step['key']}"
-    merged.setdefault("name", f"{journey.data['name']}: {step['key']}")
+    merged.setdefault("name", f"{journey.data.get('name', journey.key)}: {step['key']}")
     labels = [*defaults.get("labels", []), *step.get("labels", [])]
     if labels:
         merged["labels"] = list(dict.fromkeys(labels))
@@ -116,8 +128,12 @@ def _merged(
     audience = _audience(defaults.get("audience"), step.get("audience"))
     if audience is not None:
         merged["audience"] = audience
-    default_content = (defaults.get("content") or {}).get(channel) if channel else None
-    merged["content"] = _merge(default_content or {}, step.get("content") or {})
+    contents, own = defaults.get("content"), step.get("content")
+    default_content = contents.get(channel) if isinstance(contents, Mapping) and channel else None
+    merged["content"] = _merge(
+        default_content if isinstance(default_content, Mapping) else {},
+        own if isinstance(own, Mapping) else {},
+    )
     return merged
 
 

@@ -209,6 +209,31 @@ def check_fields(
     return broken
 
 
+def check_renders(
+    project: Project,
+    items: list[Field],
+    problems: Problems,
+    data: Mapping[str, Any] | None = None,
+    what: str = "does not render",
+) -> None:
+    """Render ``items`` (with a send's ``data``) in every environment, as plan and send will;
+    a failure found in only some environments names them."""
+    envs = sorted(project.environments.values(), key=lambda e: e.name)
+    values = {env.name: context(project, env, data) for env in envs}
+    failures: dict[tuple[Field, int, str], list[str]] = {}
+    for item in items:  # each template compiled once (cached), rendered in every environment
+        if not templates.is_template(item.source):
+            continue
+        for env in envs:
+            try:
+                templates.render(item.source, values[env.name], autoescape=item.autoescape)
+            except templates.TemplateRenderError as error:
+                failures.setdefault((item, error.line, error.message), []).append(env.name)
+    for (item, line, message), names in failures.items():
+        where = "" if len(names) == len(envs) else f"; in environment {', '.join(names)}"
+        item.report(problems, line, 1, f"{what}: {message}{where}")
+
+
 @lru_cache(maxsize=4096)
 def _check(source: str, schema: str) -> tuple[templates.TemplateProblem, ...]:
     return tuple(templates.check(source, json.loads(schema)))

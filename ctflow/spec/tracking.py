@@ -7,11 +7,12 @@ properties per event, profile properties, key lengths, value sizes.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from ctflow.config import Limits
 from ctflow.problems import Problems
+from ctflow.spec.declared import Declared
 from ctflow.spec.model import Decl
 from ctflow.spec.types import Property, parse_property, type_only, value_problem
 
@@ -25,10 +26,18 @@ LIMIT_TYPES = {
 
 
 def event_properties(
-    events: Sequence[Decl], limits: Limits, problems: Problems
-) -> dict[str, dict[str, Property]]:
-    """Declared event name → its properties; duplicates and limits reported."""
-    found: dict[str, dict[str, Property]] = {}
+    events: Sequence[Decl],
+    limits: Limits,
+    problems: Problems,
+    *,
+    partial: Collection[Decl] = (),
+    complete: bool = True,
+) -> Declared[Declared[Property]]:
+    """Declared event name → its properties; duplicates and limits reported.
+
+    The properties of a ``partial`` declaration (one that failed its schema, with the
+    properties it got right) are incomplete; without ``complete``, so are the events."""
+    found: Declared[Declared[Property]] = Declared(complete=complete)
     first: dict[str, Decl] = {}
     for count, decl in enumerate(events, start=1):
         name = decl.key
@@ -48,7 +57,9 @@ def event_properties(
                 f"{limits.events} event types per account (limits.events in ctflow.yaml)",
             )
         _check_name(decl, ("event",), name, "event name", problems)
-        properties = _properties(decl, problems)
+        properties = Declared(
+            _properties(decl, problems).items(), complete=not any(decl is p for p in partial)
+        )
         if len(properties) > limits.event_properties:
             problems.add(
                 decl.document,
@@ -61,10 +72,11 @@ def event_properties(
 
 
 def profile_properties(
-    profiles: Sequence[Decl], limits: Limits, problems: Problems
-) -> dict[str, Property]:
-    """Every declared profile property (all ProfileSchema documents merged)."""
-    found: dict[str, Property] = {}
+    profiles: Sequence[Decl], limits: Limits, problems: Problems, *, complete: bool = True
+) -> Declared[Property]:
+    """Every declared profile property (all ProfileSchema documents merged); not ``complete``
+    when a ProfileSchema failed (only the properties it got right are here)."""
+    found: Declared[Property] = Declared(complete=complete)
     declared_in: dict[str, Decl] = {}
     for decl in profiles:
         for name, prop in _properties(decl, problems).items():

@@ -19,7 +19,7 @@ from ctflow.config import SANDBOX, Project
 from ctflow.errors import InvalidInput
 from ctflow.problems import Problems, dotted, suggest
 from ctflow.schemacheck import violations
-from ctflow.spec import templates, templating
+from ctflow.spec import templating
 from ctflow.spec.model import Decl
 from ctflow.yamlio import Document, YamlError, load_single
 
@@ -44,7 +44,7 @@ def check_trigger(
                 "project's " + ("variables" if name == "vars" else "environment name"),
                 at_key=True,
             )
-    if data["type"] == "external":
+    if data.get("type") == "external":
         _check_external(decl, project if project_ok else None, properties, problems)
     fields = list(templating.fields(decl, problems))
     if not project_ok:
@@ -70,7 +70,13 @@ def check_trigger(
                 report_at(violation.keys, f"fixture {name!r}: {violation.message}")
             if found:
                 continue
-        _render_all(project, [f for f in fields if f not in broken], name, fixture_data, problems)
+        templating.check_renders(
+            project,
+            [f for f in fields if f not in broken],
+            problems,
+            fixture_data if isinstance(fixture_data, Mapping) else {},
+            f"fixture {name!r} does not render",
+        )
 
 
 def _parameters_validator(
@@ -218,24 +224,3 @@ def _fixture_data(decl: Decl, index: int, fixture: Mapping[str, Any], problems: 
             problems.at(path, 1, 1, f"{where}: {message}" if where else message)
 
     return data, in_file
-
-
-def _render_all(
-    project: Project,
-    fields: list[templating.Field],
-    fixture: str,
-    data: Any,
-    problems: Problems,
-) -> None:
-    envs = sorted(project.environments.values(), key=lambda e: e.name)
-    failures: dict[tuple[templating.Field, int, str], list[str]] = {}
-    for env in envs:
-        values = templating.context(project, env, data if isinstance(data, Mapping) else {})
-        for item in fields:
-            try:
-                templates.render(item.source, values, autoescape=item.autoescape)
-            except templates.TemplateRenderError as error:
-                failures.setdefault((item, error.line, error.message), []).append(env.name)
-    for (item, line, message), names in failures.items():
-        where = "" if len(names) == len(envs) else f"; in environment {', '.join(names)}"
-        item.report(problems, line, 1, f"fixture {fixture!r} does not render: {message}{where}")

@@ -8,17 +8,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from ctflow.config import CONFIG_NAME, Project, default_project, find_project, project_root
+from ctflow.config import (
+    CONFIG_NAME,
+    Project,
+    default_project,
+    find_project,
+    project_root,
+    salvaged_project,
+)
 from ctflow.errors import ConfigError, InvalidInput
 from ctflow.problems import Problem, Problems
-from ctflow.spec import campaigns, journeys, templating, tracking
+from ctflow.spec import campaigns, journeys, salvage, templating, tracking
 from ctflow.spec.datasets import check_dataset
-from ctflow.spec.documents import discover, read_declarations
-from ctflow.spec.model import Decl, Declarations
+from ctflow.spec.documents import Broken, Reading, discover, read_declarations
+from ctflow.spec.model import KIND_ORDER, Decl, Declarations
 from ctflow.spec.timeparse import zone
 from ctflow.spec.triggers import check_trigger
 from ctflow.spec.types import Property
@@ -51,8 +58,11 @@ def check(directory: Path, now: datetime | None = None) -> Result:
         project = find_project(directory)
     except ConfigError as error:
         _config_problems(directory, error, problems)
-        project = default_project(project_root(directory))
-        broken_config = True
+        salvaged = salvaged_project(directory)
+        project = salvaged or default_project(project_root(directory))
+        broken_config = salvaged is None
+        if salvaged is not None:
+            _check_project(project, problems)
     else:
         if not project.found:
             raise ConfigError(
@@ -64,25 +74,12 @@ def check(directory: Path, now: datetime | None = None) -> Result:
         broken_config = False
     files = discover(project.root, project.exclude)
     reading = read_declarations(files, problems)
-    # Checks that depend on a part that failed would only repeat its problem in other words
-    # ("property not declared" after the ProfileSchema failed): they wait for the next run.
-    skip = Skips(
-        references=bool(reading.broken_kinds & {"EventSchema", "ProfileSchema"})
-        or reading.unreadable_files > 0,
-        templates=broken_config,
-    )
     tz = zone(project.timezone) or UTC
     today = now.astimezone(tz).date() if now is not None else None
-    declarations = _check_all(project, reading.decls, problems, skip, today)
+    # Templates depend on ctflow.yaml's environments and variables: when they failed, checking
+    # templates would only say "not declared" of every variable.
+    declarations = _Checks(project, problems, not broken_config, today).run(reading)
     return Result(declarations, problems.sorted(), len(files))
-
-
-@dataclass(frozen=True)
-class Skips:
-    """Checks left out because what they rest on is broken."""
-
-    references: bool = False
-    templates: bool = False
 
 
 def load(directory: Path) -> Declarations:
@@ -100,58 +97,102 @@ def _by_kind(decls: Sequence[Decl], kind: str) -> list[Decl]:
     return [d for d in decls if d.kind == kind]
 
 
-def _check_all(
-    project: Project, decls: list[Decl], problems: Problems, skip: Skips, today: date | None
-) -> Declarations:
-    events = tracking.event_properties(_by_kind(decls, "EventSchema"), project.limits, problems)
-    profile_decls = _by_kind(decls, "ProfileSchema")
-    profile = tracking.profile_properties(profile_decls, project.limits, problems)
-    references = not skip.references
-    journey_decls = campaigns.check_names(_by_kind(decls, "Journey"), "journey", problems)
-    expanded: list[Decl] = []
-    for journey in journey_decls.values():
-        if references:
-            _check_journey_audiences(journey, events, profile, problems, today)
+@dataclass
+class _Checks:
+    """Every check of every declaration; those that failed their schema are checked too, on
+    what :mod:`ctflow.spec.salvage` leaves of them, and never enter the declarations."""
+
+    project: Project
+    problems: Problems
+    templates: bool
+    today: date | None
+    events: Mapping[str, Mapping[str, Property]] = field(default_factory=dict)
+    profile: Mapping[str, Property] = field(default_factory=dict)
+
+    def run(self, reading: Reading) -> Declarations:
+        decls, problems = reading.decls, self.problems
+        broken = {kind: [b for b in reading.broken if b.kind == kind] for kind in KIND_ORDER}
+        salvaged = {kind: [salvage.pruned(b) for b in found] for kind, found in broken.items()}
+        profile_decls = _by_kind(decls, "ProfileSchema")
+        self._tracking(reading, broken)
+        journey_decls = campaigns.check_names(_by_kind(decls, "Journey"), "journey", problems)
+        expanded = [c for j in journey_decls.values() for c in self._journey(j)]
+        campaign_decls = campaigns.check_names(
+            [*_by_kind(decls, "Campaign"), *expanded], "campaign", problems
+        )
+        for decl in campaign_decls.values():
+            self._campaign(decl)
+        for journey in salvaged["Journey"]:
+            for decl in self._journey(journey, salvaged=True):
+                self._campaign(decl)
+        for decl in salvaged["Campaign"]:
+            self._campaign(decl)
+        trigger_decls = campaigns.check_names(_by_kind(decls, "Trigger"), "trigger", problems)
+        for decl in trigger_decls.values():
+            check_trigger(decl, self.project, problems, project_ok=self.templates)
+        for decl in salvaged["Trigger"]:
+            if salvage.plain_parameters(decl):
+                check_trigger(decl, self.project, problems, project_ok=self.templates)
+        dataset_decls = campaigns.check_names(_by_kind(decls, "Dataset"), "dataset", problems)
+        strict = frozenset(d.key for d in _by_kind(decls, "EventSchema") if d.data.get("strict"))
+        profiles = bool(profile_decls or broken["ProfileSchema"]) or (
+            "ProfileSchema" in reading.unread_kinds
+        )
+        for decl in [*dataset_decls.values(), *salvaged["Dataset"]]:
+            if salvage.usable(decl, ("file", "type")):
+                check_dataset(
+                    decl, self.events, self.profile, profiles, problems, strict_events=strict
+                )
+        return Declarations(
+            project=self.project,
+            events=_first_by_key(_by_kind(decls, "EventSchema")),
+            profiles=campaigns.check_names(profile_decls, "profile schema", problems),
+            campaigns=campaign_decls,
+            journeys=journey_decls,
+            triggers=trigger_decls,
+            datasets=dataset_decls,
+            event_properties=self.events,
+            profile_properties=self.profile,
+        )
+
+    def _tracking(self, reading: Reading, broken: Mapping[str, list[Broken]]) -> None:
+        """The declared events and profile properties, with those of broken schemas as far as
+        they go: an event problem elsewhere is still found when a ProfileSchema failed."""
+        limits = self.project.limits
+        event_parts = [salvage.schema_part(b) for b in broken["EventSchema"]]
+        known = [d for d in event_parts if d is not None]
+        self.events = tracking.event_properties(
+            [*_by_kind(reading.decls, "EventSchema"), *known],
+            limits,
+            self.problems,
+            partial=known,
+            complete=len(known) == len(event_parts) and "EventSchema" not in reading.unread_kinds,
+        )
+        profile_parts = [salvage.schema_part(b) for b in broken["ProfileSchema"]]
+        self.profile = tracking.profile_properties(
+            [*_by_kind(reading.decls, "ProfileSchema"), *(d for d in profile_parts if d)],
+            limits,
+            self.problems,
+            complete=not profile_parts and "ProfileSchema" not in reading.unread_kinds,
+        )
+
+    def _journey(self, journey: Decl, *, salvaged: bool = False) -> list[Decl]:
+        _check_journey_audiences(journey, self.events, self.profile, self.problems, self.today)
         campaigns.check_timezone(
-            journey.document, ("timezone",), journey.data.get("timezone"), problems
+            journey.document, ("timezone",), journey.data.get("timezone"), self.problems
         )
-        expanded.extend(journeys.expand(journey, problems))
-    campaign_decls = campaigns.check_names(
-        [*_by_kind(decls, "Campaign"), *expanded], "campaign", problems
-    )
-    for decl in campaign_decls.values():
-        campaigns.check_campaign(
-            decl, events, profile, problems, references=references, today=today
-        )
-        items = list(templating.fields(decl, problems))
-        if not skip.templates:
-            templating.check_fields(project, items, problems)
-    trigger_decls = campaigns.check_names(_by_kind(decls, "Trigger"), "trigger", problems)
-    for decl in trigger_decls.values():
-        check_trigger(decl, project, problems, project_ok=not skip.templates)
-    dataset_decls = campaigns.check_names(_by_kind(decls, "Dataset"), "dataset", problems)
-    strict = frozenset(d.key for d in _by_kind(decls, "EventSchema") if d.data.get("strict"))
-    for decl in dataset_decls.values():
-        check_dataset(
-            decl,
-            events,
-            profile,
-            bool(profile_decls),
-            problems,
-            references=references,
-            strict_events=strict,
-        )
-    return Declarations(
-        project=project,
-        events=_first_by_key(_by_kind(decls, "EventSchema")),
-        profiles=campaigns.check_names(profile_decls, "profile schema", problems),
-        campaigns=campaign_decls,
-        journeys=journey_decls,
-        triggers=trigger_decls,
-        datasets=dataset_decls,
-        event_properties=events,
-        profile_properties=profile,
-    )
+        return journeys.expand(journey, self.problems, salvaged=salvaged)
+
+    def _campaign(self, decl: Decl) -> None:
+        """Its rules, references and templates: checked, then rendered in every environment as
+        ``plan`` will."""
+        campaigns.check_campaign(decl, self.events, self.profile, self.problems, today=self.today)
+        items = list(templating.fields(decl, self.problems))
+        if self.templates:
+            broken = templating.check_fields(self.project, items, self.problems)
+            templating.check_renders(
+                self.project, [i for i in items if i not in broken], self.problems
+            )
 
 
 def _first_by_key(decls: Sequence[Decl]) -> dict[str, Decl]:
@@ -180,8 +221,8 @@ def _check_journey_audiences(
             problems,
             today,
         )
-    for index, step in enumerate(data["steps"]):
-        if "audience" in step:
+    for index, step in enumerate(data.get("steps") or []):
+        if step is not None and "audience" in step:
             campaigns.check_audience_at(
                 journey.document,
                 ("steps", index, "audience"),
