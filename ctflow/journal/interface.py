@@ -162,6 +162,11 @@ class UploadRecords(Protocol):
         """The state of every batch whose id starts with ``prefix``."""
         ...
 
+    def sent_records(self, environment: str, prefix: str) -> int:
+        """How many records the batches whose id starts with ``prefix`` carried to the account
+        (every batch but a ``failed`` one: those records may have arrived)."""
+        ...
+
     def batch_state(
         self,
         environment: str,

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from ctflow.clevertap import CleverTap
@@ -186,7 +186,11 @@ def _warn_if_changed(
         same = upload["source"] == str(job.path) or (
             job.dataset is not None and upload["dataset"] == job.dataset
         )
-        if same and upload["upload_key"] != job.prefix:
+        if (
+            same
+            and upload["upload_key"] != job.prefix
+            and _sent_events(journal, environment, upload)
+        ):
             say(
                 f"ctflow: warning: {job.shown} was uploaded on {upload['updated_at']} with other "
                 "content; the whole file is sent now, so its rows that were in that version "
@@ -194,6 +198,14 @@ def _warn_if_changed(
                 "in a file of their own to avoid that"
             )
             return
+
+
+def _sent_events(journal: UploadRecords, environment: str, upload: dict[str, Any]) -> bool:
+    """Whether that earlier upload carried events to the account (sent as profiles, or every
+    row rejected, it put none there)."""
+    return upload["kind"] == "events" and (
+        journal.sent_records(environment, upload["upload_key"] + ":") > 0
+    )
 
 
 def dead_letter_path(state_dir: Path, job: FileJob) -> Path:

@@ -92,6 +92,42 @@ def test_jsonl_events_upload_once_a_rerun_skips_them_and_restart_sends_again(
     assert stored(project) == {n: 2 for n in range(1, 2501)}, "the user asked for it"
 
 
+TWICE = "arrive twice (CleverTap does not deduplicate events)"
+
+
+def test_a_changed_events_file_warns_that_its_old_rows_arrive_twice(
+    capsys: Capsys, project: Path
+) -> None:
+    write_jsonl(project / "events.jsonl", events(10))
+    assert ctflow(capsys, project, "upload", "events", "events.jsonl").code == 0
+    write_jsonl(project / "events.jsonl", events(11))
+
+    again = ctflow(capsys, project, "upload", "events", "events.jsonl")
+    assert again.code == 0, again.err
+    assert TWICE in again.err
+    assert stored(project) == {**{n: 2 for n in range(1, 11)}, 11: 1}
+
+
+@pytest.mark.parametrize(
+    ("wrong", "right", "records"),
+    [("profiles", "events", events(10)), ("events", "profiles", [profile("u-1", Name="A")])],
+)
+def test_a_file_first_sent_as_the_wrong_kind_is_not_said_to_arrive_twice(
+    capsys: Capsys, project: Path, wrong: str, right: str, records: list[dict[str, Any]]
+) -> None:
+    """Every row of the wrong-kind upload was rejected: nothing of it is in the account."""
+    write_jsonl(project / "data.jsonl", records)
+    first = ctflow(capsys, project, "upload", wrong, "data.jsonl")
+    assert first.code == 3, "every row is rejected"
+    for _ in range(2):
+        ran = ctflow(capsys, project, "upload", right, "data.jsonl")
+        assert ran.code == 0, ran.err
+        assert TWICE not in ran.err
+    write_jsonl(project / "data.jsonl", [*records, event(99)])
+    changed = ctflow(capsys, project, "upload", "events", "data.jsonl")
+    assert (TWICE in changed.err) is (right == "events")
+
+
 def test_the_example_csv_dataset_is_mapped_dated_and_checked_against_its_schema(
     capsys: Capsys, example: Path
 ) -> None:

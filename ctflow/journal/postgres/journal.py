@@ -407,6 +407,14 @@ class PgJournal:
         )
         return {row["batch_id"]: row["state"] for row in rows}
 
+    def sent_records(self, environment: str, prefix: str) -> int:
+        rows = self._query(
+            "SELECT COALESCE(SUM(records), 0) AS sent FROM upload_batches WHERE project = %s"
+            " AND environment = %s AND starts_with(batch_id, %s) AND state != 'failed'",
+            (self.project, environment, prefix),
+        )
+        return int(rows[0]["sent"])
+
     def batch_state(
         self,
         environment: str,

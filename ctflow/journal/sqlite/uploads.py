@@ -31,6 +31,14 @@ class SqliteUploads(Store):
         )
         return {row["batch_id"]: row["state"] for row in rows}
 
+    def sent_records(self, environment: str, prefix: str) -> int:
+        rows = self._query(
+            "SELECT COALESCE(SUM(records), 0) AS sent FROM upload_batches"
+            " WHERE environment = ? AND substr(batch_id, 1, ?) = ? AND state != 'failed'",
+            (environment, len(prefix), prefix),
+        )
+        return int(rows[0]["sent"])
+
     def batch_state(
         self,
         environment: str,
