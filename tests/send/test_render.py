@@ -5,6 +5,7 @@ they are the messages people receive)."""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,21 @@ def test_render_shows_every_fixture_with_multi_line_text_as_lines(tmp_path: Path
     assert 'content.subject: "Order SO-1001 is on its way"' in lines
     assert "content.body:" in lines
     assert "  |   <li>2 x Mug &amp; Saucer</li>" in lines
+
+
+def test_the_sandbox_never_shows_another_environments_campaign() -> None:
+    """The example's SMS names a campaign for staging and for production, none for the sandbox."""
+    decl = DECLS.triggers["payment-failed-sms"]
+    data = message.fixture_data(decl, "first-attempt")
+    ids = {}
+    for env in ("sandbox", "staging", "production"):
+        built = message.build(decl, DECLS.project, DECLS.project.environment(env), data)
+        ids[env] = built.body["campaign_id"]
+    assert ids == {"sandbox": 1, "staging": 1700000123, "production": 1700104562}
+    several = {**decl.data, "campaign_ids": {"production": [7, 8, 9]}}
+    del several["campaign_id"]
+    sandbox = DECLS.project.environment("sandbox")
+    assert message.campaign_ids(replace(decl, data=several), sandbox) == [1, 2, 3]
 
 
 def test_render_json_and_a_campaign(tmp_path: Path) -> None:
