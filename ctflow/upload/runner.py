@@ -159,11 +159,13 @@ async def _run_job(
         on_progress=progress.update,
     )
     progress.start(job.dataset or job.path.name, job.estimated_rows)
+    read_to_the_end = False
     try:
         with _GracefulStop(engine, err):
             tally = await engine.run(job.batches(settings.schemas, settings.timezone, states))
+        read_to_the_end = not (tally.interrupted or tally.unavailable or tally.journal_lost)
     finally:
-        progress.finish(engine.tally)
+        progress.finish(engine.tally, complete=read_to_the_end)
         dead.close()
     return FileResult(
         job.shown,
