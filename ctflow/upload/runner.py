@@ -95,6 +95,8 @@ class DatasetUploads:
     """The command that makes a new plan, for when a file changed since the plan was made."""
     err: TextIO
     say: Callable[[str], None]
+    report: Callable[[Sequence[FileResult]], None] = lambda results: None
+    """Shows what the uploads did, as soon as they are done: before any campaign is touched."""
     results: list[FileResult] = field(default_factory=list)
 
     async def __call__(self, changes: Sequence[Upload]) -> int:
@@ -125,6 +127,8 @@ class DatasetUploads:
             err=self.err,
             say=self.say,
         )
+        if self.results:
+            self.report(self.results)
         if any(result.tally.interrupted for result in self.results):
             return ExitCode.INTERRUPTED
         return exit_code(to_json(self.results)) if self.results else ExitCode.OK
