@@ -44,8 +44,8 @@ CANNOT_RUN = {
     "ctflow upload events exports/points-2019.jsonl": "a file the page does not give",
     "ctflow upload profiles exports/crm-2026-11-21.jsonl --format json": "a file the page does "
     "not give",
-    "cat .ctflow/rejected/orders-2026-01.bb5e8c82.jsonl": "a file the page does not give",
-    "jq -c .record .ctflow/rejected/orders-2026-01.bb5e8c82.jsonl > "
+    "cat .ctflow/rejected/orders-2026-01.bb5e8c82.sandbox.jsonl": "a file the page does not give",
+    "jq -c .record .ctflow/rejected/orders-2026-01.bb5e8c82.sandbox.jsonl > "
     "exports/orders-2026-01-fixes.jsonl": "a file the page does not give",
     "ctflow send payment-failed-sms --batch recipients.jsonl": "a file the page does not give",
 }

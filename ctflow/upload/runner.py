@@ -143,6 +143,10 @@ async def _run_job(
     say: Callable[[str], None],
 ) -> FileResult:
     prefix = job.prefix + ":"
+    path = settings.dead_letter or dead_letter_path(settings.state_dir, job, ledger.environment)
+    dead = DeadLetterFile(path, truncate=settings.restart and settings.dead_letter is None)
+    if settings.dead_letter is not None:  # the default lives beside the journal, written already
+        dead.check()
     if settings.restart:
         forgotten = ledger.forget(prefix)
         if forgotten:
@@ -151,8 +155,6 @@ async def _run_job(
                 f"({forgotten} recorded batch(es) forgotten)"
             )
     states = ledger.states(prefix)
-    path = settings.dead_letter or dead_letter_path(settings.state_dir, job)
-    dead = DeadLetterFile(path, truncate=settings.restart and settings.dead_letter is None)
     progress = Progress(err, terminal=settings.terminal)
     engine = Engine(
         client,
@@ -214,13 +216,15 @@ def _sent_events(journal: UploadRecords, environment: str, upload: dict[str, Any
     )
 
 
-def dead_letter_path(state_dir: Path, job: FileJob) -> Path:
-    """``.ctflow/rejected/<file stem>.<content id>.jsonl``: one file per content, so a resumed
-    upload appends to the file its first run started."""
+def dead_letter_path(state_dir: Path, job: FileJob, environment: str) -> Path:
+    """``.ctflow/rejected/<file stem>.<content id>.<environment>.jsonl``: one file per content
+    and environment, so a resumed upload appends to the file its first run started, and a
+    ``--restart`` in one environment leaves another's rejects alone."""
     name = job.path.name
     for suffix in (".gz", ".jsonl", ".ndjson", ".json", ".csv"):
         name = name.removesuffix(suffix)
-    return state_dir / "rejected" / f"{name}.{job.prefix.split(':')[1][:8]}.jsonl"
+    content = job.prefix.split(":")[1][:8]
+    return state_dir / "rejected" / f"{name}.{content}.{environment}.jsonl"
 
 
 class _GracefulStop:

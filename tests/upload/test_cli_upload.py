@@ -303,7 +303,7 @@ def test_json_summary_has_the_documented_shape_and_the_dead_letter_path(
     dead = Path(a["dead_letter"])
     assert dead.parent == project / ".ctflow" / "rejected"
     assert dead.name.startswith("a.")
-    assert dead.name.endswith(".jsonl")
+    assert dead.name.endswith(".sandbox.jsonl"), "one file per content and environment"
     (reject,) = dead_letters(dead)
     assert set(reject) == {"file", "line", "batch", "rejected_by", "code", "reason", "record"}
     assert (reject["line"], reject["batch"], reject["rejected_by"]) == (
@@ -638,3 +638,33 @@ def test_the_user_ids_of_clevertaps_own_token_sample_are_uploaded(
     stored = sb.store.find_profile("objectId", "~9XrS4Dy6GsnDbdX98Ijs63kEtJDQbhJA")
     assert stored is not None
     assert [p["push_token"] for p in stored.platform] == ["tok-2"]
+
+
+@pytest.mark.loopback
+def test_each_environment_has_its_own_dead_letter_file_and_restart_empties_only_its_own(
+    capsys: Capsys, remote: Path
+) -> None:
+    write_jsonl(remote / "events.jsonl", [*events(3), {"no": "event"}])
+    in_sandbox = ctflow(capsys, remote, "upload", "events", "events.jsonl")
+    assert in_sandbox.code == 3
+    assert upload(capsys, remote, "events", "events.jsonl").code == 3
+    rejected = remote / ".ctflow" / "rejected"
+    files = sorted(path.name.rsplit(".", 2)[1] for path in rejected.iterdir())
+    assert files == ["local", "sandbox"]
+
+    assert upload(capsys, remote, "events", "events.jsonl", "--restart").code == 3
+    for path in rejected.iterdir():
+        assert [r["line"] for r in dead_letters(path)] == [4], f"{path.name}: once, not emptied"
+
+
+def test_a_dead_letter_file_that_cannot_be_written_stops_the_upload_before_it_sends(
+    capsys: Capsys, project: Path
+) -> None:
+    (project / "afile").write_text("")
+    write_jsonl(project / "events.jsonl", [*events(3), {"no": "event"}])
+    chosen = project / "afile" / "rejects.jsonl"
+    ran = ctflow(capsys, project, "upload", "events", "events.jsonl", "--dead-letter", str(chosen))
+    assert ran.code == 1
+    assert f"ctflow: cannot write the dead-letter file {chosen}: Not a directory" in ran.err
+    assert "this is a bug" not in ran.err
+    assert stored(project) == {}, "nothing sent"
