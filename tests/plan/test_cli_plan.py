@@ -96,6 +96,12 @@ def test_apply_off_a_terminal_needs_auto_approve(
     assert code == 6
     assert "ctflow apply --auto-approve" in err
     assert live(project) == {}
+    assert "started a new journal" not in err, "nothing was applied: no note about it"
+
+    code, _, err = run(capsys, project, "apply", "--auto-approve")
+    assert code == 0
+    assert err.count("ctflow: started a new journal at ") == 1, "the first apply that acts"
+    assert "started a new journal" not in run(capsys, project, "apply", "--auto-approve")[2]
 
 
 def test_a_saved_plan_with_target_is_a_usage_error(
