@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import ctflow
+from ctflow import cli
 from ctflow.errors import InvalidInput
 from ctflow.send import message
 from ctflow.send.text import as_text
@@ -139,3 +140,29 @@ def test_python_api_sends_are_journaled_and_a_blank_key_is_refused(tmp_path: Pat
     assert (run["kind"], run["outcome"], run["summary"]["sent"]) == ("send", "ok", 1)
     with pytest.raises(InvalidInput, match="idempotency key must be non-empty"):
         project.send("order-shipped", to="C1", data=data, idempotency_key="  ")
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        (
+            "welcome",
+            "no Trigger or Campaign 'welcome' (did you mean 'onboarding-2027-01.welcome'?)",
+        ),
+        ("winback-2027-q1-emial", "(did you mean 'winback-2027-q1-email'?)"),
+        (
+            "onboarding-2027-01",
+            "'onboarding-2027-01' is a journey: render one of its steps "
+            "(onboarding-2027-01.day2-email, onboarding-2027-01.day7-sms, "
+            "onboarding-2027-01.welcome)",
+        ),
+        ("zzz", "; triggers: order-shipped, otp-sms, payment-failed-email, payment-failed-sms; "),
+    ],
+)
+def test_render_of_an_unknown_key_says_what_there_is(
+    capsys: pytest.CaptureFixture[str], name: str, said: str
+) -> None:
+    code = cli.run(["-C", str(EXAMPLE), "render", name], {})
+    err = capsys.readouterr().err
+    assert code == 3
+    assert said in err
