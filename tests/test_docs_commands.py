@@ -2,13 +2,14 @@
 
 Each page replays its commands in order, through ``cli.run``, in a fresh copy of the example
 project (the copy the pages start from): a command exits 0, or with the code the page shows
-after it (``$ echo $?``), or with the code :data:`FAILS` gives for an example of an error. A
-``$ cat FILE`` with the file's text under it writes that file first, as the reader would have.
-A command for another environment runs against the sandbox instead (its
-``echo $?`` is that environment's, not checked). What cannot run at all (a file the page does
-not give, an id of the run the page shows) is listed in :data:`CANNOT_RUN` with the reason; the
-list itself is checked, so an entry the pages no longer show fails too. After the last command
-the project still validates: a reader who followed the page has a working project.
+after it (``$ echo $?``), or with the code :data:`FAILS` gives for an example of an error, and
+an example of an error prints the lines the page shows. A ``$ cat FILE`` with the file's text
+under it writes that file first, as the reader would have. A command for another environment
+runs against the sandbox instead (its ``echo $?`` is that environment's, not checked). What
+cannot run at all (a file the page does not give, an id of the run the page shows) is listed in
+:data:`CANNOT_RUN` with the reason; the list itself is checked, so an entry the pages no longer
+show fails too. After the last command the project still validates: a reader who followed the
+page has a working project.
 """
 
 from __future__ import annotations
@@ -160,6 +161,10 @@ class Replay:
                 assert name == "ctflow", f"{where}: a command the replay does not know"
                 out, err = self.ctflow(argv[1:])
                 assert self.code == expected, f"{where}: exit {self.code}\n{out}\n{err}"
+                if expected not in (0, 2):  # an example of an error: it reads as shown
+                    printed = (out + err).replace(f"{self.project}/", "").splitlines()
+                    missing = [line for line in shown.output if line not in printed]
+                    assert missing == [], f"{where}: shown but not printed:\n{out}{err}"
 
     def _cat(self, where: str, argv: list[str], output: list[str]) -> None:
         path = self.project / argv[1]
