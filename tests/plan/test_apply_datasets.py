@@ -78,7 +78,7 @@ def test_apply_reports_the_uploads_when_they_end_before_the_campaigns_it_creates
     created = [i for i, line in enumerate(lines) if ": created " in line]
     assert len(created) == 5
     assert uploaded < min(created)
-    assert lines[-1].startswith("Apply complete: 5 created")
+    assert lines[max(created) + 1].startswith("Apply complete: 5 created")
 
 
 def test_a_saved_plan_whose_dataset_changed_is_refused_and_nothing_is_done(
