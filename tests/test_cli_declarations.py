@@ -61,6 +61,36 @@ def test_init_refuses_a_project_id_the_marker_cannot_hold(
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.parametrize("project", ["123", "2026", "1e5", "1e-5", "true", "null", "shop-2"])
+def test_init_writes_a_project_id_its_own_validate_accepts(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, project: str
+) -> None:
+    code, _, _ = run(capsys, "init", str(tmp_path / "shop2"), "--project", project)
+    assert code == 0
+    code, out, err = run(capsys, "validate", "-C", str(tmp_path / "shop2"))
+    assert (code, out) == (0, ""), err
+    assert check(tmp_path / "shop2").declarations.project.name == project
+
+
+def test_init_under_a_file_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "afile").write_text("a file\n")
+    code, out, err = run(capsys, "init", str(tmp_path / "afile" / "sub"))
+    assert (code, out) == (1, "")
+    assert err == f"ctflow: cannot create the directory {tmp_path}/afile/sub: Not a directory\n"
+    assert "this is a bug" not in err
+    assert (tmp_path / "afile").read_text() == "a file\n"
+
+
+def test_init_in_a_place_the_system_refuses_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, "init", "/proc/ctflow-nope")
+    assert (code, out) == (1, "")
+    assert err.startswith("ctflow: cannot create the directory /proc/ctflow-nope: "), err
+
+
 def test_a_broken_file_is_reported_at_its_line_with_exit_3(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

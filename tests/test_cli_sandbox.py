@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ import pytest
 from ctflow import cli
 from ctflow.sandbox import Sandbox
 from tests.contract.support import CREDS, LoopbackServer
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "journeys"
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str, **environ: str) -> tuple[int, str, str]:
@@ -46,6 +49,30 @@ def test_reset_empties_the_sandbox(capsys: pytest.CaptureFixture[str], tmp_path:
     sandbox = Sandbox(db=tmp_path / ".ctflow" / "sandbox.db")
     try:
         assert sandbox.counts()["profiles"] == 0
+    finally:
+        sandbox.close()
+
+
+def test_seed_replaces_uploaded_data_so_plan_uploads_the_datasets_again(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    shop = tmp_path / "shop"
+    shutil.copytree(EXAMPLE, shop, ignore=shutil.ignore_patterns(".ctflow"))
+    assert run(capsys, "-C", str(shop), "apply", "--auto-approve")[0] == 0
+    assert run(capsys, "-C", str(shop), "plan", "--detailed-exitcode")[0] == 0
+
+    code, out, err = run(capsys, "-C", str(shop), "sandbox", "seed", "--profiles", "20")
+    assert code == 0
+    assert "in place of the profiles and events it held (campaigns and sends stay)" in out
+    assert "Forgot 2 uploaded batch(es) recorded for the sandbox" in err
+    code, out, _ = run(capsys, "-C", str(shop), "plan", "--detailed-exitcode")
+    assert code == 2
+    assert "Plan: 0 to create, 0 to replace, 0 to stop, 2 to upload." in out
+
+    assert run(capsys, "-C", str(shop), "apply", "--auto-approve")[0] == 0
+    sandbox = Sandbox(db=shop / ".ctflow" / "sandbox.db")
+    try:
+        assert sandbox.counts()["profiles"] == 20 + 10, "the seeded and the VIP customers"
     finally:
         sandbox.close()
 

@@ -48,7 +48,9 @@ _REPLACE_OPTION = click.option(
 )
 @click.option("--estimate", is_flag=True, help="Show the reach of every create (estimate_only).")
 @click.option(
-    "--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error."
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 with no changes, 2 with changes, 1 on any error (instead of its usual code).",
 )
 @click.option(
     "--base",

@@ -110,12 +110,27 @@ def reset(state: AppState, db: Path | None) -> int:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @pass_state
 def seed(state: AppState, db: Path | None, profiles: int, seed_value: int, fmt: str) -> int:
-    """Fill the sandbox with a realistic demo population, then query it through the client."""
+    """Replace the sandbox's profiles and events with a realistic demo population (campaigns
+    and sends stay), then query it through the client.
+
+    What the journal recorded as uploaded to the sandbox is forgotten, as by `reset`: the next
+    apply uploads the declared datasets again."""
     from ctflow.commands import sandbox as command
 
-    db_path = _sandbox_db(state, db)
-    today = datetime.now(UTC).date()
-    return command.seed(db_path, profiles, seed_value, fmt, today=today, out=sys.stdout)
+    journal, project = None, None
+    if db is None:  # the project's own sandbox: its journal's uploads go with its data
+        journal, project = state.target("sandbox").journal, state.project().name
+    return command.seed(
+        _sandbox_db(state, db),
+        profiles,
+        seed_value,
+        fmt,
+        today=datetime.now(UTC).date(),
+        out=sys.stdout,
+        err=sys.stderr,
+        journal=journal,
+        project=project,
+    )
 
 
 COMMANDS = (sandbox,)

@@ -75,7 +75,7 @@ if TYPE_CHECKING:
     "--dead-letter",
     type=click.Path(path_type=Path, dir_okay=False),
     metavar="FILE",
-    help="Append rejected records here (default: .ctflow/rejected/<file>.<id>.jsonl).",
+    help="Append rejected records here (default: .ctflow/rejected/<file>.<id>.<env>.jsonl).",
 )
 @FORMAT_OPTION
 @pass_state

@@ -146,6 +146,7 @@ async def _execute(
         replan=f"ctflow plan{env_flag(inv)} --out FILE",
         err=err,
         say=lambda line: say_line(err, line, inv.secrets),
+        report=lambda results: _uploaded(results, inv, out),
     )
     executor = applier(inv, project, client, run, _window(made), err, uploads)
     try:
@@ -190,10 +191,9 @@ def _report(
     out: TextIO,
     err: TextIO,
 ) -> int:
-    """The uploads' report, then the campaigns' line; the run closed with how it ended."""
+    """The campaigns' line (the uploads reported as they ended); the run closed with how it
+    ended."""
     journal, run_id = run
-    if uploaded:
-        out.write(upload_text(uploaded, env_flag=env_flag(inv)))
     if not outcome.uploads_done:  # Ctrl-C among the uploads: nothing more was done
         journal.finish(run_id, "interrupted", outcome.summary())
         err.write(
@@ -205,6 +205,11 @@ def _report(
     journal.finish(run_id, ended, outcome.summary())
     out.write(_finished(outcome, env_flag(inv), uploaded=len(uploaded)) + "\n")
     return outcome.exit_code
+
+
+def _uploaded(results: Sequence[FileResult], inv: Invocation, out: TextIO) -> None:
+    out.write(upload_text(results, env_flag=env_flag(inv)))
+    out.flush()
 
 
 def _window(made: Plan) -> tuple[date, date]:

@@ -18,6 +18,8 @@ from ctflow.errors import CtflowError, ExitCode, UsageError
 from ctflow.resources import schemas_dir
 
 RENAMES = {"gitignore": ".gitignore"}
+# Project ids that YAML 1.2 would read as a number, a boolean or null: written quoted.
+NOT_TEXT = re.compile(r"[0-9]+(?:e-?[0-9]+)?|true|false|null")
 KEPT_IF_PRESENT = ("README.md",)  # an existing repository's README stays as it is
 STATE_LINE = ".ctflow/"
 
@@ -34,6 +36,7 @@ def init(directory: Path, project: str | None, today: date, *, out: TextIO) -> i
             f"{name!r} cannot be a project id (lower-case letters, digits, '-' and '_'); "
             "choose one with --project"
         )
+    _make_directory(directory)
     plan = dict(_scaffold_files())
     plan.update({f"schemas/{p.name}": p.read_text(encoding="utf-8") for p in _schemas()})
     for rel in (*KEPT_IF_PRESENT, ".gitignore"):
@@ -45,13 +48,15 @@ def init(directory: Path, project: str | None, today: date, *, out: TextIO) -> i
             f"{directory} already has {', '.join(sorted(existing))}; ctflow init never "
             "overwrites files (pick an empty directory)"
         )
-    tokens = {"__PROJECT__": name, "__TOMORROW__": (today + timedelta(days=1)).isoformat()}
+    tokens = {
+        "project: __PROJECT__": f"project: {_yaml_text(name)}",
+        "__PROJECT__": name,
+        "__TOMORROW__": (today + timedelta(days=1)).isoformat(),
+    }
     for rel, text in sorted(plan.items()):
         for token, value in tokens.items():
             text = text.replace(token, value)
-        target = directory / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        _write(directory / rel, text)
     written = sorted(r for r in plan if not r.startswith("schemas/"))
     if ".gitignore" not in plan and _ignore_state(directory / ".gitignore"):
         written.append(".gitignore (added .ctflow/)")
@@ -62,6 +67,30 @@ def init(directory: Path, project: str | None, today: date, *, out: TextIO) -> i
     prefix = "" if shown == "." else f"cd {shlex.quote(shown)} && "
     out.write(f"  {prefix}ctflow validate\n")
     return ExitCode.OK
+
+
+def _yaml_text(name: str) -> str:
+    """``name`` as a YAML scalar that reads back as text (``123`` would be a number)."""
+    return f'"{name}"' if NOT_TEXT.fullmatch(name) else name
+
+
+def _make_directory(directory: Path) -> None:
+    if directory.exists() and not directory.is_dir():
+        raise CtflowError(f"cannot create the project in {directory}: it is a file")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CtflowError(
+            f"cannot create the directory {directory}: {exc.strerror or exc}"
+        ) from None
+
+
+def _write(target: Path, text: str) -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CtflowError(f"cannot write {target}: {exc.strerror or exc}") from None
 
 
 def _ignore_state(gitignore: Path) -> bool:

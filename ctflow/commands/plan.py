@@ -24,7 +24,7 @@ from ctflow.commands.shared import (
 )
 from ctflow.config import JOURNAL_FILE, Project, Target, journal_location
 from ctflow.errors import (
-    ConfigError,
+    CtflowError,
     ExitCode,
     UsageError,
 )
@@ -219,4 +219,4 @@ def _write_plan(path: Path, made: Plan) -> None:
     try:
         path.write_text(save(made), encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot write the plan to {path}: {exc.strerror or exc}") from None
+        raise CtflowError(f"cannot write the plan to {path}: {exc.strerror or exc}") from None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,7 @@ from ctflow.commands.reading import Reader, table
 from ctflow.errors import CtflowError, ExitCode, UsageError
 
 Confirm = Callable[[str], bool]
+_DATE = re.compile(r"\$D_(-?[0-9]{1,12})")
 
 
 def get(reader: Reader, key: str, value: str, fmt: str) -> int:
@@ -44,7 +46,7 @@ def get(reader: Reader, key: str, value: str, fmt: str) -> int:
             out.write(f"  {name}: {shown}\n")
     if profile.profile_data:
         out.write("\n")
-        rows = [[k, _value(v)] for k, v in sorted(profile.profile_data.items())]
+        rows = [[k, _value(v, reader.timezone)] for k, v in sorted(profile.profile_data.items())]
         table(reader, ["PROPERTY", "VALUE"], rows)
     if profile.events:
         out.write("\n")
@@ -60,9 +62,19 @@ def get(reader: Reader, key: str, value: str, fmt: str) -> int:
     return ExitCode.OK
 
 
-def _value(value: Any) -> str:
+def _value(value: Any, timezone: str) -> str:
+    """A property as people read it: CleverTap's dates (``$D_<epoch seconds>``, §1.6) as a day
+    in the account's timezone, with the time of day when it is not midnight."""
     if isinstance(value, str):
-        return value
+        date = _DATE.fullmatch(value)
+        if date is None:
+            return value
+        try:
+            moment = datetime.fromtimestamp(int(date[1]), UTC).astimezone(ZoneInfo(timezone))
+        except (OverflowError, OSError, ValueError):
+            return value
+        midnight = (moment.hour, moment.minute, moment.second) == (0, 0, 0)
+        return moment.strftime("%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M")
     return json.dumps(value, ensure_ascii=False)
 
 

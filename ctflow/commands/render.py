@@ -60,8 +60,7 @@ def render(
         today = now.astimezone(ZoneInfo(project.timezone_for(env))).date()
         desired = {d.key: d for d in desired_state(decls, env, today)}
         if name not in desired:
-            known = sorted([*decls.triggers, *desired])
-            raise InvalidInput(f"no Trigger or Campaign {name!r}{suggest(name, known)}")
+            raise InvalidInput(_unknown(name, sorted(decls.triggers), sorted(desired)))
         payload = dict(desired[name].payload)
         body = {k: v for k, v in payload.items() if k not in ("where", "when", "labels")}
         result = {"kind": "Campaign", "key": name, "environment": env.name}
@@ -69,3 +68,20 @@ def render(
     text = json.dumps(result, indent=2, ensure_ascii=False) if fmt == "json" else as_text(result)
     out.write(mask(text, secrets) + "\n")
     return 0
+
+
+def _unknown(name: str, triggers: list[str], campaigns: list[str]) -> str:
+    """Why ``name`` renders nothing, and what would: a journey's steps, the closest key (a
+    journey step by its own key too), or every key there is."""
+    steps = [key for key in campaigns if key.startswith(f"{name}.")]
+    if steps:
+        return f"{name!r} is a journey: render one of its steps ({', '.join(steps)})"
+    by_step = [key for key in campaigns if key.rsplit(".", 1)[-1] == name]
+    hint = f" (did you mean {by_step[0]!r}?)" if len(by_step) == 1 else ""
+    hint = hint or suggest(name, [*triggers, *campaigns])
+    if hint:
+        return f"no Trigger or Campaign {name!r}{hint}"
+    return (
+        f"no Trigger or Campaign {name!r}; triggers: {', '.join(triggers) or 'none'}; "
+        f"campaigns: {', '.join(campaigns) or 'none'}"
+    )

@@ -123,33 +123,55 @@ def reset(
     finally:
         sandbox.close()
     out.write(f"Sandbox {db} is empty.\n")
-    opened = existing_journal(journal, project=project) if journal is not None else None
-    if opened is not None:
-        with opened:
-            batches = opened.forget_environment_uploads("sandbox")
-        if batches:
-            out.write(
-                f"Forgot {batches} uploaded batch(es) recorded for the sandbox in "
-                f"{opened.location}; "
-                "uploads and datasets will be sent again.\n"
-            )
+    _forget_uploads(journal, project, out)
     return ExitCode.OK
 
 
-def seed(db: Path, profiles: int, seed_value: int, fmt: str, *, today: date, out: TextIO) -> int:
+def _forget_uploads(journal: JournalLocation | None, project: str | None, out: TextIO) -> None:
+    """The sandbox's profiles and events are gone: forget that the journal saw them uploaded,
+    so that the next upload or apply sends them again."""
+    opened = existing_journal(journal, project=project) if journal is not None else None
+    if opened is None:
+        return
+    with opened:
+        batches = opened.forget_environment_uploads("sandbox")
+    if batches:
+        out.write(
+            f"Forgot {batches} uploaded batch(es) recorded for the sandbox in "
+            f"{opened.location}; uploads and datasets will be sent again.\n"
+        )
+
+
+def seed(
+    db: Path,
+    profiles: int,
+    seed_value: int,
+    fmt: str,
+    *,
+    today: date,
+    out: TextIO,
+    err: TextIO,
+    journal: JournalLocation | None = None,
+    project: str | None = None,
+) -> int:
+    """Replace the sandbox's profiles and events with a demo population (campaigns and sends
+    stay); with ``project``'s ``journal``, forget what was uploaded to the sandbox, as reset
+    does."""
     sandbox = open_sandbox(db)
     try:
         summary = sandbox.seed(profiles=profiles, seed=seed_value)
         answers = asyncio.run(_ask(sandbox, today))
     finally:
         sandbox.close()
+    _forget_uploads(journal, project, err)
     if fmt == "json":
         payload = {"db": str(db), "seeded": summary, "answers": answers}
         out.write(json.dumps(payload, indent=2) + "\n")
         return ExitCode.OK
     out.write(
         f"Seeded the sandbox ({db}): {summary['profiles']:,} profiles and "
-        f"{summary['events']:,} events (seed {seed_value}).\n"
+        f"{summary['events']:,} events (seed {seed_value}), in place of the profiles and events "
+        "it held (campaigns and sends stay).\n"
         "Asked through the CleverTap client, in-process, no credentials needed:\n"
     )
     rows = [(a["question"], _value(a["value"]), a["endpoint"]) for a in answers]

@@ -132,9 +132,12 @@ def journal_run(
                 "Stopping anyway; it may create campaigns after this: interrupt it (Ctrl-C) "
                 "and run this again\n"
             )
-        if journal.created:
-            why = _NEW_JOURNAL.get(kind, _NEW_JOURNAL_DEFAULT)
-            err.write(f"ctflow: started a new journal at {journal.location}; {why}\n")
+        # Before the uploads and sends it concerns; after an apply or a stop, which may refuse
+        # to run (no terminal to confirm on, a gate, a stale plan) and then changed nothing.
+        fresh = _fresh(journal)
+        note_now = fresh and kind not in _NOTE_AFTER
+        if note_now:
+            _note_new_journal(journal, kind, err)
         run_id = journal.begin(
             kind,
             project=project.name,
@@ -151,9 +154,36 @@ def journal_run(
         except BaseException as exc:
             with suppress(JournalUnavailable):  # a lost journal cannot be told how it ended
                 journal.finish_if_open(run_id, _outcome_of(exc), {"error": str(exc)[:500]})
+                if fresh and not note_now:
+                    _note_unless_refused(journal, run_id, kind, err)
             raise
         with suppress(JournalUnavailable):
             journal.finish_if_open(run_id, "ok")
+            if fresh and not note_now:
+                _note_unless_refused(journal, run_id, kind, err)
+
+
+def _fresh(journal: Journal) -> bool:
+    """Created now, or holding only runs that refused to act (so nothing was ever noted)."""
+    if journal.created:
+        return True
+    earlier = journal.runs(limit=20)
+    return bool(earlier) and all(run.get("outcome") in _REFUSED for run in earlier)
+
+
+def _note_new_journal(journal: Journal, kind: str, err: TextIO) -> None:
+    why = _NEW_JOURNAL.get(kind, _NEW_JOURNAL_DEFAULT)
+    err.write(f"ctflow: started a new journal at {journal.location}; {why}\n")
+
+
+def _note_unless_refused(journal: Journal, run_id: int, kind: str, err: TextIO) -> None:
+    ended = journal.run(run_id)
+    if ended is None or ended.get("outcome") not in _REFUSED:
+        _note_new_journal(journal, kind, err)
+
+
+_NOTE_AFTER = frozenset({"apply", "stop-all"})
+_REFUSED = frozenset({"gated", "cancelled", "stale"})
 
 
 _NEW_JOURNAL = {

@@ -167,6 +167,11 @@ class UploadRecords(Protocol):
         ``updated_at``, ``detail``), in batch order."""
         ...
 
+    def sent_records(self, environment: str, prefix: str) -> int:
+        """How many records the batches whose id starts with ``prefix`` carried to the account
+        (every batch but a ``failed`` one: those records may have arrived)."""
+        ...
+
     def batch_state(
         self,
         environment: str,

@@ -16,6 +16,14 @@ MALE = ("Aarav", "Arjun", "Dev", "Ishaan", "Kabir", "Nikhil", "Rohan", "Sahil", 
 LAST = ("Bose", "Das", "Gupta", "Iyer", "Kapoor", "Mehta", "Nair", "Patel", "Rao", "Shah", "Singh")
 CITIES = ("Mumbai", "Delhi", "Bengaluru", "Chennai", "Hyderabad", "Pune", "Kolkata", "Jaipur")
 CATEGORIES = ("Electronics", "Fashion", "Books", "Home", "Beauty", "Sports")
+CART_PRICE = {
+    "Electronics": 2999,
+    "Fashion": 999,
+    "Books": 499,
+    "Home": 1499,
+    "Beauty": 499,
+    "Sports": 1499,
+}
 SOURCES = ("direct", "organic", "push", "email")
 WINDOW = 60 * 86400
 
@@ -60,19 +68,30 @@ def _events(rng: random.Random, pid: int, start: int, now: int) -> list[tuple[An
         session = {"Source": rng.choice(SOURCES)}
         return (pid, name, ts, json.dumps(props), json.dumps(session))
 
+    # The properties an online shop's tracking plan requires (the example project's): the
+    # random draws stay in the same order, so a seed gives the same population as before.
     rows = [row("Signed Up", start, {"Method": rng.choice(("email", "google", "phone"))})]
     rows += [row("App Launched", at(), {}) for _ in range(rng.randint(1, 4))]
     for _ in range(rng.randint(0, 3)):
         price = rng.choice((199, 499, 999, 1499, 2999, 4999))
-        rows.append(
-            row("Product Viewed", at(), {"Category": rng.choice(CATEGORIES), "Price": price})
-        )
+        ts, category = at(), rng.choice(CATEGORIES)
+        viewed = {"Product ID": _product(category, price), "Category": category, "Price": price}
+        rows.append(row("Product Viewed", ts, {**viewed, "Currency": "INR"}))
     if rng.random() < 0.4:
-        rows.append(row("Added To Cart", at(), {"Category": rng.choice(CATEGORIES)}))
+        ts, category = at(), rng.choice(CATEGORIES)
+        price = CART_PRICE[category]
+        added = {"Product ID": _product(category, price), "Category": category, "Price": price}
+        rows.append(row("Added To Cart", ts, {**added, "Currency": "INR"}))
     if rng.random() < 0.25:
         amount = rng.choice((299, 799, 1299, 2499, 5999))
-        rows.append(row("Charged", at(), {"Amount": amount, "Payment Mode": "UPI"}))
+        order = f"SO-{pid:06d}-{len(rows)}"
+        paid = {"Charged ID": order, "Amount": amount, "Currency": "INR", "Payment Mode": "UPI"}
+        rows.append(row("Charged", at(), paid))
     return rows
+
+
+def _product(category: str, price: int) -> str:
+    return f"{category[:4].upper()}-{price}"
 
 
 def seed(store: Store, now: float, profiles: int, seed: int) -> dict[str, Any]:

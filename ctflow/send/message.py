@@ -26,6 +26,8 @@ from ctflow.spec.payload import CONTENT
 MAX_VALUE_BYTES = 512  # §1.5: a property value
 TRIGGER_CAMPAIGNS = "/2/send/externaltrigger.json"  # §6.2: several campaigns in one call
 MAX_KEY_CHARS = 120
+# The campaign id sent to the sandbox (which accepts any) when a trigger names none for it.
+SANDBOX_STAND_IN = 1
 RECIPIENT_KEYS = {  # recipient: → the key of "to" (§5 capitalised, §6.1 lower-case)
     "identity": {"identity": "Identity", "external": "identity"},
     "email": {"identity": "Email", "external": "email"},
@@ -149,26 +151,29 @@ def build(decl: Decl, project: Project, env: Environment, data: Mapping[str, Any
 
 
 def campaign_id(decl: Decl, env: Environment) -> int:
-    """The dashboard campaign of ``env``. The sandbox takes any id, so it may borrow one."""
+    """The dashboard campaign of ``env``. The sandbox takes any id: unless one is named for it,
+    it gets :data:`SANDBOX_STAND_IN`, never another environment's campaign."""
     ids = decl.data["campaign_id"]
     if not isinstance(ids, Mapping):
         return int(ids)
     if env.name in ids:
         return int(ids[env.name])
     if env.name == SANDBOX:
-        return int(next(iter(ids.values()), 1))
+        return SANDBOX_STAND_IN
     raise InvalidInput(f"trigger {decl.key!r} has no campaign_id for environment {env.name!r}")
 
 
 def campaign_ids(decl: Decl, env: Environment) -> list[int]:
-    """The dashboard campaigns ``campaign_ids`` names for ``env`` (the sandbox may borrow)."""
+    """The dashboard campaigns ``campaign_ids`` names for ``env``; for the sandbox without its
+    own, as many stand-ins (1, 2, …) as the other environments name."""
     ids = decl.data["campaign_ids"]
     if not isinstance(ids, Mapping):
         return [int(i) for i in ids]
     if env.name in ids:
         return [int(i) for i in ids[env.name]]
     if env.name == SANDBOX:
-        return [int(i) for i in next(iter(ids.values()), [1])]
+        count = len(next(iter(ids.values()), [SANDBOX_STAND_IN]))
+        return list(range(SANDBOX_STAND_IN, SANDBOX_STAND_IN + count))
     raise InvalidInput(f"trigger {decl.key!r} has no campaign_ids for environment {env.name!r}")
 
 

@@ -32,7 +32,11 @@ def dataset_facts(
             (
                 u["updated_at"]
                 for u in uploads
-                if u["dataset"] == key and u["upload_key"] != job.prefix
+                if u["dataset"] == key
+                and u["kind"] == job.kind
+                and u["upload_key"] != job.prefix
+                and journal is not None
+                and journal.sent_records(environment, u["upload_key"] + ":") > 0
             ),
             None,
         )

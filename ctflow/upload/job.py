@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from ctflow.config import Project
-from ctflow.errors import InvalidInput
+from ctflow.errors import CtflowError, InvalidInput
 from ctflow.spec.datasets import dataset_format
 from ctflow.spec.model import Decl, Declarations
 from ctflow.upload.batches import (
@@ -229,6 +229,20 @@ class DeadLetterFile:
         self._stream: IO[bytes] | None = None
         if truncate and path.exists():
             path.unlink()
+
+    def check(self) -> None:
+        """Before anything is sent: the file can be written where it was asked for."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # FileExistsError: a file stands where a directory is needed
+            reason = "Not a directory" if isinstance(exc, FileExistsError) else exc.strerror
+            raise CtflowError(
+                f"cannot write the dead-letter file {self.path}: {reason or exc}"
+            ) from None
+        target = self.path if self.path.exists() else self.path.parent
+        if self.path.is_dir() or not os.access(target, os.W_OK):
+            reason = "it is a directory" if self.path.is_dir() else "permission denied"
+            raise CtflowError(f"cannot write the dead-letter file {self.path}: {reason}")
 
     def write(self, rejects: Sequence[Reject]) -> None:
         if self._stream is None:

@@ -38,9 +38,11 @@ class Progress:
         self._task: Any = None
         self._last = 0.0
         self._name = ""
+        self._total: int | None = None
 
     def start(self, name: str, total: int | None) -> None:
         self._name = name
+        self._total = total
         self._last = time.monotonic()
         if not self.terminal:
             return
@@ -81,9 +83,12 @@ class Progress:
             self.err.write(f"ctflow: {self._name}: {_line(tally)}\n")
             self.err.flush()
 
-    def finish(self, tally: Tally) -> None:
+    def finish(self, tally: Tally, *, complete: bool) -> None:
+        """The last drawing: a file read to its end is 100% of its rows, one stopped early (an
+        interruption, CleverTap unavailable) the part of the file it reached."""
         if self._bar is not None:
-            self._bar.update(self._task, completed=tally.rows, total=tally.rows)
+            total = tally.rows if complete else self._total
+            self._bar.update(self._task, completed=tally.rows, total=total)
             self._bar.stop()
             self._bar = None
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from ctflow.clevertap import CleverTap
@@ -95,6 +95,8 @@ class DatasetUploads:
     """The command that makes a new plan, for when a file changed since the plan was made."""
     err: TextIO
     say: Callable[[str], None]
+    report: Callable[[Sequence[FileResult]], None] = lambda results: None
+    """Shows what the uploads did, as soon as they are done: before any campaign is touched."""
     results: list[FileResult] = field(default_factory=list)
 
     async def __call__(self, changes: Sequence[Upload]) -> int:
@@ -125,6 +127,8 @@ class DatasetUploads:
             err=self.err,
             say=self.say,
         )
+        if self.results:
+            self.report(self.results)
         if any(result.tally.interrupted for result in self.results):
             return ExitCode.INTERRUPTED
         return exit_code(to_json(self.results)) if self.results else ExitCode.OK
@@ -139,6 +143,10 @@ async def _run_job(
     say: Callable[[str], None],
 ) -> FileResult:
     prefix = job.prefix + ":"
+    path = settings.dead_letter or dead_letter_path(settings.state_dir, job, ledger.environment)
+    dead = DeadLetterFile(path, truncate=settings.restart and settings.dead_letter is None)
+    if settings.dead_letter is not None:  # the default lives beside the journal, written already
+        dead.check()
     if settings.restart:
         forgotten = ledger.forget(prefix)
         if forgotten:
@@ -147,8 +155,6 @@ async def _run_job(
                 f"({forgotten} recorded batch(es) forgotten)"
             )
     states = ledger.states(prefix)
-    path = settings.dead_letter or dead_letter_path(settings.state_dir, job)
-    dead = DeadLetterFile(path, truncate=settings.restart and settings.dead_letter is None)
     progress = Progress(err, terminal=settings.terminal)
     engine = Engine(
         client,
@@ -159,11 +165,13 @@ async def _run_job(
         on_progress=progress.update,
     )
     progress.start(job.dataset or job.path.name, job.estimated_rows)
+    read_to_the_end = False
     try:
         with _GracefulStop(engine, err):
             tally = await engine.run(job.batches(settings.schemas, settings.timezone, states))
+        read_to_the_end = not (tally.interrupted or tally.unavailable or tally.journal_lost)
     finally:
-        progress.finish(engine.tally)
+        progress.finish(engine.tally, complete=read_to_the_end)
         dead.close()
     return FileResult(
         job.shown,
@@ -186,7 +194,11 @@ def _warn_if_changed(
         same = upload["source"] == str(job.path) or (
             job.dataset is not None and upload["dataset"] == job.dataset
         )
-        if same and upload["upload_key"] != job.prefix:
+        if (
+            same
+            and upload["upload_key"] != job.prefix
+            and _sent_events(journal, environment, upload)
+        ):
             say(
                 f"ctflow: warning: {job.shown} was uploaded on {upload['updated_at']} with other "
                 "content; the whole file is sent now, so its rows that were in that version "
@@ -196,13 +208,23 @@ def _warn_if_changed(
             return
 
 
-def dead_letter_path(state_dir: Path, job: FileJob) -> Path:
-    """``.ctflow/rejected/<file stem>.<content id>.jsonl``: one file per content, so a resumed
-    upload appends to the file its first run started."""
+def _sent_events(journal: UploadRecords, environment: str, upload: dict[str, Any]) -> bool:
+    """Whether that earlier upload carried events to the account (sent as profiles, or every
+    row rejected, it put none there)."""
+    return upload["kind"] == "events" and (
+        journal.sent_records(environment, upload["upload_key"] + ":") > 0
+    )
+
+
+def dead_letter_path(state_dir: Path, job: FileJob, environment: str) -> Path:
+    """``.ctflow/rejected/<file stem>.<content id>.<environment>.jsonl``: one file per content
+    and environment, so a resumed upload appends to the file its first run started, and a
+    ``--restart`` in one environment leaves another's rejects alone."""
     name = job.path.name
     for suffix in (".gz", ".jsonl", ".ndjson", ".json", ".csv"):
         name = name.removesuffix(suffix)
-    return state_dir / "rejected" / f"{name}.{job.prefix.split(':')[1][:8]}.jsonl"
+    content = job.prefix.split(":")[1][:8]
+    return state_dir / "rejected" / f"{name}.{content}.{environment}.jsonl"
 
 
 class _GracefulStop:

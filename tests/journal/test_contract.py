@@ -191,7 +191,11 @@ def test_batches_are_kept_by_prefix_per_environment_and_forgotten(journal: Journ
     ]
     assert all(b["updated_at"] for b in listed), "when each batch got its state"
     assert journal.batch_records("prod", "f:a%") == []
+    assert journal.sent_records("prod", "f:abc:") == 1500
+    assert journal.sent_records("staging", "f:abc:") == 0, "a failed batch carried nothing"
+    assert journal.sent_records("prod", "f:a%") == 0
     assert journal.forget_batches("prod", "f:abc:") == 2
+    assert journal.sent_records("prod", "f:abc:") == 0
     assert journal.batch_states("prod", "f:") == {"f:xyz:0": "accepted"}
 
 

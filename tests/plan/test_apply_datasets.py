@@ -4,6 +4,7 @@ campaign is created, once per content, and a saved plan's files must still be wh
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from ctflow.clevertap import CleverTap
+from ctflow.commands import apply as applycmd
 from ctflow.sandbox import Sandbox
 from tests.contract.support import CREDS, FAST_RETRY
 from tests.plan.support import FAST_LIMITS, Bed, Statuses, write_project
@@ -60,6 +62,23 @@ def test_apply_uploads_the_datasets_before_any_campaign_once_per_content(
     assert again.code == 0, again.err
     assert "No changes" in again.out
     assert len(sb.events("Charged")) == ROWS, "the journal knows this content went up whole"
+
+
+def test_apply_reports_the_uploads_when_they_end_before_the_campaigns_it_creates(
+    root: Path, sb: Sandbox
+) -> None:
+    """One terminal shows stdout and stderr together: the lines come in the order of the work."""
+    screen = io.StringIO()
+    code = applycmd.apply(
+        Bed(root, sb).invocation(), applycmd.ApplyOptions(auto_approve=True), out=screen, err=screen
+    )
+    assert code == 0
+    lines = screen.getvalue().splitlines()
+    uploaded = next(i for i, line in enumerate(lines) if line.startswith("  sent 2,500 of 2,500"))
+    created = [i for i, line in enumerate(lines) if ": created " in line]
+    assert len(created) == 5
+    assert uploaded < min(created)
+    assert lines[max(created) + 1].startswith("Apply complete: 5 created")
 
 
 def test_a_saved_plan_whose_dataset_changed_is_refused_and_nothing_is_done(

@@ -96,6 +96,12 @@ def test_apply_off_a_terminal_needs_auto_approve(
     assert code == 6
     assert "ctflow apply --auto-approve" in err
     assert live(project) == {}
+    assert "started a new journal" not in err, "nothing was applied: no note about it"
+
+    code, _, err = run(capsys, project, "apply", "--auto-approve")
+    assert code == 0
+    assert err.count("ctflow: started a new journal at ") == 1, "the first apply that acts"
+    assert "started a new journal" not in run(capsys, project, "apply", "--auto-approve")[2]
 
 
 def test_a_saved_plan_with_target_is_a_usage_error(
@@ -108,3 +114,25 @@ def test_a_saved_plan_with_target_is_a_usage_error(
     assert "a saved plan is fixed" in err
     assert run(capsys, project, "apply", str(saved))[0] == 0
     assert list(live(project)) == ["winback"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("plan", "--out", "{where}/plan.json"),
+        ("export", "profiles", "-o", "{where}/profiles.jsonl"),
+        ("upload", "events", "events.jsonl", "--dead-letter", "{where}/rejects.jsonl"),
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_an_output_file_that_cannot_be_written_is_exit_1_for_every_command(
+    capsys: pytest.CaptureFixture[str], project: Path, command: tuple[str, ...]
+) -> None:
+    """Not invalid input (3): the declarations and data are fine, the place is not."""
+    (project / "afile").write_text("")
+    (project / "events.jsonl").write_text('{"identity": "u1"}\n')
+    where = project / "afile"
+    code, _, err = run(capsys, project, *(a.format(where=where) for a in command))
+    assert code == 1, err
+    assert "cannot write " in err
+    assert "this is a bug" not in err

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from ctflow.commands.profile import delete
 from ctflow.commands.reading import Reader
 from ctflow.config import SANDBOX, Environment, Target
 from tests.reads.support import fill, local_sandbox, run, served_account
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "journeys"
 
 
 @pytest.fixture
@@ -153,3 +156,19 @@ def test_delete_on_a_terminal_asks_and_only_yes_deletes(
         "be undone.\n"
     )
     assert exists(project, "c-04") is left
+
+
+def test_get_shows_a_date_property_as_a_day_in_the_project_timezone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The example's VIP file declares `Last Order Date` a date: uploaded as `$D_<epoch>`."""
+    shop = tmp_path / "shop"
+    shutil.copytree(EXAMPLE, shop, ignore=shutil.ignore_patterns(".ctflow"))
+    assert run(capsys, shop, "upload", "profiles", "data/vip-customers.jsonl")[0] == 0
+
+    code, out, _ = run(capsys, shop, "profile", "get", "--identity", "C101502")
+    assert code == 0
+    assert "Last Order Date       2026-11-18" in out.splitlines()
+    code, out, _ = run(capsys, shop, "profile", "get", "--identity", "C101502", "--format", "json")
+    shown = json.loads(out)["profile"]["profileData"]["Last Order Date"]
+    assert shown == "$D_1794940200", "JSON keeps CleverTap's value"

@@ -5,11 +5,13 @@ they are the messages people receive)."""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 import ctflow
+from ctflow import cli
 from ctflow.errors import InvalidInput
 from ctflow.send import message
 from ctflow.send.text import as_text
@@ -54,6 +56,21 @@ def test_render_shows_every_fixture_with_multi_line_text_as_lines(tmp_path: Path
     assert 'content.subject: "Order SO-1001 is on its way"' in lines
     assert "content.body:" in lines
     assert "  |   <li>2 x Mug &amp; Saucer</li>" in lines
+
+
+def test_the_sandbox_never_shows_another_environments_campaign() -> None:
+    """The example's SMS names a campaign for staging and for production, none for the sandbox."""
+    decl = DECLS.triggers["payment-failed-sms"]
+    data = message.fixture_data(decl, "first-attempt")
+    ids = {}
+    for env in ("sandbox", "staging", "production"):
+        built = message.build(decl, DECLS.project, DECLS.project.environment(env), data)
+        ids[env] = built.body["campaign_id"]
+    assert ids == {"sandbox": 1, "staging": 1700000123, "production": 1700104562}
+    several = {**decl.data, "campaign_ids": {"production": [7, 8, 9]}}
+    del several["campaign_id"]
+    sandbox = DECLS.project.environment("sandbox")
+    assert message.campaign_ids(replace(decl, data=several), sandbox) == [1, 2, 3]
 
 
 def test_render_json_and_a_campaign(tmp_path: Path) -> None:
@@ -123,3 +140,29 @@ def test_python_api_sends_are_journaled_and_a_blank_key_is_refused(tmp_path: Pat
     assert (run["kind"], run["outcome"], run["summary"]["sent"]) == ("send", "ok", 1)
     with pytest.raises(InvalidInput, match="idempotency key must be non-empty"):
         project.send("order-shipped", to="C1", data=data, idempotency_key="  ")
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        (
+            "welcome",
+            "no Trigger or Campaign 'welcome' (did you mean 'onboarding-2027-01.welcome'?)",
+        ),
+        ("winback-2027-q1-emial", "(did you mean 'winback-2027-q1-email'?)"),
+        (
+            "onboarding-2027-01",
+            "'onboarding-2027-01' is a journey: render one of its steps "
+            "(onboarding-2027-01.day2-email, onboarding-2027-01.day7-sms, "
+            "onboarding-2027-01.welcome)",
+        ),
+        ("zzz", "; triggers: order-shipped, otp-sms, payment-failed-email, payment-failed-sms; "),
+    ],
+)
+def test_render_of_an_unknown_key_says_what_there_is(
+    capsys: pytest.CaptureFixture[str], name: str, said: str
+) -> None:
+    code = cli.run(["-C", str(EXAMPLE), "render", name], {})
+    err = capsys.readouterr().err
+    assert code == 3
+    assert said in err

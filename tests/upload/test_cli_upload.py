@@ -92,6 +92,42 @@ def test_jsonl_events_upload_once_a_rerun_skips_them_and_restart_sends_again(
     assert stored(project) == {n: 2 for n in range(1, 2501)}, "the user asked for it"
 
 
+TWICE = "arrive twice (CleverTap does not deduplicate events)"
+
+
+def test_a_changed_events_file_warns_that_its_old_rows_arrive_twice(
+    capsys: Capsys, project: Path
+) -> None:
+    write_jsonl(project / "events.jsonl", events(10))
+    assert ctflow(capsys, project, "upload", "events", "events.jsonl").code == 0
+    write_jsonl(project / "events.jsonl", events(11))
+
+    again = ctflow(capsys, project, "upload", "events", "events.jsonl")
+    assert again.code == 0, again.err
+    assert TWICE in again.err
+    assert stored(project) == {**{n: 2 for n in range(1, 11)}, 11: 1}
+
+
+@pytest.mark.parametrize(
+    ("wrong", "right", "records"),
+    [("profiles", "events", events(10)), ("events", "profiles", [profile("u-1", Name="A")])],
+)
+def test_a_file_first_sent_as_the_wrong_kind_is_not_said_to_arrive_twice(
+    capsys: Capsys, project: Path, wrong: str, right: str, records: list[dict[str, Any]]
+) -> None:
+    """Every row of the wrong-kind upload was rejected: nothing of it is in the account."""
+    write_jsonl(project / "data.jsonl", records)
+    first = ctflow(capsys, project, "upload", wrong, "data.jsonl")
+    assert first.code == 3, "every row is rejected"
+    for _ in range(2):
+        ran = ctflow(capsys, project, "upload", right, "data.jsonl")
+        assert ran.code == 0, ran.err
+        assert TWICE not in ran.err
+    write_jsonl(project / "data.jsonl", [*records, event(99)])
+    changed = ctflow(capsys, project, "upload", "events", "data.jsonl")
+    assert (TWICE in changed.err) is (right == "events")
+
+
 def test_the_example_csv_dataset_is_mapped_dated_and_checked_against_its_schema(
     capsys: Capsys, example: Path
 ) -> None:
@@ -267,7 +303,7 @@ def test_json_summary_has_the_documented_shape_and_the_dead_letter_path(
     dead = Path(a["dead_letter"])
     assert dead.parent == project / ".ctflow" / "rejected"
     assert dead.name.startswith("a.")
-    assert dead.name.endswith(".jsonl")
+    assert dead.name.endswith(".sandbox.jsonl"), "one file per content and environment"
     (reject,) = dead_letters(dead)
     assert set(reject) == {"file", "line", "batch", "rejected_by", "code", "reason", "record"}
     assert (reject["line"], reject["batch"], reject["rejected_by"]) == (
@@ -602,3 +638,33 @@ def test_the_user_ids_of_clevertaps_own_token_sample_are_uploaded(
     stored = sb.store.find_profile("objectId", "~9XrS4Dy6GsnDbdX98Ijs63kEtJDQbhJA")
     assert stored is not None
     assert [p["push_token"] for p in stored.platform] == ["tok-2"]
+
+
+@pytest.mark.loopback
+def test_each_environment_has_its_own_dead_letter_file_and_restart_empties_only_its_own(
+    capsys: Capsys, remote: Path
+) -> None:
+    write_jsonl(remote / "events.jsonl", [*events(3), {"no": "event"}])
+    in_sandbox = ctflow(capsys, remote, "upload", "events", "events.jsonl")
+    assert in_sandbox.code == 3
+    assert upload(capsys, remote, "events", "events.jsonl").code == 3
+    rejected = remote / ".ctflow" / "rejected"
+    files = sorted(path.name.rsplit(".", 2)[1] for path in rejected.iterdir())
+    assert files == ["local", "sandbox"]
+
+    assert upload(capsys, remote, "events", "events.jsonl", "--restart").code == 3
+    for path in rejected.iterdir():
+        assert [r["line"] for r in dead_letters(path)] == [4], f"{path.name}: once, not emptied"
+
+
+def test_a_dead_letter_file_that_cannot_be_written_stops_the_upload_before_it_sends(
+    capsys: Capsys, project: Path
+) -> None:
+    (project / "afile").write_text("")
+    write_jsonl(project / "events.jsonl", [*events(3), {"no": "event"}])
+    chosen = project / "afile" / "rejects.jsonl"
+    ran = ctflow(capsys, project, "upload", "events", "events.jsonl", "--dead-letter", str(chosen))
+    assert ran.code == 1
+    assert f"ctflow: cannot write the dead-letter file {chosen}: Not a directory" in ran.err
+    assert "this is a bug" not in ran.err
+    assert stored(project) == {}, "nothing sent"

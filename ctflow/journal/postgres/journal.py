@@ -415,6 +415,14 @@ class PgJournal:
         )
         return sorted((_decoded(row, "detail") for row in rows), key=batch_order)
 
+    def sent_records(self, environment: str, prefix: str) -> int:
+        rows = self._query(
+            "SELECT COALESCE(SUM(records), 0) AS sent FROM upload_batches WHERE project = %s"
+            " AND environment = %s AND starts_with(batch_id, %s) AND state != 'failed'",
+            (self.project, environment, prefix),
+        )
+        return int(rows[0]["sent"])
+
     def batch_state(
         self,
         environment: str,

@@ -39,6 +39,14 @@ class SqliteUploads(Store):
         )
         return sorted((row_dict(row, "detail") for row in rows), key=batch_order)
 
+    def sent_records(self, environment: str, prefix: str) -> int:
+        rows = self._query(
+            "SELECT COALESCE(SUM(records), 0) AS sent FROM upload_batches"
+            " WHERE environment = ? AND substr(batch_id, 1, ?) = ? AND state != 'failed'",
+            (environment, len(prefix), prefix),
+        )
+        return int(rows[0]["sent"])
+
     def batch_state(
         self,
         environment: str,
