@@ -209,6 +209,26 @@ def check_fields(
     return broken
 
 
+def render_fields(project: Project, items: list[Field], problems: Problems) -> None:
+    """Render ``items`` (templates whose names are all known offline: ``vars`` and ``env``) in
+    every environment, as ``plan`` will; a template that does not render is a problem at its
+    line, naming the environments when it renders in some of them."""
+    envs = sorted(project.environments.values(), key=lambda e: e.name)
+    failures: dict[tuple[Field, int, str], list[str]] = {}
+    for env in envs:
+        values = context(project, env)
+        for item in items:
+            if not templates.is_template(item.source):
+                continue
+            try:
+                templates.render(item.source, values, autoescape=item.autoescape)
+            except templates.TemplateRenderError as error:
+                failures.setdefault((item, error.line, error.message), []).append(env.name)
+    for (item, line, message), names in failures.items():
+        where = "" if len(names) == len(envs) else f"; in environment {', '.join(names)}"
+        item.report(problems, line, 1, f"does not render: {message}{where}")
+
+
 @lru_cache(maxsize=4096)
 def _check(source: str, schema: str) -> tuple[templates.TemplateProblem, ...]:
     return tuple(templates.check(source, json.loads(schema)))

@@ -125,7 +125,8 @@ def _check_all(
         )
         items = list(templating.fields(decl, problems))
         if not skip.templates:
-            templating.check_fields(project, items, problems)
+            broken = templating.check_fields(project, items, problems)
+            templating.render_fields(project, [i for i in items if i not in broken], problems)
     trigger_decls = campaigns.check_names(_by_kind(decls, "Trigger"), "trigger", problems)
     for decl in trigger_decls.values():
         check_trigger(decl, project, problems, project_ok=not skip.templates)
