@@ -1,6 +1,6 @@
 """Jinja's filters within a render's budget: each filter's input and result are measured, and
 the filters whose arguments can multiply their output (a width, a count, a separator, an
-indent) are checked before they run. Each check takes the filter's own arguments."""
+indent) are checked before they run, from the arguments the filter is given."""
 
 from __future__ import annotations
 
