@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 
 from ctflow.config import SANDBOX, Environment, Project
 from ctflow.errors import InvalidInput
-from ctflow.problems import Problems, dotted, suggest
+from ctflow.problems import Problems, suggest
 from ctflow.spec import templates, templating, triggers
 from ctflow.spec.model import Decl, Declarations
 from ctflow.spec.payload import CONTENT
@@ -194,15 +194,14 @@ def _rendered(
 ) -> dict[str, Any]:
     """``decl.data`` with every template rendered and a ``body_file`` read into ``body``."""
     problems = Problems()
-    failures: list[str] = []
 
     def failed(field: templating.Field, exc: templates.TemplateRenderError) -> None:
-        failures.append(f"{dotted(field.keys)}: does not render with this data: {exc}")
+        field.report(problems, exc.line, 1, f"does not render with this data: {exc}")
 
     values = templating.context(project, env, data)
     out = templating.rendered(decl, values, problems, failed)
-    failures.extend(str(problem) for problem in problems.sorted())
-    if failures:
+    if problems:
+        failures = [str(problem) for problem in problems.sorted()]
         raise InvalidInput(f"trigger {decl.key!r} cannot be rendered", failures)
     return out
 

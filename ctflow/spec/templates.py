@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import escape
 
+from ctflow.spec.templates_budget import LIMITS, Budget, BudgetExceeded, Meter, metered
 from ctflow.spec.templates_check import Checker
+from ctflow.spec.templates_sandbox import BudgetedEnvironment
 
 DELIMITERS = {
     "variable_start_string": "[[",
@@ -32,8 +33,8 @@ _STARTS = tuple(v for k, v in DELIMITERS.items() if k.endswith("start_string"))
 _TEMPLATE_FILE = "<template>"  # how Jinja names a string template's frames in a traceback
 
 
-def _environment(*, autoescape: bool) -> ImmutableSandboxedEnvironment:
-    return ImmutableSandboxedEnvironment(
+def _environment(*, autoescape: bool) -> BudgetedEnvironment:
+    return BudgetedEnvironment(
         **DELIMITERS,
         line_statement_prefix=None,
         line_comment_prefix=None,
@@ -111,21 +112,45 @@ def names(source: str) -> set[str]:
     return checker.undeclared
 
 
-def render(source: str, context: Mapping[str, Any], *, autoescape: bool = False) -> str:
+def render(
+    source: str, context: Mapping[str, Any], *, autoescape: bool = False, budget: Budget = LIMITS
+) -> str:
     """Render ``source`` with ``context``; ``autoescape`` HTML-escapes every substituted value.
 
-    Any failure (syntax, an undefined name, a type error, a sandbox refusal) raises
-    :class:`TemplateRenderError` carrying the template line.
+    Any failure (syntax, an undefined name, a type error, a sandbox refusal, crossing one of
+    ``budget``'s limits) raises :class:`TemplateRenderError` carrying the template line.
     """
     simple = _substituted(source, context, autoescape)
-    if simple is not None:
+    if simple is not None and len(simple) <= budget.characters:
         return simple
     try:
-        return _compiled(source, autoescape).render(dict(context))
+        template = _compiled(source, autoescape)
+        with metered(budget) as meter:
+            return _streamed(template, context, meter)
     except TemplateSyntaxError as exc:
         raise TemplateRenderError(exc.lineno or 1, _one_line(exc.message or str(exc))) from exc
+    except TemplateRenderError:
+        raise
     except Exception as exc:
         raise TemplateRenderError(_failing_line(exc), _one_line(str(exc) or repr(exc))) from exc
+
+
+def _streamed(template: Template, context: Mapping[str, Any], meter: Meter) -> str:
+    """The template's output, refused as soon as it is longer than the budget allows."""
+    out: list[str] = []
+    length = 0
+    for piece in template.generate(dict(context)):
+        length += len(piece)
+        if length > meter.budget.characters:
+            raise TemplateRenderError(
+                meter.line, f"renders more than {meter.budget.characters:,} characters"
+            )
+        out.append(piece)
+        try:
+            meter.clock()
+        except BudgetExceeded as exc:
+            raise TemplateRenderError(meter.line, str(exc)) from exc
+    return "".join(out)
 
 
 _NAME_ONLY = re.compile(r"\[\[\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*\]\]")
