@@ -119,9 +119,10 @@ async def test_rejects_of_many_batches_share_one_disk_flush_and_none_is_lost(
     flushes = 0
     fsync = os.fsync
 
-    def counted(fd: int) -> None:
+    def counted(fd: int) -> None:  # a flush that takes as long as the ledger's, on a slow disk
         nonlocal flushes
         flushes += 1
+        time.sleep(FLUSH)
         fsync(fd)
 
     monkeypatch.setattr(os, "fsync", counted)
