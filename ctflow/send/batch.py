@@ -54,6 +54,9 @@ class Composer:
         blank = [repr(r) for r in to if not isinstance(r, str) or not r.strip()]
         if blank:
             raise InvalidInput(f"recipients must be non-empty text, not {', '.join(blank)}")
+        odd = [repr(text) for text in (*to, key or "") if message.not_text(text)]
+        if odd:
+            raise InvalidInput(f"{', '.join(odd)}: {message.NOT_TEXT}")
         message.check_data(self.decl, data, validator=self._validator)
         built = message.build(self.decl, self.project, self.env, data)
         digest = message.data_digest(self.decl.key, data)

@@ -98,13 +98,37 @@ def check_data(
     ``validator``: :func:`parameters_validator`'s, kept by a caller that checks many."""
     validator = validator or parameters_validator(decl)
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.path)), e.message))
-    if errors:
-        lines = [f"{_path(where, error.absolute_path)}: {error.message}" for error in errors]
+    lines = [f"{_path(where, error.absolute_path)}: {error.message}" for error in errors]
+    lines.extend(f"{_path(where, keys)}: {NOT_TEXT}" for keys in not_text(data))
+    if lines:
         raise InvalidInput(
             f"the data does not fit the parameters of trigger {decl.key!r}: "
             f"{len(lines)} problem(s)",
             lines,
         )
+
+
+NOT_TEXT = "holds a lone surrogate (\\ud800-\\udfff), which is not a character"
+
+
+def not_text(value: Any, keys: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Where ``value`` holds text no request can carry (a lone surrogate, as Python keeps bytes
+    that were not UTF-8): the keys of each such string, or key, inside it."""
+    found: list[tuple[str | int, ...]] = []
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            found.append(keys)
+    elif isinstance(value, Mapping):
+        if any(not_text(name) for name in value if isinstance(name, str)):
+            found.append(keys)  # one of its keys
+        for name, child in value.items():
+            found.extend(not_text(child, (*keys, repr(name) if not_text(name) else str(name))))
+    elif isinstance(value, list | tuple):
+        for index, child in enumerate(value):
+            found.extend(not_text(child, (*keys, index)))
+    return found
 
 
 def parameters_validator(decl: Decl) -> Draft202012Validator:

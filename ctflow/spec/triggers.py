@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import unquote
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 
 from ctflow.config import SANDBOX, Project
 from ctflow.errors import InvalidInput
@@ -21,6 +20,7 @@ from ctflow.problems import Problems, dotted, suggest
 from ctflow.schemacheck import violations
 from ctflow.spec import templates, templating
 from ctflow.spec.model import Decl
+from ctflow.spec.parameters import readable
 from ctflow.yamlio import Document, YamlError, load_single
 
 SCALARS = frozenset({"string", "number", "integer", "boolean"})
@@ -32,8 +32,8 @@ def check_trigger(
     """Parameters, fixtures and, when ``ctflow.yaml`` loaded (``project_ok``), the campaign ids
     per environment and every template (they depend on its environments and variables)."""
     data = decl.data
-    parameters: Mapping[str, Any] = data["parameters"]
-    validator = _parameters_validator(decl, parameters, problems)
+    parameters, well_formed = readable(decl, problems)
+    validator = _parameters_validator(decl, parameters, problems) if well_formed else None
     properties: Mapping[str, Any] = parameters.get("properties") or {}
     for name in templating.RESERVED:
         if name in properties:
@@ -49,7 +49,10 @@ def check_trigger(
     fields = list(templating.fields(decl, problems))
     if not project_ok:
         fields = []
-    broken = templating.check_fields(project, fields, problems, parameters)
+    # Against malformed parameters every use of a parameter would look undeclared: the
+    # templates are still rendered with each fixture below, but not checked statically.
+    checked = fields if well_formed else []
+    broken = templating.check_fields(project, checked, problems, parameters)
     names: dict[str, int] = {}
     for index, fixture in enumerate(data.get("fixtures") or []):
         name = fixture["name"]
@@ -76,12 +79,7 @@ def check_trigger(
 def _parameters_validator(
     decl: Decl, parameters: Mapping[str, Any], problems: Problems
 ) -> Draft202012Validator | None:
-    try:
-        Draft202012Validator.check_schema(parameters)
-    except SchemaError as error:
-        keys = ("parameters", *error.absolute_path)
-        problems.add(decl.document, keys, f"parameters is not a valid JSON Schema: {error.message}")
-        return None
+    """The fixtures' validator of well-formed ``parameters`` (:func:`parameters.readable`)."""
     if parameters.get("type") != "object":
         problems.add(
             decl.document, ("parameters",), "parameters must be a schema of 'type: object'"
