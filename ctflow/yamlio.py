@@ -12,6 +12,7 @@ surrogate (``"\ud800"``), which no file, request or journal could encode. Errors
 from __future__ import annotations
 
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 # A document may not expand (through aliases) to more values than this: a "billion laughs"
 # document is refused instead of being walked for hours.
 MAX_VALUES = 1_000_000
+MAX_BYTES = 20_000_000
+"""A YAML (or JSON fixture) file larger than this is surely a mistake, and is refused unread."""
 
 
 class YamlError(Exception):
@@ -306,12 +309,21 @@ def _check_size(path: Path, root: Node) -> None:
 
 
 def _read(path: Path) -> str:
+    """The text of ``path``: a regular file (not a device or a pipe, which may never end) of
+    at most :data:`MAX_BYTES`."""
     try:
-        return path.read_text(encoding="utf-8")
+        if not stat.S_ISREG(path.stat().st_mode):  # before opening: a pipe's open waits
+            raise YamlError(path, 1, 1, "not a regular file")
+        with path.open("rb") as stream:
+            data = stream.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise YamlError(path, 1, 1, f"more than {MAX_BYTES:,} bytes; refusing it")
+        return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
         raise YamlError(path, 1, 1, f"not UTF-8 text ({exc.reason})") from None
-    except OSError as exc:
-        raise YamlError(path, 1, 1, exc.strerror or str(exc)) from None
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise YamlError(path, 1, 1, reason) from None
 
 
 def _error(path: Path, exc: yaml.MarkedYAMLError) -> YamlError:

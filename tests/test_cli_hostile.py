@@ -4,6 +4,7 @@ through the real entry point: each is a clear message with its exit code, never 
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ctflow import cli
+from ctflow.cli.text import printable
 from ctflow.errors import InvalidInput
 from ctflow.send.api import load_project
 from tests.send.support import write_project as write_send_project
@@ -101,3 +103,11 @@ def test_the_python_api_refuses_text_no_request_can_carry(
             "data.items[0].name: holds a lone surrogate (\\ud800-\\udfff), which is not a character"
         ]
     assert not (root / ".ctflow" / "sandbox.db").exists()
+
+
+def test_output_escapes_what_its_encoding_cannot_hold() -> None:
+    stream = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    printable(stream)
+    stream.write("caf\udce9 \ud800\n")
+    stream.flush()
+    assert stream.buffer.getvalue() == b"caf\\udce9 \\ud800\n"  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ import orjson
 
 from ctflow.config import Environment, Project
 from ctflow.errors import InvalidInput
+from ctflow.problems import LONE_SURROGATE, lone_surrogates
 from ctflow.send import message
 from ctflow.send.deliver import Send
 from ctflow.spec.model import Decl
@@ -54,9 +55,9 @@ class Composer:
         blank = [repr(r) for r in to if not isinstance(r, str) or not r.strip()]
         if blank:
             raise InvalidInput(f"recipients must be non-empty text, not {', '.join(blank)}")
-        odd = [repr(text) for text in (*to, key or "") if message.not_text(text)]
+        odd = [repr(text) for text in (*to, key or "") if lone_surrogates(text)]
         if odd:
-            raise InvalidInput(f"{', '.join(odd)}: {message.NOT_TEXT}")
+            raise InvalidInput(f"{', '.join(odd)}: {LONE_SURROGATE}")
         message.check_data(self.decl, data, validator=self._validator)
         built = message.build(self.decl, self.project, self.env, data)
         digest = message.data_digest(self.decl.key, data)

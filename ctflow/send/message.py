@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 
 from ctflow.config import SANDBOX, Environment, Project
 from ctflow.errors import InvalidInput
-from ctflow.problems import Problems, dotted, suggest
+from ctflow.problems import LONE_SURROGATE, Problems, dotted, lone_surrogates, suggest
 from ctflow.spec import templates, templating, triggers
 from ctflow.spec.model import Decl, Declarations
 from ctflow.spec.payload import CONTENT
@@ -99,36 +99,13 @@ def check_data(
     validator = validator or parameters_validator(decl)
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.path)), e.message))
     lines = [f"{_path(where, error.absolute_path)}: {error.message}" for error in errors]
-    lines.extend(f"{_path(where, keys)}: {NOT_TEXT}" for keys in not_text(data))
+    lines.extend(f"{_path(where, keys)}: {LONE_SURROGATE}" for keys in lone_surrogates(data))
     if lines:
         raise InvalidInput(
             f"the data does not fit the parameters of trigger {decl.key!r}: "
             f"{len(lines)} problem(s)",
             lines,
         )
-
-
-NOT_TEXT = "holds a lone surrogate (\\ud800-\\udfff), which is not a character"
-
-
-def not_text(value: Any, keys: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
-    """Where ``value`` holds text no request can carry (a lone surrogate, as Python keeps bytes
-    that were not UTF-8): the keys of each such string, or key, inside it."""
-    found: list[tuple[str | int, ...]] = []
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            found.append(keys)
-    elif isinstance(value, Mapping):
-        if any(not_text(name) for name in value if isinstance(name, str)):
-            found.append(keys)  # one of its keys
-        for name, child in value.items():
-            found.extend(not_text(child, (*keys, repr(name) if not_text(name) else str(name))))
-    elif isinstance(value, list | tuple):
-        for index, child in enumerate(value):
-            found.extend(not_text(child, (*keys, index)))
-    return found
 
 
 def parameters_validator(decl: Decl) -> Draft202012Validator:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -16,12 +17,13 @@ from jsonschema import Draft202012Validator
 
 from ctflow.config import SANDBOX, Project
 from ctflow.errors import InvalidInput
-from ctflow.problems import Problems, dotted, suggest
+from ctflow.problems import LONE_SURROGATE, Problems, dotted, lone_surrogates, suggest
 from ctflow.schemacheck import violations
 from ctflow.spec import templates, templating
+from ctflow.spec.files import unreadable
 from ctflow.spec.model import Decl
 from ctflow.spec.parameters import readable
-from ctflow.yamlio import Document, YamlError, load_single
+from ctflow.yamlio import MAX_BYTES, Document, YamlError, load_single
 
 SCALARS = frozenset({"string", "number", "integer", "boolean"})
 
@@ -187,26 +189,10 @@ def _fixture_data(decl: Decl, index: int, fixture: Mapping[str, Any], problems: 
 
         return fixture["data"], inline
     path = decl.directory / fixture["file"]
-    try:
-        try:  # JSON is YAML too, and read as YAML a fixture's problems have positions
-            document: Document | None = load_single(path)
-            data = document.data if document else None
-        except YamlError:
-            if path.suffix != ".json":
-                raise
-            document, data = None, json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        problems.add(decl.document, ("fixtures", index, "file"), f"file not found: {path}")
+    read = _fixture_file(decl, index, path, problems)
+    if read is None:
         return None
-    except (OSError, UnicodeDecodeError) as error:
-        problems.add(decl.document, ("fixtures", index, "file"), f"cannot read {path}: {error}")
-        return None
-    except json.JSONDecodeError as error:
-        problems.at(path, error.lineno, error.colno, f"invalid JSON: {error.msg}")
-        return None
-    except YamlError as error:
-        problems.yaml(error)
-        return None
+    document, data = read
 
     def in_file(keys: Any, message: str) -> None:
         if document is not None:
@@ -215,7 +201,36 @@ def _fixture_data(decl: Decl, index: int, fixture: Mapping[str, Any], problems: 
             where = dotted(keys)
             problems.at(path, 1, 1, f"{where}: {message}" if where else message)
 
+    if document is None:  # JSON that is not YAML: YAML would have refused a lone surrogate
+        for keys in lone_surrogates(data):
+            in_file(keys, LONE_SURROGATE)
     return data, in_file
+
+
+def _fixture_file(
+    decl: Decl, index: int, path: Path, problems: Problems
+) -> tuple[Document | None, Any] | None:
+    """(its document, when read as YAML; its data) of a fixture's file, or ``None`` with a
+    problem when it cannot be read."""
+    missing = unreadable(path)
+    if missing is not None:
+        problems.add(decl.document, ("fixtures", index, "file"), f"{missing}: {path}")
+        return None
+    try:
+        try:  # JSON is YAML too, and read as YAML a fixture's problems have positions
+            document = load_single(path)
+            return document, document.data
+        except YamlError:
+            if path.suffix != ".json" or path.stat().st_size > MAX_BYTES:
+                raise
+            return None, json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        problems.add(decl.document, ("fixtures", index, "file"), f"cannot read {path}: {error}")
+    except json.JSONDecodeError as error:
+        problems.at(path, error.lineno, error.colno, f"invalid JSON: {error.msg}")
+    except YamlError as error:
+        problems.yaml(error)
+    return None
 
 
 def _render_all(

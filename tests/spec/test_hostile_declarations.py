@@ -5,6 +5,7 @@ problems with a position, never an exception. Each case crashed ``ctflow validat
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -195,3 +196,31 @@ def test_the_template_checker_takes_a_type_list_that_is_not_of_names_as_unknown(
         None,
         None,
     )
+
+
+def test_a_fixture_file_that_never_ends_is_a_problem_not_a_read(tmp_path: Path) -> None:
+    found = problems(
+        tmp_path, sub(TR, "data: {order_id: A-1, items: [{name: Mug, qty: 1}]}", "file: /dev/zero")
+    )
+    assert found == ["triggers/receipt.yaml:26:11: fixtures[0].file: not a file: /dev/zero"]
+
+
+def test_a_declaration_that_is_a_pipe_is_a_problem_not_a_wait(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "waiting.yaml")
+    assert problems(tmp_path) == ["waiting.yaml:1:1: not a regular file"]
+
+
+def test_a_json_fixture_with_a_lone_surrogate_is_a_problem(tmp_path: Path) -> None:
+    (tmp_path / "triggers").mkdir()
+    (tmp_path / "triggers/one.json").write_text('{"order_id": "A-\\ud800", "items": []}')
+    found = problems(
+        tmp_path, sub(TR, "data: {order_id: A-1, items: [{name: Mug, qty: 1}]}", "file: one.json")
+    )
+    assert found == [
+        "triggers/one.json:1:1: order_id: holds a lone surrogate (\\ud800-\\udfff), which is not a character"
+    ]
+
+
+def test_a_problem_stays_one_line_whatever_the_file_name_holds(tmp_path: Path) -> None:
+    found = problems(tmp_path, sub(DS, "file: buyers.csv", 'file: "a\\fb\\nc.csv"'))
+    assert found == ["datasets/buyers.yaml:4:7: file: file not found: datasets/a\\x0cb\\nc.csv"]
