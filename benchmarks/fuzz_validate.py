@@ -368,7 +368,7 @@ def fuzz_cli(number: int, seed: int, workdir: Path, timeout: float) -> Outcome:
         try:
             done = subprocess.run(
                 [sys.executable, "-m", "ctflow", "--debug", "-C", os.fsencode(root)]
-                + [os.fsencode(word) for word in argv],
+                + [os.fsencode(word.replace("\x00", "")) for word in argv],  # argv holds no NUL
                 capture_output=True,
                 timeout=timeout + 20,
                 env=env,

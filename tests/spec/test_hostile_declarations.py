@@ -224,3 +224,18 @@ def test_a_json_fixture_with_a_lone_surrogate_is_a_problem(tmp_path: Path) -> No
 def test_a_problem_stays_one_line_whatever_the_file_name_holds(tmp_path: Path) -> None:
     found = problems(tmp_path, sub(DS, "file: buyers.csv", 'file: "a\\fb\\nc.csv"'))
     assert found == ["datasets/buyers.yaml:4:7: file: file not found: datasets/a\\x0cb\\nc.csv"]
+
+
+def test_a_mapping_tag_on_a_list_is_a_problem(tmp_path: Path) -> None:
+    found = problems(
+        tmp_path, sub(TK, "version: 1\nproperties:", "version: 1\nx: !!map [a]\nproperties:")
+    )
+    assert found == ["tracking.yaml:4:4: expected a mapping node, but found sequence"]
+
+
+def test_a_timezone_longer_than_a_file_name_may_be_is_unknown(tmp_path: Path) -> None:
+    name = "Europe/" + "x" * 300
+    found = problems(tmp_path, {"ctflow.yaml": BASE["ctflow.yaml"].replace("Europe/Berlin", name)})
+    assert found == [
+        f"ctflow.yaml:2:11: timezone: unknown timezone {name!r} (an IANA name like Europe/Berlin)"
+    ]
