@@ -41,9 +41,12 @@ class YamlError(Exception):
 class _StrictLoader(yaml.SafeLoader):
     """SafeLoader that refuses duplicate mapping keys instead of keeping the last one."""
 
-    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+    def construct_mapping(self, node: Node, deep: bool = False) -> dict[Any, Any]:
         if not isinstance(node, MappingNode):  # `!!map` on a list or a scalar
-            return super().construct_mapping(node, deep=deep)  # raises, with its position
+            found = "sequence" if isinstance(node, SequenceNode) else "scalar"
+            raise ConstructorError(
+                None, None, f"expected a mapping node, but found {found}", node.start_mark
+            )
         seen: dict[Any, Node] = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
