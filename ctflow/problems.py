@@ -6,10 +6,11 @@ through :class:`Problems`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
+from typing import Any
 
 from ctflow.yamlio import Document, YamlError
 
@@ -26,7 +27,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.message}"
+        """One line whatever the path and message hold (see :func:`one_line`)."""
+        return one_line(f"{self.path}:{self.line}:{self.column}: {self.message}")
 
     def to_json(self) -> dict[str, str | int]:
         return {
@@ -68,6 +70,39 @@ class Problems:
 
     def __iter__(self) -> Iterator[Problem]:
         return iter(self.sorted())
+
+
+def one_line(text: str) -> str:
+    """``text`` with each character that is not printable (a line break, a form feed, a lone
+    surrogate) escaped as Python writes it (``\\x0c``), so one problem stays one line."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
+
+
+LONE_SURROGATE = "holds a lone surrogate (\\ud800-\\udfff), which is not a character"
+
+
+def lone_surrogates(value: Any, keys: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Where ``value`` holds text no request can carry (a lone surrogate, as Python keeps bytes
+    that were not UTF-8): the keys of each such string, or key, inside it."""
+    found: list[tuple[str | int, ...]] = []
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            found.append(keys)
+    elif isinstance(value, Mapping):
+        if any(lone_surrogates(name) for name in value if isinstance(name, str)):
+            found.append(keys)  # one of its keys
+        for name, child in value.items():
+            found.extend(
+                lone_surrogates(child, (*keys, repr(name) if lone_surrogates(name) else str(name)))
+            )
+    elif isinstance(value, list | tuple):
+        for index, child in enumerate(value):
+            found.extend(lone_surrogates(child, (*keys, index)))
+    return found
 
 
 def dotted(keys: Iterable[str | int]) -> str:

@@ -2,13 +2,17 @@
 
 Scalars resolve as in YAML 1.2's core schema, not PyYAML's YAML 1.1: only ``true``/``false`` are
 booleans (``on``, ``no``, ``yes`` stay text), dates stay the text written (``2026-12-01``), and
-``10:00`` is text, not the base-60 integer 600. Errors carry ``file:line:col`` (1-based) so every
-caller can say where. Must not import anything above ``ctflow.errors``.
+``10:00`` is text, not the base-60 integer 600. An explicit tag is one of the core schema's
+(``!!int 0x1F`` reads as 31; ``!!int x`` or ``!!timestamp`` is an error), and no text holds a lone
+surrogate (``"\ud800"``), which no file, request or journal could encode. Errors carry
+``file:line:col`` (1-based) so every caller can say where. Must not import anything above
+``ctflow.errors``.
 """
 
 from __future__ import annotations
 
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +26,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 # A document may not expand (through aliases) to more values than this: a "billion laughs"
 # document is refused instead of being walked for hours.
 MAX_VALUES = 1_000_000
+MAX_BYTES = 20_000_000
+"""A YAML (or JSON fixture) file larger than this is surely a mistake, and is refused unread."""
 
 
 class YamlError(Exception):
@@ -41,7 +47,12 @@ class _StrictLoader(yaml.SafeLoader):
     duplicates: list[YamlError] | None = None
     path: Path | str = ""
 
-    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+    def construct_mapping(self, node: Node, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, MappingNode):  # `!!map` on a list or a scalar
+            found = "sequence" if isinstance(node, SequenceNode) else "scalar"
+            raise ConstructorError(
+                None, None, f"expected a mapping node, but found {found}", node.start_mark
+            )
         seen: dict[Any, Node] = {}
         kept: list[tuple[Node, Node]] = []
         for key_node, value_node in node.value:
@@ -71,28 +82,109 @@ class _StrictLoader(yaml.SafeLoader):
             node = MappingNode(node.tag, kept, node.start_mark, node.end_mark, node.flow_style)
         return super().construct_mapping(node, deep=deep)
 
+    def construct_scalar(self, node: ScalarNode | MappingNode) -> Any:
+        value = super().construct_scalar(node)
+        found = None if not isinstance(value, str) or value.isascii() else _SURROGATE.search(value)
+        if found is not None:
+            raise ConstructorError(
+                None,
+                None,
+                f"{found[0]!r} is half of a UTF-16 surrogate pair, not a character; write the "
+                "character itself (or both halves of its pair)",
+                node.start_mark,
+            )
+        return value
+
     def construct_core_int(self, node: ScalarNode) -> int:
-        return int(self.construct_scalar(node))
+        text = self.construct_scalar(node)
+        match = _CORE_INT.match(text) if isinstance(text, str) else None
+        if match is None:
+            raise _not_a(node, text, "an integer")
+        try:
+            return int(text, 8 if match[1] else 16 if match[2] else 10)
+        except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+            raise _not_a(node, text, "a whole number of at most 4300 digits") from None
+
+    def construct_core_float(self, node: ScalarNode) -> float:
+        text = self.construct_scalar(node)
+        if not isinstance(text, str) or not _CORE_FLOAT.match(text):
+            raise _not_a(node, text, "a number")
+        lowered = text.lower()
+        if lowered.endswith((".inf", ".nan")):
+            return float(lowered.replace(".", ""))
+        return float(text)
+
+    def construct_core_bool(self, node: ScalarNode) -> bool:
+        text = self.construct_scalar(node)
+        if text not in _CORE_BOOL:
+            raise _not_a(node, text, "true or false")
+        return _CORE_BOOL[text]
+
+    def construct_core_null(self, node: ScalarNode) -> None:
+        text = self.construct_scalar(node)
+        if not isinstance(text, str) or not re.match(_CORE_NULL_TEXT, text):
+            raise _not_a(node, text, "null")
+
+    def construct_undefined(self, node: Node) -> Any:
+        raise ConstructorError(
+            None,
+            None,
+            f"the tag {_shown_tag(node.tag)} is not one ctflow reads; YAML 1.2's core schema "
+            "has !!str, !!int, !!float, !!bool, !!null, !!seq and !!map",
+            node.start_mark,
+        )
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_CORE_INT = re.compile(r"^(?:[-+]?[0-9]+|(0o)[0-7]+|(0x)[0-9a-fA-F]+)$")
+_CORE_FLOAT = re.compile(
+    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+_CORE_BOOL_TEXT = r"^(?:true|True|TRUE|false|False|FALSE)$"
+_CORE_BOOL = {
+    **dict.fromkeys(("true", "True", "TRUE"), True),
+    **dict.fromkeys(("false", "False", "FALSE"), False),
+}
+_CORE_NULL_TEXT = r"^(?:~|null|Null|NULL|)$"
+
+
+def _not_a(node: ScalarNode, text: object, what: str) -> ConstructorError:
+    shown = repr(text) if len(repr(text)) <= 40 else repr(text)[:39] + "…"
+    return ConstructorError(
+        None, None, f"{shown} is not {what} (read as {_shown_tag(node.tag)})", node.start_mark
+    )
+
+
+def _shown_tag(tag: str) -> str:
+    """``!!int`` for the core schema's tags, the tag as written otherwise."""
+    core = "tag:yaml.org,2002:"
+    return "!!" + tag[len(core) :] if tag.startswith(core) else tag
 
 
 # YAML 1.2 core schema resolvers (https://yaml.org/spec/1.2.2/#1032-tag-resolution).
 _StrictLoader.yaml_implicit_resolvers = {}
 for _tag, _pattern, _first in (
-    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-    ("null", r"^(?:~|null|Null|NULL|)$", "~nN"),
+    ("bool", _CORE_BOOL_TEXT, "tTfF"),
+    ("null", _CORE_NULL_TEXT, "~nN"),
     ("int", r"^[-+]?[0-9]+$", "-+0123456789"),
-    (
-        "float",
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
-        "-+.0123456789",
-    ),
+    ("float", _CORE_FLOAT.pattern, "-+.0123456789"),
 ):
     _StrictLoader.add_implicit_resolver(
         f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), list(_first) or None
     )
 _StrictLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^$"), [""])
-_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_core_int)
+_StrictLoader.yaml_constructors = {
+    **{
+        f"tag:yaml.org,2002:{name}": yaml.SafeLoader.yaml_constructors[f"tag:yaml.org,2002:{name}"]
+        for name in ("str", "seq", "map")
+    },
+    "tag:yaml.org,2002:int": _StrictLoader.construct_core_int,
+    "tag:yaml.org,2002:float": _StrictLoader.construct_core_float,
+    "tag:yaml.org,2002:bool": _StrictLoader.construct_core_bool,
+    "tag:yaml.org,2002:null": _StrictLoader.construct_core_null,
+    None: _StrictLoader.construct_undefined,
+}
 
 _FastComposer: type[yaml.CSafeLoader] | None = None
 if getattr(yaml, "__with_libyaml__", False):
@@ -238,12 +330,21 @@ def _check_size(path: Path, root: Node) -> None:
 
 
 def _read(path: Path) -> str:
+    """The text of ``path``: a regular file (not a device or a pipe, which may never end) of
+    at most :data:`MAX_BYTES`."""
     try:
-        return path.read_text(encoding="utf-8")
+        if not stat.S_ISREG(path.stat().st_mode):  # before opening: a pipe's open waits
+            raise YamlError(path, 1, 1, "not a regular file")
+        with path.open("rb") as stream:
+            data = stream.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise YamlError(path, 1, 1, f"more than {MAX_BYTES:,} bytes; refusing it")
+        return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
         raise YamlError(path, 1, 1, f"not UTF-8 text ({exc.reason})") from None
-    except OSError as exc:
-        raise YamlError(path, 1, 1, exc.strerror or str(exc)) from None
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise YamlError(path, 1, 1, reason) from None
 
 
 def _error(path: Path, exc: yaml.MarkedYAMLError) -> YamlError:

@@ -13,6 +13,7 @@ module a command group holds its commands' options:
     reads.py    now, campaigns, report, count, export, profile, drift
     sandbox.py  sandbox serve|reset|seed
     journal.py  journal copy
+    text.py     arguments that must be UTF-8, output that escapes what it cannot encode
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import click
 from ctflow import __version__
 from ctflow.cli import journal, plan, project, reads, sandbox, send, upload
 from ctflow.cli.shared import AppState, directory_option
+from ctflow.cli.text import not_utf8, printable
 from ctflow.errors import CtflowError, ExitCode, InvalidInput
 from ctflow.masking import mask
 
@@ -83,9 +85,15 @@ def _configure_logging(debug: bool) -> None:
 def run(argv: Sequence[str] | None, environ: Mapping[str, str]) -> int:
     """Run one command line and return its exit code; every error is reported here, once."""
     state = AppState(environ=environ)
+    printable(sys.stdout, sys.stderr)
+    args = list(argv) if argv is not None else sys.argv[1:]
+    refused = not_utf8(args)
+    if refused is not None:
+        _say(f"ctflow: {refused}", state)
+        return ExitCode.USAGE
     try:
         result: object = cli.main(
-            args=list(argv) if argv is not None else None,
+            args=args,
             prog_name="ctflow",
             standalone_mode=False,
             obj=state,

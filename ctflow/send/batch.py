@@ -14,6 +14,7 @@ import orjson
 
 from ctflow.config import Environment, Project
 from ctflow.errors import InvalidInput
+from ctflow.problems import LONE_SURROGATE, lone_surrogates
 from ctflow.send import message, recipients
 from ctflow.send.deliver import Send
 from ctflow.spec.model import Decl
@@ -59,6 +60,8 @@ class Composer:
                 "was sent",
                 refused,
             )
+        if key is not None and lone_surrogates(key):
+            raise InvalidInput(f"{key!r}: {LONE_SURROGATE}")
         message.check_data(self.decl, data, validator=self._validator)
         built = message.build(self.decl, self.project, self.env, data)
         digest = message.data_digest(self.decl.key, data)

@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 
 from ctflow.config import SANDBOX, Environment, Project
 from ctflow.errors import InvalidInput
-from ctflow.problems import Problems, suggest
+from ctflow.problems import LONE_SURROGATE, Problems, lone_surrogates, suggest
 from ctflow.spec import templates, templating, triggers
 from ctflow.spec.model import Decl, Declarations
 from ctflow.spec.payload import CONTENT
@@ -102,8 +102,9 @@ def check_data(
     ``validator``: :func:`parameters_validator`'s, kept by a caller that checks many."""
     validator = validator or parameters_validator(decl)
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.path)), e.message))
-    if errors:
-        lines = [f"{_path(where, error.absolute_path)}: {error.message}" for error in errors]
+    lines = [f"{_path(where, error.absolute_path)}: {error.message}" for error in errors]
+    lines.extend(f"{_path(where, keys)}: {LONE_SURROGATE}" for keys in lone_surrogates(data))
+    if lines:
         raise InvalidInput(
             f"the data does not fit the parameters of trigger {decl.key!r}: "
             f"{len(lines)} problem(s)",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ctflow.problems import Problems, suggest
 from ctflow.spec.declared import complete, undeclared
+from ctflow.spec.files import unreadable
 from ctflow.spec.model import Decl
 from ctflow.spec.types import Property
 
@@ -42,8 +43,9 @@ def check_dataset(
     data = decl.data
     path = decl.directory / data["file"]
     fmt = dataset_format(decl)
-    if not path.is_file():
-        problems.add(decl.document, ("file",), f"file not found: {path}")
+    missing = unreadable(path)
+    if missing is not None:
+        problems.add(decl.document, ("file",), f"{missing}: {path}")
     if fmt is None:
         problems.add(
             decl.document,
@@ -60,7 +62,7 @@ def check_dataset(
                     ("columns", column),
                     f"{target!r} is not a declared property{suggest(target, properties)}",
                 )
-    if fmt in ("csv", "jsonl") and path.is_file():
+    if fmt in ("csv", "jsonl") and missing is None:
         header = _header(decl, path, fmt, problems)
         if header is not None:
             _check_header(decl, path, header, columns, problems)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -19,7 +20,7 @@ from ctflow.problems import Problems, suggest
 from ctflow.resources import KINDS, validator
 from ctflow.schemacheck import violations
 from ctflow.spec.model import KIND_ORDER, Decl, Keys
-from ctflow.yamlio import Document, YamlError, load_documents
+from ctflow.yamlio import MAX_BYTES, Document, YamlError, load_documents
 
 SUFFIXES = (".yaml", ".yml")
 SKIPPED_DIRS = frozenset({"node_modules", "__pycache__"})
@@ -130,6 +131,9 @@ def read_declarations(files: Sequence[Path], problems: Problems) -> Reading:
 def _kinds_named(path: Path) -> set[str]:
     """The kinds an unreadable file says it declares (every kind when it cannot be read)."""
     try:
+        found = path.stat()  # a pipe or a device may never end: every kind, unread
+        if not stat.S_ISREG(found.st_mode) or found.st_size > MAX_BYTES:
+            return set(KIND_ORDER)
         text = path.read_bytes().decode("utf-8", errors="replace")
     except OSError:
         return set(KIND_ORDER)

@@ -159,7 +159,7 @@ class SchemaTypes:
         declared = s.get("type")
         if isinstance(declared, str):
             found: set[str | None] = {declared}
-        elif isinstance(declared, list) and declared:
+        elif isinstance(declared, list) and declared and all(isinstance(d, str) for d in declared):
             found = set(declared)
         elif "const" in s:
             found = {kind_of(s["const"])}

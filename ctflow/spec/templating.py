@@ -19,6 +19,7 @@ from typing import Any
 from ctflow.config import Environment, Project
 from ctflow.problems import Problems, dotted
 from ctflow.spec import templates
+from ctflow.spec.files import unreadable
 from ctflow.spec.model import Decl, Keys
 
 RESERVED = ("vars", "env")
@@ -86,11 +87,11 @@ def _leaves(value: Any, keys: Keys) -> Iterator[tuple[Keys, str]]:
 
 def _read(decl: Decl, keys: Keys, name: str, problems: Problems) -> tuple[Path, str] | None:
     path = Path(os.path.normpath(decl.directory / name))
+    missing = unreadable(path)
+    if missing is not None:
+        problems.add(decl.document, decl.locate(keys), f"{missing}: {path}")
+        return None
     try:
-        if not path.is_file():
-            reason = "not a file" if path.exists() else "file not found"
-            problems.add(decl.document, decl.locate(keys), f"{reason}: {path}")
-            return None
         if path.stat().st_size > MAX_BODY_BYTES:
             problems.add(
                 decl.document,

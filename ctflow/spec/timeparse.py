@@ -54,8 +54,9 @@ def parse_datetime(text: str) -> datetime | None:
 
 
 def zone(name: str) -> ZoneInfo | None:
-    """The IANA timezone ``name``, or ``None`` when there is no such zone."""
+    """The IANA timezone ``name``, or ``None`` when there is no such zone (a name the file
+    system refuses, too long for a file name, included)."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return None

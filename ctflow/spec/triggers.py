@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 
 from ctflow.config import SANDBOX, Project
 from ctflow.errors import InvalidInput
-from ctflow.problems import Problems, dotted, suggest
+from ctflow.problems import LONE_SURROGATE, Problems, dotted, lone_surrogates, suggest
 from ctflow.schemacheck import violations
 from ctflow.spec import templating
+from ctflow.spec.files import unreadable
 from ctflow.spec.model import Decl
-from ctflow.yamlio import Document, YamlError, load_single
+from ctflow.spec.parameters import readable
+from ctflow.yamlio import MAX_BYTES, Document, YamlError, load_single
 
 SCALARS = frozenset({"string", "number", "integer", "boolean"})
 
@@ -32,8 +34,8 @@ def check_trigger(
     """Parameters, fixtures and, when ``ctflow.yaml`` loaded (``project_ok``), the campaign ids
     per environment and every template (they depend on its environments and variables)."""
     data = decl.data
-    parameters: Mapping[str, Any] = data["parameters"]
-    validator = _parameters_validator(decl, parameters, problems)
+    parameters, well_formed = readable(decl, problems)
+    validator = _parameters_validator(decl, parameters, problems) if well_formed else None
     properties: Mapping[str, Any] = parameters.get("properties") or {}
     for name in templating.RESERVED:
         if name in properties:
@@ -49,7 +51,10 @@ def check_trigger(
     fields = list(templating.fields(decl, problems))
     if not project_ok:
         fields = []
-    broken = templating.check_fields(project, fields, problems, parameters)
+    # Against malformed parameters every use of a parameter would look undeclared: the
+    # templates are still rendered with each fixture below, but not checked statically.
+    checked = fields if well_formed else []
+    broken = templating.check_fields(project, checked, problems, parameters)
     names: dict[str, int] = {}
     for index, fixture in enumerate(data.get("fixtures") or []):
         name = fixture["name"]
@@ -82,12 +87,7 @@ def check_trigger(
 def _parameters_validator(
     decl: Decl, parameters: Mapping[str, Any], problems: Problems
 ) -> Draft202012Validator | None:
-    try:
-        Draft202012Validator.check_schema(parameters)
-    except SchemaError as error:
-        keys = ("parameters", *error.absolute_path)
-        problems.add(decl.document, keys, f"parameters is not a valid JSON Schema: {error.message}")
-        return None
+    """The fixtures' validator of well-formed ``parameters`` (:func:`parameters.readable`)."""
     if parameters.get("type") != "object":
         problems.add(
             decl.document, ("parameters",), "parameters must be a schema of 'type: object'"
@@ -195,26 +195,10 @@ def _fixture_data(decl: Decl, index: int, fixture: Mapping[str, Any], problems: 
 
         return fixture["data"], inline
     path = decl.directory / fixture["file"]
-    try:
-        try:  # JSON is YAML too, and read as YAML a fixture's problems have positions
-            document: Document | None = load_single(path)
-            data = document.data if document else None
-        except YamlError:
-            if path.suffix != ".json":
-                raise
-            document, data = None, json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        problems.add(decl.document, ("fixtures", index, "file"), f"file not found: {path}")
+    read = _fixture_file(decl, index, path, problems)
+    if read is None:
         return None
-    except (OSError, UnicodeDecodeError) as error:
-        problems.add(decl.document, ("fixtures", index, "file"), f"cannot read {path}: {error}")
-        return None
-    except json.JSONDecodeError as error:
-        problems.at(path, error.lineno, error.colno, f"invalid JSON: {error.msg}")
-        return None
-    except YamlError as error:
-        problems.yaml(error)
-        return None
+    document, data = read
 
     def in_file(keys: Any, message: str) -> None:
         if document is not None:
@@ -223,4 +207,33 @@ def _fixture_data(decl: Decl, index: int, fixture: Mapping[str, Any], problems: 
             where = dotted(keys)
             problems.at(path, 1, 1, f"{where}: {message}" if where else message)
 
+    if document is None:  # JSON that is not YAML: YAML would have refused a lone surrogate
+        for keys in lone_surrogates(data):
+            in_file(keys, LONE_SURROGATE)
     return data, in_file
+
+
+def _fixture_file(
+    decl: Decl, index: int, path: Path, problems: Problems
+) -> tuple[Document | None, Any] | None:
+    """(its document, when read as YAML; its data) of a fixture's file, or ``None`` with a
+    problem when it cannot be read."""
+    missing = unreadable(path)
+    if missing is not None:
+        problems.add(decl.document, ("fixtures", index, "file"), f"{missing}: {path}")
+        return None
+    try:
+        try:  # JSON is YAML too, and read as YAML a fixture's problems have positions
+            document = load_single(path)
+            return document, document.data
+        except YamlError:
+            if path.suffix != ".json" or path.stat().st_size > MAX_BYTES:
+                raise
+            return None, json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        problems.add(decl.document, ("fixtures", index, "file"), f"cannot read {path}: {error}")
+    except json.JSONDecodeError as error:
+        problems.at(path, error.lineno, error.colno, f"invalid JSON: {error.msg}")
+    except YamlError as error:
+        problems.yaml(error)
+    return None

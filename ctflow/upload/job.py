@@ -20,6 +20,7 @@ import orjson
 from ctflow.config import Project
 from ctflow.errors import CtflowError, InvalidInput
 from ctflow.spec.datasets import dataset_format
+from ctflow.spec.files import unreadable
 from ctflow.spec.model import Decl, Declarations
 from ctflow.upload.batches import (
     EVENT_BATCH,
@@ -167,8 +168,9 @@ def file_job(path: Path, kind: Kind, decls: Declarations | None) -> FileJob:
     """The upload of ``path`` as ``kind``: mapped by the Dataset that declares the file, if one
     does, else read as CleverTap's own shape (JSONL)."""
     resolved = path.resolve()
-    if not resolved.is_file():
-        raise InvalidInput(f"{path}: no such file")
+    missing = unreadable(resolved)
+    if missing is not None:
+        raise InvalidInput(f"{path}: {missing}")
     for decl in decls.datasets.values() if decls else ():
         if (decl.directory / decl.data["file"]).resolve() == resolved:
             declared = DATASET_KINDS[decl.data["type"]]

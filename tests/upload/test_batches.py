@@ -511,7 +511,7 @@ def test_dataset_file_uploaded_as_the_other_kind_says_which_command_to_run(
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("data/missing.jsonl", "no such file"),
+        ("data/missing.jsonl", "file not found"),
         (
             "data/notes.txt",
             "cannot tell the format from the name; use .jsonl or .csv (optionally .gz)",

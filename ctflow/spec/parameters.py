@@ -1,0 +1,74 @@
+"""A trigger's ``parameters`` as written, made safe to read: every part that breaks JSON Schema's
+own rules (the 2020-12 metaschema) is a problem at its position, and is left out of the schema
+the rest of the checks are given (keys are text already: ``documents`` refuses any other).
+
+Imports jsonschema, ``ctflow.problems``, ``ctflow.schemacheck`` and the declarations' model only.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from ctflow.problems import Problems
+from ctflow.schemacheck import violations
+from ctflow.spec.model import Decl, Keys
+
+_META = Draft202012Validator(
+    Draft202012Validator.META_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER
+)
+_ROUNDS = 8
+"""Left-out parts can uncover others (an emptied list); after this many rounds, none is used."""
+EMPTY: Mapping[str, Any] = {"type": "object"}
+
+
+def readable(decl: Decl, problems: Problems) -> tuple[Mapping[str, Any], bool]:
+    """(``parameters`` with every malformed part left out, whether nothing was left out)."""
+    written: Any = decl.data["parameters"]
+    found = violations(_META, written)
+    for v in found:
+        message = f"not valid in a JSON Schema: {v.message}"
+        problems.add(decl.document, ("parameters", *v.keys), message, at_key=v.at_key)
+    if not found:
+        return written, True
+    schema = copy.deepcopy(written)
+    for _ in range(_ROUNDS):
+        broken = [tuple(error.absolute_path) for error in _META.iter_errors(schema)]
+        if not broken:
+            return schema, False
+        for keys in broken:
+            schema = _without(schema, keys)
+    return EMPTY, False
+
+
+def _without(schema: Any, keys: Keys) -> Any:
+    """``schema`` without the mapping entry holding the value at ``keys`` (a list element's
+    whole list goes: ``required: [1]`` loses ``required``)."""
+    keys = tuple(keys)
+    while keys and isinstance(keys[-1], int) and not _is_key(schema, keys):
+        keys = keys[:-1]
+    if not keys:
+        return dict(EMPTY)
+    parent = schema
+    for part in keys[:-1]:
+        try:
+            parent = parent[part]
+        except (KeyError, IndexError, TypeError):
+            return schema  # already left out with an enclosing part
+    if isinstance(parent, dict):
+        parent.pop(keys[-1], None)
+    return schema
+
+
+def _is_key(schema: Any, keys: Keys) -> bool:
+    """Whether ``keys`` ends at a mapping entry (an integer key is one) rather than a list item."""
+    parent = schema
+    for part in keys[:-1]:
+        try:
+            parent = parent[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    return isinstance(parent, dict)
