@@ -16,18 +16,9 @@ from pathlib import Path
 import pytest
 
 from ctflow import cli
+from tests.send.support import PROJECT
 
 ROOT = Path(__file__).resolve().parent.parent
-
-PROJECT = """\
-project: shop
-timezone: Asia/Kolkata
-variables:
-  brand: Shop
-environments:
-  production:
-    region: in1
-"""
 
 TRIGGER = """\
 kind: Trigger

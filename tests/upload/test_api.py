@@ -234,17 +234,6 @@ async def test_it_works_from_inside_a_running_event_loop(shop: Path) -> None:
     assert stored(shop) == {n: 1 for n in range(1, 1501)}
 
 
-@pytest.fixture
-def served() -> Iterator[tuple[Sandbox, Calls, Served]]:
-    sb = Sandbox(db=":memory:")
-    calls = Calls(sb.app)
-    try:
-        with Served(calls) as server:
-            yield sb, calls, server
-    finally:
-        sb.close()
-
-
 @pytest.mark.loopback
 def test_an_account_given_directly_over_loopback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, served: tuple[Sandbox, Calls, Served]

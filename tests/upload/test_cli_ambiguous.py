@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,17 +29,6 @@ from tests.upload.support import (
 )
 
 Capsys = pytest.CaptureFixture[str]
-
-
-@pytest.fixture
-def served() -> Iterator[tuple[Sandbox, Calls, Served]]:
-    sb = Sandbox(db=":memory:")
-    calls = Calls(sb.app)
-    try:
-        with Served(calls) as server:
-            yield sb, calls, server
-    finally:
-        sb.close()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -433,17 +432,6 @@ def test_resend_and_accept_together_is_a_usage_error(capsys: Capsys, project: Pa
 
 
 # -- a sandbox served over loopback, with faults ---------------------------------------------
-
-
-@pytest.fixture
-def served() -> Iterator[tuple[Sandbox, Calls, Served]]:
-    sb = Sandbox(db=":memory:")
-    calls = Calls(sb.app)
-    try:
-        with Served(calls) as server:
-            yield sb, calls, server
-    finally:
-        sb.close()
 
 
 @pytest.fixture
