@@ -1,7 +1,8 @@
 """Files shipped with ctflow: the JSON Schemas of the YAML kinds, and validators built from them.
 
 In a wheel they live in ``ctflow/schemas``; in a source checkout (editable install) in the
-repository's top-level ``schemas/``. Imports jsonschema and referencing only.
+repository's top-level ``schemas/``. Imports jsonschema and referencing only, and only when a
+validator is first asked for: `ctflow --version` and `--help` never pay for them.
 """
 
 from __future__ import annotations
@@ -9,11 +10,11 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from referencing import Registry
 
 _PACKAGE = Path(__file__).resolve().parent
 SUFFIX = ".schema.json"
@@ -50,6 +51,9 @@ def registry() -> Registry[Any]:
     The schemas carry no ``$id``: editors resolve ``common.schema.json#/$defs/...`` next to the
     file they opened, and this registry does the same for ctflow.
     """
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
     resources: list[tuple[str, Resource[Any]]] = [
         (path.name, DRAFT202012.create_resource(json.loads(path.read_text("utf-8"))))
         for path in sorted(schemas_dir().glob(f"*{SUFFIX}"))
@@ -60,4 +64,6 @@ def registry() -> Registry[Any]:
 @cache
 def validator(name: str) -> Draft202012Validator:
     """A validator for ``<name>.schema.json`` (e.g. ``"campaign"``), built once per process."""
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(load_schema(name), registry=registry())

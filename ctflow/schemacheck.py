@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+if TYPE_CHECKING:  # only annotations: the validator's caller imported jsonschema already
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 from ctflow.problems import dotted, suggest
 
