@@ -1,8 +1,8 @@
 """Files shipped with ctflow: the JSON Schemas of the YAML kinds, and validators built from them.
 
 In a wheel they live in ``ctflow/schemas``; in a source checkout (editable install) in the
-repository's top-level ``schemas/``. Imports jsonschema and referencing only, and only when a
-validator is first asked for: `ctflow --version` and `--help` never pay for them.
+repository's top-level ``schemas/``. Imports jsonschema, referencing and jsonschema-rs only, and
+only when a validator is first asked for: `ctflow --version` and `--help` never pay for them.
 """
 
 from __future__ import annotations
@@ -67,3 +67,31 @@ def validator(name: str) -> Draft202012Validator:
     from jsonschema import Draft202012Validator
 
     return Draft202012Validator(load_schema(name), registry=registry())
+
+
+BASE_URI = "json-schema:///"  # where jsonschema-rs resolves a schema without an ``$id``
+
+
+@cache
+def _compiled(name: str) -> Any:
+    import jsonschema_rs
+
+    registry = jsonschema_rs.Registry(
+        [
+            (BASE_URI + path.name, json.loads(path.read_text("utf-8")))
+            for path in sorted(schemas_dir().glob(f"*{SUFFIX}"))
+        ]
+    )
+    return jsonschema_rs.validator_for(
+        load_schema(name), registry=registry, base_uri=f"{BASE_URI}{name}{SUFFIX}"
+    )
+
+
+def surely_valid(name: str, instance: Any) -> bool:
+    """Whether ``instance`` is valid against ``<name>.schema.json``, asked of a compiled validator
+    (jsonschema-rs), which answers many times faster than :func:`validator` but cannot say why.
+    False also when it cannot tell (a value it cannot read): then ask :func:`validator`."""
+    try:
+        return bool(_compiled(name).is_valid(instance))
+    except (ValueError, TypeError, OverflowError):
+        return False

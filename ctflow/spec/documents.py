@@ -17,7 +17,7 @@ from typing import Any
 
 from ctflow.config import CONFIG_NAME
 from ctflow.problems import Problems, suggest
-from ctflow.resources import KINDS, validator
+from ctflow.resources import KINDS, surely_valid, validator
 from ctflow.schemacheck import violations
 from ctflow.spec.model import KIND_ORDER, Decl, Keys
 from ctflow.yamlio import MAX_BYTES, Document, YamlError, load_documents
@@ -178,7 +178,8 @@ def _declaration(document: Document, problems: Problems, broken: list[Broken]) -
     if bad_keys:
         broken.append(Broken(kind, document, tuple(bad_keys), schema_checked=False))
         return None
-    found = violations(validator(KINDS[kind]), data)
+    schema = KINDS[kind]
+    found = [] if surely_valid(schema, data) else violations(validator(schema), data)
     for violation in found:
         problems.add(document, violation.keys, violation.text(), at_key=violation.at_key)
     if found:
