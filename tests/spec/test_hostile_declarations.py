@@ -239,3 +239,16 @@ def test_a_timezone_longer_than_a_file_name_may_be_is_unknown(tmp_path: Path) ->
     assert found == [
         f"ctflow.yaml:2:11: timezone: unknown timezone {name!r} (an IANA name like Europe/Berlin)"
     ]
+
+
+def test_aliases_that_expand_past_a_million_values_are_refused_at_the_document(
+    tmp_path: Path,
+) -> None:
+    """A "billion laughs": seven lines that would make ten million values."""
+    items = ['"x"'] + [f"*l{n - 1}" for n in range(1, 7)]
+    bomb = "".join(f"l{n}: &l{n} [{', '.join([item] * 10)}]\n" for n, item in enumerate(items))
+    found = problems(tmp_path, {"bomb.yaml": "kind: EventSchema\nevent: Bomb\n" + bomb})
+    assert found == [
+        "bomb.yaml:1:1: document expands to more than 1,000,000 values (through aliases?); "
+        "refusing it"
+    ]
