@@ -32,6 +32,22 @@ def test_help_lists_commands_and_exit_codes(capsys: pytest.CaptureFixture[str]) 
     assert "4 credentials" in out
 
 
+@pytest.mark.parametrize("command", ["plan", "apply", "upload", "send", "now"])
+def test_env_help_says_where_the_environment_comes_from(
+    capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    cli.run([command, "--help"], {})
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "(default: $CTFLOW_ENV, else ctflow.yaml's default_environment, else sandbox)" in shown
+
+
+@pytest.mark.parametrize("command", ["plan", "apply"])
+def test_target_help_names_its_command(capsys: pytest.CaptureFixture[str], command: str) -> None:
+    cli.run([command, "--help"], {})
+    shown = " ".join(capsys.readouterr().out.split())
+    assert f"{command.title()} only this campaign, or all steps of this journey" in shown
+
+
 @pytest.mark.parametrize(
     "argv",
     [("no-such-command",), ("now", "--format", "yaml"), ("sandbox", "seed", "--profiles", "x")],

@@ -4,20 +4,28 @@ commands; each calls :mod:`ctflow.commands.plan`, ``.apply`` or ``.stop``."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from ctflow.cli.shared import RUN_ENV_OPTION, AppState, confirm, invocation, pass_state
 from ctflow.errors import CtflowError, ExitCode
 
-_TARGET_OPTION = click.option(
-    "--target",
-    "targets",
-    multiple=True,
-    metavar="KEY",
-    help="Plan only this campaign, or all steps of this journey (repeatable).",
-)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _target_option(verb: str) -> Callable[[F], F]:
+    return click.option(
+        "--target",
+        "targets",
+        multiple=True,
+        metavar="KEY",
+        help=f"{verb} only this campaign, or all steps of this journey (repeatable).",
+    )
+
+
 _REPLACE_OPTION = click.option(
     "--replace",
     "replace",
@@ -29,7 +37,7 @@ _REPLACE_OPTION = click.option(
 
 @click.command()
 @RUN_ENV_OPTION
-@_TARGET_OPTION
+@_target_option("Plan")
 @_REPLACE_OPTION
 @click.option(
     "--format",
@@ -101,7 +109,7 @@ def plan(
     "plan_file", required=False, type=click.Path(path_type=Path, dir_okay=False), metavar="[FILE]"
 )
 @RUN_ENV_OPTION
-@_TARGET_OPTION
+@_target_option("Apply")
 @_REPLACE_OPTION
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
 @click.option("--allow-stop", is_flag=True, help="Allow stopping campaigns that are running.")

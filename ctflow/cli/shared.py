@@ -68,16 +68,12 @@ def directory_option(
     return value
 
 
-ENV_OPTION = click.option(
-    "--env",
-    "env",
-    default=None,
-    metavar="ENV",
-    help="Environment from ctflow.yaml (default: sandbox).",
+ENV_HELP = (
+    "Environment from ctflow.yaml (default: $CTFLOW_ENV, else ctflow.yaml's "
+    "default_environment, else sandbox)."
 )
-RUN_ENV_OPTION = click.option(
-    "--env", "env", default=None, metavar="ENV", help="Environment (default: sandbox)."
-)
+ENV_OPTION = click.option("--env", "env", default=None, metavar="ENV", help=ENV_HELP)
+RUN_ENV_OPTION = ENV_OPTION
 """``--env`` of the commands that run against the account: plan, apply, stop, upload."""
 FORMAT_OPTION = click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -123,14 +119,18 @@ def _user() -> str:
 
 
 def _color(stream: TextIO, environ: Mapping[str, str]) -> bool:
-    """Colour only on a terminal, and never with NO_COLOR set (https://no-color.org)."""
-    if "NO_COLOR" in environ or environ.get("TERM") == "dumb":
+    """Colour where progress is drawn (:func:`terminal`: one rule for both), unless ``NO_COLOR``
+    says never or ``FORCE_COLOR`` always, each when set to anything but the empty text
+    (https://no-color.org, https://force-color.org); ``NO_COLOR`` wins."""
+    if environ.get("NO_COLOR"):
         return False
-    return bool(getattr(stream, "isatty", lambda: False)())
+    if environ.get("FORCE_COLOR"):
+        return True
+    return terminal(stream, environ)
 
 
 def terminal(stream: TextIO, environ: Mapping[str, str]) -> bool:
-    """A progress bar (or a table) only on a terminal that can redraw lines."""
+    """A progress bar (or a table) only on a terminal that can redraw lines, and not in CI."""
     if environ.get("TERM") == "dumb" or environ.get("CI"):
         return False
     return bool(getattr(stream, "isatty", lambda: False)())
