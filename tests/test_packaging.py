@@ -33,6 +33,9 @@ def test_wheel_ships_the_schemas_and_the_console_script(tmp_path: Path) -> None:
     }
     assert "ctflow/scaffold/ctflow.yaml" in scaffold
     assert scaffold == expected_scaffold
+    licence = next(n for n in names if n.endswith(".dist-info/licenses/LICENSE"))
+    with zipfile.ZipFile(wheel) as archive:
+        assert archive.read(licence).startswith(b"MIT License"), "the licence the metadata names"
 
 
 def test_schemas_are_found_from_a_source_checkout() -> None:
