@@ -10,6 +10,7 @@ from typing import Any
 
 from ctflow.errors import UsageError
 from ctflow.journal import UploadRecords
+from ctflow.upload.engine import BatchRef
 from ctflow.upload.ledger import AMBIGUOUS, SENDING
 
 ALL = "all"
@@ -19,13 +20,9 @@ CUT_OFF = "cut off: the run stopped during its call"
 
 
 @dataclass(frozen=True)
-class Unsettled:
+class Unsettled(BatchRef):
     """A batch an earlier run sent without reading the answer: it may or may not have arrived."""
 
-    id: str
-    first_line: int | None
-    last_line: int | None
-    records: int
     since: str
     """When its answer was lost (or, cut off, when it was sent)."""
     why: str
@@ -37,14 +34,7 @@ class Unsettled:
         return f"{self.first_line}-{self.last_line}"
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "batch": self.id,
-            "first_line": self.first_line,
-            "last_line": self.last_line,
-            "records": self.records,
-            "since": self.since,
-            "why": self.why,
-        }
+        return {**super().to_json(), "since": self.since, "why": self.why}
 
 
 def unsettled(journal: UploadRecords, environment: str, prefix: str) -> list[Unsettled]:

@@ -358,25 +358,10 @@ async def test_the_ledger_says_sending_before_clevertap_sees_a_batch(sb: Sandbox
 
     async def checking(scope: Any, receive: Any, send_: Any) -> None:
         if scope["type"] == "http" and scope["path"] == "/1/upload":
-            chunks = []
-            while True:
-                message = await receive()
-                chunks.append(message.get("body", b""))
-                if not message.get("more_body"):
-                    break
-            body = b"".join(chunks)
+            body, replay = await read_whole(receive)
             first = json.loads(body)["d"][0]["evtData"]["n"]
             batch = f"t:{in_batch(first)}"
             seen.append((batch, ledger.states("t:").get(batch)))
-            replayed = False
-
-            async def replay() -> Any:
-                nonlocal replayed
-                if replayed:
-                    return await receive()
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-
             await sb.app(scope, replay, send_)
             return
         await sb.app(scope, receive, send_)
