@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -171,3 +172,18 @@ def test_the_wheel_runs_init_validate_plan_apply_from_a_fresh_virtualenv(
     again = ctflow(installed, tmp_path, "-C", "shop", "plan", "--detailed-exitcode")
     assert again.returncode == 0, again.stdout + again.stderr
     assert "No changes." in again.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_the_wheel_runs_the_readme_try_it_on_a_copy_of_the_example(
+    installed: Path, tmp_path: Path
+) -> None:
+    shutil.copytree(ROOT / "examples" / "journeys", tmp_path / "journeys")
+    apply = ctflow(installed, tmp_path, "-C", "journeys", "apply", "--auto-approve")
+    assert apply.returncode == 0, apply.stdout + apply.stderr
+    assert "Apply complete: 7 created, 0 adopted, 0 stopped, 2 dataset(s) uploaded." in (
+        apply.stdout
+    )
+    again = ctflow(installed, tmp_path, "-C", "journeys", "plan", "--detailed-exitcode")
+    assert again.returncode == 0, again.stdout + again.stderr

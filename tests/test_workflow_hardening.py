@@ -110,8 +110,15 @@ def test_only_the_publish_job_gets_an_identity_token_and_only_in_the_pypi_enviro
     )
 
 
-def test_dependabot_proposes_updates_of_the_pinned_actions() -> None:
+def test_dependabot_proposes_updates_of_the_pinned_actions_as_the_guide_says() -> None:
     config = load(ROOT / ".github" / "dependabot.yml")
-    assert {"package-ecosystem": "github-actions", "directory": "/"}.items() <= (
-        config["updates"][0].items()
-    )
+    assert config["updates"] == [
+        {
+            "package-ecosystem": "github-actions",
+            "directory": "/",
+            "schedule": {"interval": "weekly"},
+        }
+    ]
+    guide = (ROOT / "docs" / "github-actions.md").read_text(encoding="utf-8")
+    shown = [yaml.safe_load(b) for b in re.findall(r"^```yaml\n(.*?)^```$", guide, re.S | re.M)]
+    assert config in shown
