@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 if TYPE_CHECKING:  # what type checkers see; at run time they are imported on first use
     from ctflow.send.api import LoadedProject, SendFailed, SendResult, load_project
