@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from ctflow.cli import complete
 from ctflow.cli.shared import RUN_ENV_OPTION, AppState, confirm, invocation, pass_state
 from ctflow.errors import CtflowError, ExitCode
 
@@ -23,6 +24,7 @@ def _target_option(verb: str) -> Callable[[F], F]:
         multiple=True,
         metavar="KEY",
         help=f"{verb} only this campaign, or all steps of this journey (repeatable).",
+        shell_complete=complete.targets,
     )
 
 
@@ -32,6 +34,7 @@ _REPLACE_OPTION = click.option(
     multiple=True,
     metavar="KEY",
     help="Stop and create this campaign again even if unchanged, sent or stopped (repeatable).",
+    shell_complete=complete.replaceable,
 )
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ctflow.cli import complete
 from ctflow.cli.shared import (
     ENV_OPTION,
     FORMAT_OPTION,
@@ -255,6 +256,7 @@ def drift(state: AppState, env: str | None, fmt: str, detailed_exitcode: bool) -
     default=None,
     metavar="ENV",
     help="Only this environment's runs (read from its journal).",
+    shell_complete=complete.environments,
 )
 @click.option("--kind", type=click.Choice(["apply", "upload", "send", "stop"]), help="Only these.")
 @click.option(

@@ -10,11 +10,12 @@ from typing import Any
 
 import click
 
+from ctflow.cli import complete
 from ctflow.cli.shared import ENV_OPTION, FORMAT_OPTION, AppState, invocation, pass_state
 
 
 @click.command()
-@click.argument("trigger")
+@click.argument("trigger", shell_complete=complete.triggers)
 @click.option(
     "--to", "to", multiple=True, metavar="RECIPIENT", help="Who receives it (repeatable)."
 )
@@ -44,7 +45,7 @@ def send(state: AppState, /, trigger: str, env: str | None, fmt: str, **flags: A
 
 
 @click.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete.renderable)
 @click.option("--fixture", metavar="NAME", help="Only this fixture of a trigger.")
 @ENV_OPTION
 @FORMAT_OPTION

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
+from ctflow.cli import complete
 from ctflow.config import Project, Target, find_project, resolve_target
 
 if TYPE_CHECKING:
@@ -72,7 +73,14 @@ ENV_HELP = (
     "Environment from ctflow.yaml (default: $CTFLOW_ENV, else ctflow.yaml's "
     "default_environment, else sandbox)."
 )
-ENV_OPTION = click.option("--env", "env", default=None, metavar="ENV", help=ENV_HELP)
+ENV_OPTION = click.option(
+    "--env",
+    "env",
+    default=None,
+    metavar="ENV",
+    help=ENV_HELP,
+    shell_complete=complete.environments,
+)
 RUN_ENV_OPTION = ENV_OPTION
 """``--env`` of the commands that run against the account: plan, apply, stop, upload."""
 FORMAT_OPTION = click.option(
