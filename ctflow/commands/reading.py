@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TextIO, TypeVar
+from typing import Any, Literal, TextIO, TypeVar
 from zoneinfo import ZoneInfo
 
 from ctflow.clevertap import CleverTap
@@ -73,15 +73,23 @@ def table(
     rows: Sequence[Sequence[str]],
     *,
     right: Sequence[int] = (),
+    whole: Sequence[int] = (),
 ) -> None:
-    """``rows`` under ``headers``; the columns numbered in ``right`` (numbers) align right."""
+    """``rows`` under ``headers``; the columns numbered in ``right`` (numbers) align right. On a
+    narrow terminal the columns numbered in ``whole`` (what people copy: ids, keys) keep every
+    cell on one line, uncut; the others wrap, a word too long for them folded."""
     if reader.tables:
         from rich.console import Console
         from rich.table import Table
 
         drawn = Table(box=None, header_style="bold", pad_edge=False)
         for index, header in enumerate(headers):
-            drawn.add_column(header, justify="right" if index in right else "left")
+            justify: Literal["right", "left"] = "right" if index in right else "left"
+            if index in whole:
+                widest = max([len(row[index]) for row in rows] + [len(w) for w in header.split()])
+                drawn.add_column(header, justify=justify, width=widest)
+            else:
+                drawn.add_column(header, justify=justify, overflow="fold")
         for row in rows:
             drawn.add_row(*row)
         Console(file=reader.out, highlight=False, soft_wrap=True).print(drawn)
