@@ -11,10 +11,10 @@ from typing import Any
 import click
 
 from ctflow.cli import complete
-from ctflow.cli.shared import ENV_OPTION, FORMAT_OPTION, AppState, invocation, pass_state
+from ctflow.cli.shared import ENV_OPTION, FORMAT_OPTION, AppState, example, invocation, pass_state
 
 
-@click.command()
+@click.command(epilog=example("ctflow send otp-sms --to C100234 --fixture login --dry-run"))
 @click.argument("trigger", shell_complete=complete.triggers)
 @click.option(
     "--to", "to", multiple=True, metavar="RECIPIENT", help="Who receives it (repeatable)."
@@ -44,7 +44,7 @@ def send(state: AppState, /, trigger: str, env: str | None, fmt: str, **flags: A
     return command.send(inv, options, out=sys.stdout, err=sys.stderr)
 
 
-@click.command()
+@click.command(epilog=example("ctflow render order-shipped --fixture one-item"))
 @click.argument("name", shell_complete=complete.renderable)
 @click.option("--fixture", metavar="NAME", help="Only this fixture of a trigger.")
 @ENV_OPTION

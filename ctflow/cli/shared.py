@@ -88,6 +88,12 @@ FORMAT_OPTION = click.option(
 )
 
 
+def example(command: str) -> str:
+    """A command's help epilog: one example command line, kept on its own line. The test of
+    the help runs it, in the example project."""
+    return f"\b\nExample:\n  {command}"
+
+
 def invocation(state: AppState, env: str | None, *, offline: bool = False) -> Invocation:
     """What plan/apply/stop/upload/send read from the process: the clock, who, where, the
     terminal. ``offline``: the environment only, without its credentials (nothing will be
