@@ -98,6 +98,15 @@ def test_render_completes_triggers_and_campaigns_not_whole_journeys() -> None:
     assert complete("ctflow render ") == [*TRIGGERS, *CAMPAIGNS, *STEPS]
 
 
+def test_fixture_completes_the_fixtures_of_the_trigger_typed_before_it() -> None:
+    assert complete("ctflow send otp-sms --to C100234 --fixture ") == ["cod-confirmation", "login"]
+    assert complete("ctflow render payment-failed-email --fixture fi") == [
+        "final-attempt",
+        "first-attempt-inr",
+    ]
+    assert complete("ctflow send --fixture ") == []  # no trigger yet: nothing to offer
+
+
 def test_completion_reads_the_project_given_with_dash_c(tmp_path: Path) -> None:
     line = f"ctflow -C {EXAMPLE.relative_to(ROOT)} send o"
     assert complete(line, cwd=ROOT) == ["order-shipped", "otp-sms"]
@@ -126,6 +135,10 @@ def test_the_scan_finds_what_the_loader_reads() -> None:
     assert list(names.datasets) == sorted(full.datasets)
     assert sorted([*names.campaigns, *names.steps]) == sorted(full.campaigns)
     assert list(names.environments) == sorted(full.project.environments)
+    assert dict(names.fixtures) == {
+        key: tuple(sorted(f["name"] for f in trigger.data.get("fixtures") or []))
+        for key, trigger in full.triggers.items()
+    }
 
 
 def test_the_scan_reads_quoted_keys_steps_first_and_skips_what_it_cannot(tmp_path: Path) -> None:

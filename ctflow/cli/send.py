@@ -20,7 +20,12 @@ from ctflow.cli.shared import ENV_OPTION, FORMAT_OPTION, AppState, example, invo
     "--to", "to", multiple=True, metavar="RECIPIENT", help="Who receives it (repeatable)."
 )
 @click.option("--data", metavar="JSON|@FILE", help="The send's data: JSON, or @file.json.")
-@click.option("--fixture", metavar="NAME", help="Send the data of one of the trigger's fixtures.")
+@click.option(
+    "--fixture",
+    metavar="NAME",
+    help="Send the data of one of the trigger's fixtures.",
+    shell_complete=complete.fixtures,
+)
 @click.option(
     "--batch",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -46,7 +51,12 @@ def send(state: AppState, /, trigger: str, env: str | None, fmt: str, **flags: A
 
 @click.command(epilog=example("ctflow render order-shipped --fixture one-item"))
 @click.argument("name", shell_complete=complete.renderable)
-@click.option("--fixture", metavar="NAME", help="Only this fixture of a trigger.")
+@click.option(
+    "--fixture",
+    metavar="NAME",
+    help="Only this fixture of a trigger.",
+    shell_complete=complete.fixtures,
+)
 @ENV_OPTION
 @FORMAT_OPTION
 @pass_state

@@ -1,7 +1,8 @@
-"""The names a project declares (environments; trigger, campaign, journey and dataset keys), for
-shell completion: a line scan of the files, no schema check, no templates, no parsing but of
-``ctflow.yaml``. Top-level ``kind:`` and ``key:`` and a journey's step keys in block style (as
-``ctflow init`` and every example write them) are found; a document written otherwise is skipped.
+"""The names a project declares (environments; trigger, campaign, journey and dataset keys;
+fixtures), for shell completion: a line scan of the files, no schema check, no templates, no
+parsing but of ``ctflow.yaml``. Top-level ``kind:`` and ``key:``, a journey's step keys and a
+trigger's fixture names in block style (as ``ctflow init`` and every example write them) are
+found; a document written otherwise is skipped.
 """
 
 from __future__ import annotations
@@ -9,8 +10,8 @@ from __future__ import annotations
 import json
 import re
 import stat
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ctflow.config import CONFIG_NAME, SANDBOX, project_root
@@ -18,8 +19,9 @@ from ctflow.spec.discovery import discover
 from ctflow.yamlio import MAX_BYTES, YamlError, load_single
 
 _DOCUMENT_START = re.compile(r"^(?:---|\.\.\.)(?:[ \t].*)?$", re.MULTILINE)
-_TOP_FIELD = re.compile(r"""^(["']?)(kind|key|steps)\1[ \t]*:(?:[ \t]+(.*))?$""")
-_KEY_FIELD = re.compile(r"""^(["']?)key\1[ \t]*:[ \t]+(.*)$""")
+_TOP_FIELD = re.compile(r"""^(["']?)(kind|key|steps|fixtures)\1[ \t]*:(?:[ \t]+(.*))?$""")
+_ITEM_FIELD = {"steps": "key", "fixtures": "name"}
+"""The lists whose items are read, and the field each item is named by."""
 _DOUBLE_QUOTED = re.compile(r'^"(?:[^"\\]|\\.)*"')
 _SINGLE_QUOTED = re.compile(r"^'(?:[^']|'')*'")
 _NOT_PLAIN = tuple("&*!|>{[@`%\"'")
@@ -27,7 +29,8 @@ _NOT_PLAIN = tuple("&*!|>{[@`%\"'")
 
 @dataclass(frozen=True)
 class Declared:
-    """What a project names, each sorted; ``steps`` are journeys. campaigns, ``JOURNEY.STEP``."""
+    """What a project names, each sorted; ``steps`` are journeys' campaigns, ``JOURNEY.STEP``;
+    ``fixtures`` the names of each trigger's fixtures."""
 
     environments: tuple[str, ...] = (SANDBOX,)
     triggers: tuple[str, ...] = ()
@@ -35,6 +38,7 @@ class Declared:
     journeys: tuple[str, ...] = ()
     steps: tuple[str, ...] = ()
     datasets: tuple[str, ...] = ()
+    fixtures: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def declared(directory: Path) -> Declared:
@@ -43,12 +47,15 @@ def declared(directory: Path) -> Declared:
     environments, exclude = _project_file(root / CONFIG_NAME)
     found: dict[str, set[str]] = {kind: set() for kind in ("Trigger", "Campaign", "Journey")}
     found["Dataset"], found["steps"] = set(), set()
+    fixtures: dict[str, tuple[str, ...]] = {}
     for path in discover(root, exclude):
-        for kind, key, steps in _documents(_text(path)):
+        for kind, key, lists in _documents(_text(path)):
             if kind in found:
                 found[kind].add(key)
             if kind == "Journey":
-                found["steps"].update(f"{key}.{step}" for step in steps)
+                found["steps"].update(f"{key}.{step}" for step in lists.get("steps", ()))
+            if kind == "Trigger":
+                fixtures[key] = tuple(sorted(lists.get("fixtures", ())))
     return Declared(
         environments=tuple(sorted(environments)),
         triggers=tuple(sorted(found["Trigger"])),
@@ -56,6 +63,7 @@ def declared(directory: Path) -> Declared:
         journeys=tuple(sorted(found["Journey"])),
         steps=tuple(sorted(found["steps"])),
         datasets=tuple(sorted(found["Dataset"])),
+        fixtures=fixtures,
     )
 
 
@@ -89,38 +97,39 @@ def _text(path: Path) -> str:
         return ""
 
 
-def _documents(text: str) -> Iterator[tuple[str, str, list[str]]]:
-    """(kind, key, step keys) of each document of ``text`` that has both a kind and a key."""
+def _documents(text: str) -> Iterator[tuple[str, str, dict[str, list[str]]]]:
+    """(kind, key, the names of the items of its ``steps`` and ``fixtures``) of each document of
+    ``text`` that has both a kind and a key."""
     for document in _DOCUMENT_START.split(text):
         kind = key = None
-        steps: _Steps | None = None
+        lists: dict[str, _Items] = {}
+        reading: _Items | None = None
         for line in document.splitlines():
             if line[:1] in ("", " ", "-", "#"):  # not a top-level field
-                if steps is not None and not steps.ended:
-                    steps.read(line)
+                if reading is not None:
+                    reading.read(line)
                 continue
-            if steps is not None:
-                steps.ended = True
+            reading = None
             match = _TOP_FIELD.match(line)
             if match is None:
                 continue
-            field, value = match[2], _scalar(match[3] or "")
-            if field == "kind":
+            name, value = match[2], _scalar(match[3] or "")
+            if name == "kind":
                 kind = value
-            elif field == "key":
+            elif name == "key":
                 key = value
             else:
-                steps = _Steps()
+                reading = lists[name] = _Items(_ITEM_FIELD[name])
         if kind is not None and key is not None:
-            yield kind, key, [] if steps is None else steps.keys
+            yield kind, key, {name: items.names for name, items in lists.items()}
 
 
-class _Steps:
-    """The ``key:`` of each item of the block list under ``steps:``, read a line at a time."""
+class _Items:
+    """The ``<field>:`` of each item of a top-level block list, read a line at a time."""
 
-    def __init__(self) -> None:
-        self.keys: list[str] = []
-        self.ended = False
+    def __init__(self, named_by: str) -> None:
+        self.names: list[str] = []
+        self._field = re.compile(rf"""^(["']?){named_by}\1[ \t]*:[ \t]+(.*)$""")
         self._item_indent: int | None = None
         self._field_indent = -1
 
@@ -136,10 +145,10 @@ class _Steps:
             self._field_indent = len(line) - len(stripped)
         elif indent != self._field_indent:
             return
-        match = _KEY_FIELD.match(stripped)
+        match = self._field.match(stripped)
         value = _scalar(match[2]) if match else None
         if value is not None:
-            self.keys.append(value)
+            self.names.append(value)
 
 
 def _scalar(text: str) -> str | None:
