@@ -1,8 +1,8 @@
 """Shell completion of the project's names (click's ``_CTFLOW_COMPLETE``): environments for
 ``--env``, keys for ``--target``, ``--replace``, ``render`` and ``send``, a trigger's fixtures
-for ``--fixture``. Each TAB is a fresh
-process, so this reads only :mod:`ctflow.spec.names` (no schema, no templates, no network), and a
-project it cannot read completes nothing: a TAB never prints an error.
+for ``--fixture``. Each TAB is a fresh process, so this reads only :mod:`ctflow.spec.names` (no
+schema, no templates, no network), and what it cannot read completes nothing: a TAB never prints
+an error.
 """
 
 from __future__ import annotations
