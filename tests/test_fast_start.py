@@ -48,3 +48,20 @@ def test_version_and_help_import_no_command_machinery(argv: list[str]) -> None:
 def test_shell_completion_imports_no_command_machinery() -> None:
     found = imported([], _CTFLOW_COMPLETE="bash_complete", COMP_WORDS="ctflow pl", COMP_CWORD="1")
     assert found == []
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "ctflow -C examples/journeys plan --env ",
+        "ctflow -C examples/journeys plan --target ",
+        "ctflow -C examples/journeys apply --replace ",
+        "ctflow -C examples/journeys render ",
+        "ctflow -C examples/journeys send ",
+    ],
+)
+def test_completing_the_projects_names_imports_no_command_machinery(words: str) -> None:
+    """The names come from a scan of the files: no schema check, no templates, no client."""
+    cword = str(len(words.split()))
+    found = imported([], _CTFLOW_COMPLETE="bash_complete", COMP_WORDS=words, COMP_CWORD=cword)
+    assert found == []

@@ -29,13 +29,16 @@ import click
 
 from ctflow import __version__
 from ctflow.cli import journal, plan, project, reads, sandbox, send, upload
-from ctflow.cli.shared import AppState, directory_option
+from ctflow.cli.shared import AppState, directory_option, example
 from ctflow.cli.text import not_utf8, printable
 from ctflow.errors import CtflowError, ExitCode, InvalidInput
 from ctflow.masking import mask
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=example("ctflow -C examples/journeys plan"),
+)
 @click.version_option(__version__, "--version", prog_name="ctflow", message="%(prog)s %(version)s")
 @click.option(
     "-C",

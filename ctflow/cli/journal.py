@@ -7,15 +7,15 @@ from pathlib import Path
 
 import click
 
-from ctflow.cli.shared import AppState, invocation, pass_state
+from ctflow.cli.shared import AppState, example, invocation, pass_state
 
 
-@click.group()
+@click.group(epilog=example("ctflow journal copy --to postgresql://ctflow@db.internal/ctflow"))
 def journal() -> None:
     """Manage the journal, ctflow's memory of runs, uploads and sends."""
 
 
-@journal.command()
+@journal.command(epilog=example("ctflow journal copy --to postgresql://ctflow@db.internal/ctflow"))
 @click.option(
     "--from",
     "source",

@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 
 import click
 
-from ctflow.cli.shared import RUN_ENV_OPTION, AppState, confirm, invocation, pass_state
+from ctflow.cli import complete
+from ctflow.cli.shared import RUN_ENV_OPTION, AppState, confirm, example, invocation, pass_state
 from ctflow.errors import CtflowError, ExitCode
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -23,6 +24,7 @@ def _target_option(verb: str) -> Callable[[F], F]:
         multiple=True,
         metavar="KEY",
         help=f"{verb} only this campaign, or all steps of this journey (repeatable).",
+        shell_complete=complete.targets,
     )
 
 
@@ -32,10 +34,11 @@ _REPLACE_OPTION = click.option(
     multiple=True,
     metavar="KEY",
     help="Stop and create this campaign again even if unchanged, sent or stopped (repeatable).",
+    shell_complete=complete.replaceable,
 )
 
 
-@click.command()
+@click.command(epilog=example("ctflow plan --target onboarding-2027-01 --estimate"))
 @RUN_ENV_OPTION
 @_target_option("Plan")
 @_REPLACE_OPTION
@@ -104,7 +107,7 @@ def plan(
         raise
 
 
-@click.command()
+@click.command(epilog=example("ctflow apply --target winback-2027-q1-push --auto-approve"))
 @click.argument(
     "plan_file", required=False, type=click.Path(path_type=Path, dir_okay=False), metavar="[FILE]"
 )
@@ -134,7 +137,7 @@ def apply(
     return command.apply(invocation(state, env), options, out=sys.stdout, err=sys.stderr)
 
 
-@click.command()
+@click.command(epilog=example("ctflow stop --all --env production"))
 @click.option("--all", "everything", is_flag=True, help="Required: stop every campaign.")
 @RUN_ENV_OPTION
 @click.option("--auto-approve", is_flag=True, help="Stop without asking (for CI).")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 
-from ctflow.cli.shared import AppState, directory_option, pass_state
+from ctflow.cli.shared import AppState, directory_option, example, pass_state
 
 
-@click.command()
+@click.command(epilog=example("ctflow validate --format json"))
 @click.option(
     "-C",
     "directory",
@@ -33,7 +33,7 @@ def validate(state: AppState, directory: Path | None, fmt: str) -> int:
     )
 
 
-@click.command()
+@click.command(epilog=example("ctflow init shop --project shop"))
 @click.argument(
     "target", type=click.Path(path_type=Path, file_okay=False), default=".", metavar="[DIR]"
 )

@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ctflow.cli import complete
 from ctflow.cli.shared import (
     ENV_OPTION,
     FORMAT_OPTION,
     AppState,
     confirm,
+    example,
     pass_state,
     terminal,
 )
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
     from ctflow.commands.reading import Reader
 
 
-@click.command()
+@click.command(epilog=example("ctflow now --by device"))
 @ENV_OPTION
 @click.option(
     "--by",
@@ -78,12 +80,14 @@ def _day(value: datetime | None) -> date | None:
     return None if value is None else value.date()
 
 
-@click.group()
+@click.group(epilog=example("ctflow campaigns list --from 2026-11-01 --to 2026-11-30"))
 def campaigns() -> None:
     """Read the account's API-created campaigns."""
 
 
-@campaigns.command("list")
+@campaigns.command(
+    "list", epilog=example("ctflow campaigns list --from 2026-11-01 --to 2026-11-30")
+)
 @_FROM_OPTION
 @_TO_OPTION
 @ENV_OPTION
@@ -98,7 +102,7 @@ def campaigns_list(
     return command.list_campaigns(_reader(state, env), _day(start), _day(end), fmt)
 
 
-@click.command()
+@click.command(epilog=example("ctflow report 1795358126 --format json"))
 @click.argument("campaign_id", type=click.IntRange(min=1), metavar="CAMPAIGN_ID")
 @ENV_OPTION
 @FORMAT_OPTION
@@ -110,7 +114,9 @@ def report(state: AppState, campaign_id: int, env: str | None, fmt: str) -> int:
     return command.report(_reader(state, env), campaign_id, fmt)
 
 
-@click.command()
+@click.command(
+    epilog=example("ctflow count events --event Charged --from 2026-11-01 --to 2026-11-22")
+)
 @_KIND_ARGUMENT
 @click.option("--event", metavar="NAME", help="The event (required for events).")
 @_FROM_OPTION
@@ -138,7 +144,7 @@ def count(
     return command.count(reader, kind, event=event, where_file=where, fmt=fmt, **window)
 
 
-@click.command()
+@click.command(epilog=example("ctflow export profiles --batch-size 1000 -o profiles.jsonl"))
 @_KIND_ARGUMENT
 @_WHERE_OPTION
 @click.option("--event", metavar="NAME", help="The event (required for events).")
@@ -184,12 +190,12 @@ def export(
     return command.export(_reader(state, env), options)
 
 
-@click.group()
+@click.group(epilog=example("ctflow profile get --identity user-00026"))
 def profile() -> None:
     """Look up or delete user profiles."""
 
 
-@profile.command("get")
+@profile.command("get", epilog=example("ctflow profile get --identity user-00026"))
 @click.option("--identity", metavar="ID")
 @click.option("--email", metavar="EMAIL")
 @click.option("--object-id", metavar="ID", help="CleverTap's id of the profile (objectId).")
@@ -214,7 +220,7 @@ def profile_get(
     return command.get(_reader(state, env), *keys[0], fmt)
 
 
-@profile.command("delete")
+@profile.command("delete", epilog=example("ctflow profile delete --identity user-00999 --yes"))
 @click.option("--identity", "identities", multiple=True, metavar="ID", help="Repeatable.")
 @click.option("--object-id", "object_ids", multiple=True, metavar="ID", help="Repeatable.")
 @click.option("--yes", is_flag=True, help="Delete without asking (needed off a terminal).")
@@ -234,7 +240,7 @@ def profile_delete(
     return command.delete(reader, identities, object_ids, yes=yes, confirm=confirm())
 
 
-@click.command()
+@click.command(epilog=example("ctflow drift --format json"))
 @ENV_OPTION
 @FORMAT_OPTION
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no drift, 2 with drift.")
@@ -247,7 +253,7 @@ def drift(state: AppState, env: str | None, fmt: str, detailed_exitcode: bool) -
     return command.run(target, state.directory, fmt, detailed_exitcode, out=sys.stdout)
 
 
-@click.command()
+@click.command(epilog=example("ctflow history --kind apply --limit 5"))
 @click.argument("run_id", required=False, type=click.IntRange(min=1), metavar="[RUN_ID]")
 @click.option(
     "--env",
@@ -255,6 +261,7 @@ def drift(state: AppState, env: str | None, fmt: str, detailed_exitcode: bool) -
     default=None,
     metavar="ENV",
     help="Only this environment's runs (read from its journal).",
+    shell_complete=complete.environments,
 )
 @click.option("--kind", type=click.Choice(["apply", "upload", "send", "stop"]), help="Only these.")
 @click.option(

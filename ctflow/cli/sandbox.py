@@ -9,10 +9,10 @@ from pathlib import Path
 
 import click
 
-from ctflow.cli.shared import AppState, pass_state
+from ctflow.cli.shared import AppState, example, pass_state
 
 
-@click.group()
+@click.group(epilog=example("ctflow sandbox seed --profiles 500"))
 def sandbox() -> None:
     """Run, reset or seed the built-in CleverTap emulator."""
 
@@ -32,7 +32,7 @@ _DB_OPTION = click.option(
 )
 
 
-@sandbox.command()
+@sandbox.command(epilog=example("ctflow sandbox serve --port 8790 --fail-429 0.1"))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8790, show_default=True)
 @_DB_OPTION
@@ -89,7 +89,7 @@ def serve(
     return command.serve(_sandbox_db(state, db), options, out=sys.stdout, err=sys.stderr)
 
 
-@sandbox.command()
+@sandbox.command(epilog=example("ctflow sandbox reset"))
 @_DB_OPTION
 @pass_state
 def reset(state: AppState, db: Path | None) -> int:
@@ -103,7 +103,7 @@ def reset(state: AppState, db: Path | None) -> int:
     return command.reset(_sandbox_db(state, db), out=sys.stdout, journal=journal, project=project)
 
 
-@sandbox.command()
+@sandbox.command(epilog=example("ctflow sandbox seed --profiles 500"))
 @_DB_OPTION
 @click.option("--profiles", type=click.IntRange(1, 1_000_000), default=3000, show_default=True)
 @click.option("--seed", "seed_value", type=int, default=42, show_default=True, help="RNG seed.")

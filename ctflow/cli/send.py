@@ -10,16 +10,22 @@ from typing import Any
 
 import click
 
-from ctflow.cli.shared import ENV_OPTION, FORMAT_OPTION, AppState, invocation, pass_state
+from ctflow.cli import complete
+from ctflow.cli.shared import ENV_OPTION, FORMAT_OPTION, AppState, example, invocation, pass_state
 
 
-@click.command()
-@click.argument("trigger")
+@click.command(epilog=example("ctflow send otp-sms --to C100234 --fixture login --dry-run"))
+@click.argument("trigger", shell_complete=complete.triggers)
 @click.option(
     "--to", "to", multiple=True, metavar="RECIPIENT", help="Who receives it (repeatable)."
 )
 @click.option("--data", metavar="JSON|@FILE", help="The send's data: JSON, or @file.json.")
-@click.option("--fixture", metavar="NAME", help="Send the data of one of the trigger's fixtures.")
+@click.option(
+    "--fixture",
+    metavar="NAME",
+    help="Send the data of one of the trigger's fixtures.",
+    shell_complete=complete.fixtures,
+)
 @click.option(
     "--batch",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -43,9 +49,14 @@ def send(state: AppState, /, trigger: str, env: str | None, fmt: str, **flags: A
     return command.send(inv, options, out=sys.stdout, err=sys.stderr)
 
 
-@click.command()
-@click.argument("name")
-@click.option("--fixture", metavar="NAME", help="Only this fixture of a trigger.")
+@click.command(epilog=example("ctflow render order-shipped --fixture one-item"))
+@click.argument("name", shell_complete=complete.renderable)
+@click.option(
+    "--fixture",
+    metavar="NAME",
+    help="Only this fixture of a trigger.",
+    shell_complete=complete.fixtures,
+)
 @ENV_OPTION
 @FORMAT_OPTION
 @pass_state

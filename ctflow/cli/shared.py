@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
+from ctflow.cli import complete
 from ctflow.config import Project, Target, find_project, resolve_target
 
 if TYPE_CHECKING:
@@ -72,12 +73,25 @@ ENV_HELP = (
     "Environment from ctflow.yaml (default: $CTFLOW_ENV, else ctflow.yaml's "
     "default_environment, else sandbox)."
 )
-ENV_OPTION = click.option("--env", "env", default=None, metavar="ENV", help=ENV_HELP)
+ENV_OPTION = click.option(
+    "--env",
+    "env",
+    default=None,
+    metavar="ENV",
+    help=ENV_HELP,
+    shell_complete=complete.environments,
+)
 RUN_ENV_OPTION = ENV_OPTION
 """``--env`` of the commands that run against the account: plan, apply, stop, upload."""
 FORMAT_OPTION = click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+
+
+def example(command: str) -> str:
+    """A command's help epilog: one example command line, kept on its own line. The test of
+    the help runs it, in the example project."""
+    return f"\b\nExample:\n  {command}"
 
 
 def invocation(state: AppState, env: str | None, *, offline: bool = False) -> Invocation:

@@ -14,6 +14,7 @@ from ctflow.cli.shared import (
     FORMAT_OPTION,
     RUN_ENV_OPTION,
     AppState,
+    example,
     invocation,
     pass_state,
     terminal,
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from ctflow.upload.rules import Kind
 
 
-@click.command()
+@click.command(epilog=example("ctflow upload events data/loyalty.csv"))
 @click.argument("kind", type=click.Choice(["events", "profiles", "tokens"]))
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
 @RUN_ENV_OPTION

@@ -67,6 +67,7 @@ def list_campaigns(reader: Reader, start: date | None, end: date | None, fmt: st
             ]
             for r in rows
         ],
+        whole=(0, 1, 2, 3),
     )
     campaigns = "campaign" if len(rows) == 1 else "campaigns"
     reader.out.write(

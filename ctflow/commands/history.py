@@ -58,6 +58,7 @@ def history(
         ["RUN", "STARTED", "ENV", "KIND", "OUTCOME", "BY", "COMMIT", "COUNTS", "COMMAND"],
         [_row(run) for run in runs],
         right=(0,),
+        whole=(0, 6),
     )
     return ExitCode.OK
 

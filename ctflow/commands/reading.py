@@ -2,7 +2,7 @@
 target, the project's name and timezone, the moment, the streams and whether they are
 terminals), and how they print: JSON, tables (rich on a terminal, plain aligned text otherwise),
 a ticking "still computing" line while a count polls, a running record count while an export
-streams. Progress goes to stderr only.
+streams (both a :class:`~ctflow.commands.statusline.StatusLine`). Progress goes to stderr only.
 """
 
 from __future__ import annotations
@@ -14,17 +14,15 @@ from collections.abc import Awaitable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TextIO, TypeVar
+from typing import Any, Literal, TextIO, TypeVar
 from zoneinfo import ZoneInfo
 
 from ctflow.clevertap import CleverTap
+from ctflow.commands.statusline import TICK, StatusLine
 from ctflow.config import Target
 from ctflow.connect import open_client
 
 T = TypeVar("T")
-TICK = 0.25
-PLAIN_EVERY = 5.0
-"""Off a terminal, a progress line at most this often (seconds): what a CI log wants."""
 
 
 @dataclass(frozen=True)
@@ -73,15 +71,23 @@ def table(
     rows: Sequence[Sequence[str]],
     *,
     right: Sequence[int] = (),
+    whole: Sequence[int] = (),
 ) -> None:
-    """``rows`` under ``headers``; the columns numbered in ``right`` (numbers) align right."""
+    """``rows`` under ``headers``; the columns numbered in ``right`` (numbers) align right. On a
+    narrow terminal the columns numbered in ``whole`` (what people copy: ids, keys) keep every
+    cell on one line, uncut; the others wrap, a word too long for them folded."""
     if reader.tables:
         from rich.console import Console
         from rich.table import Table
 
         drawn = Table(box=None, header_style="bold", pad_edge=False)
         for index, header in enumerate(headers):
-            drawn.add_column(header, justify="right" if index in right else "left")
+            justify: Literal["right", "left"] = "right" if index in right else "left"
+            if index in whole:
+                widest = max([len(row[index]) for row in rows] + [len(w) for w in header.split()])
+                drawn.add_column(header, justify=justify, width=widest)
+            else:
+                drawn.add_column(header, justify=justify, overflow="fold")
         for row in rows:
             drawn.add_row(*row)
         Console(file=reader.out, highlight=False, soft_wrap=True).print(drawn)
@@ -95,44 +101,36 @@ def table(
         reader.out.write("  ".join(cells).rstrip() + "\n")
 
 
-async def ticking(work: Awaitable[T], label: str, reader: Reader) -> T:
-    """Await ``work``; on a terminal, meanwhile redraw ``label`` and the seconds waited on stderr
-    (shown only once the wait lasts, erased when it ends)."""
+async def ticking(
+    work: Awaitable[T], label: str, reader: Reader, *, every: float | None = None
+) -> T:
+    """Await ``work``; meanwhile show ``label`` and the seconds waited on stderr, once the wait
+    lasts (:class:`StatusLine`: redrawn on a terminal and erased when it ends, else a line every
+    few seconds)."""
     task = asyncio.ensure_future(work)
-    if not reader.live:
-        return await task
+    status = StatusLine(reader.err, live=reader.live, every=every)
     started = time.monotonic()
-    drawn = False
     try:
         while not task.done():
             await asyncio.wait({task}, timeout=TICK)
             waited = time.monotonic() - started
             if not task.done() and waited >= 2 * TICK:
-                reader.err.write(f"\r{label} {waited:.0f}s")
-                reader.err.flush()
-                drawn = True
+                status.show(f"{label} {waited:.0f}s")
     finally:
         if not task.done():
             task.cancel()
-        if drawn:
-            reader.err.write("\r\x1b[K")
-            reader.err.flush()
+        status.done()
     return task.result()
 
 
 class ExportProgress:
-    """Records written so far: a line redrawn on a terminal, else one plain line every few
-    seconds; ``done()`` leaves no half-drawn line behind."""
+    """Records written so far, on a :class:`StatusLine`."""
 
-    def __init__(self, reader: Reader, kind: str, *, every: float = PLAIN_EVERY) -> None:
-        self.err: TextIO = reader.err
-        self.live = reader.live
+    def __init__(self, reader: Reader, kind: str, *, every: float | None = None) -> None:
         self.kind = kind
-        self.every = TICK if self.live else every
         self.records = 0
         self.started = time.monotonic()
-        self._last = self.started
-        self._drawn = False
+        self.status = StatusLine(reader.err, live=reader.live, every=every)
 
     @property
     def elapsed(self) -> float:
@@ -140,20 +138,10 @@ class ExportProgress:
 
     def add(self, records: int = 1) -> None:
         self.records += records
-        now = time.monotonic()
-        if now - self._last < self.every:
-            return
-        self._last = now
-        line = f"{self.records:,} {self.kind} so far, {self.records / self.elapsed:,.0f}/s"
-        if self.live:
-            self.err.write(f"\rexporting: {line}\x1b[K")
-            self._drawn = True
-        else:
-            self.err.write(f"ctflow: export: {line}\n")
-        self.err.flush()
+        elapsed = max(self.elapsed, 1e-9)
+        self.status.show(
+            f"export: {self.records:,} {self.kind} so far, {self.records / elapsed:,.0f}/s"
+        )
 
     def done(self) -> None:
-        if self._drawn:
-            self.err.write("\r\x1b[K")
-            self.err.flush()
-            self._drawn = False
+        self.status.done()

@@ -1,17 +1,16 @@
-"""Finding the declaration files of a project and reading them into schema-valid declarations.
+"""Reading the declaration files of a project into schema-valid declarations.
 
-Owns discovery (which files are declarations), the ``kind`` dispatch and the JSON Schema check of
-each document. Imports yamlio, resources and the spec helpers; never the client.
+Owns the ``kind`` dispatch and the JSON Schema check of each document (which files are
+declarations is :mod:`ctflow.spec.discovery`). Imports yamlio, resources and the spec helpers;
+never the client.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -22,46 +21,7 @@ from ctflow.schemacheck import violations
 from ctflow.spec.model import KIND_ORDER, Decl, Keys
 from ctflow.yamlio import MAX_BYTES, Document, YamlError, load_documents
 
-SUFFIXES = (".yaml", ".yml")
-SKIPPED_DIRS = frozenset({"node_modules", "__pycache__"})
 KEY_FIELD = {"EventSchema": "event"}
-
-
-def discover(root: Path, exclude: Sequence[str] = ()) -> list[Path]:
-    """Every YAML file under ``root`` except ``ctflow.yaml``, hidden ones and ``exclude`` globs.
-
-    Paths are ``root / relative`` so that messages read the way the user named the project.
-    """
-    found: list[Path] = []
-    for directory, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_DIRS)
-        relative_dir = Path(directory).relative_to(root)
-        for name in sorted(files):
-            relative = (relative_dir / name).as_posix()
-            if (
-                name.startswith(".")
-                or not name.lower().endswith(SUFFIXES)
-                or relative == CONFIG_NAME
-                or _excluded(relative, exclude)
-            ):
-                continue
-            found.append(root / relative)
-    return found
-
-
-def _excluded(relative: str, patterns: Sequence[str]) -> bool:
-    """Glob match (``*`` crosses ``/``); a pattern naming a directory excludes all below it."""
-    for pattern in patterns:
-        bare = pattern.removeprefix("**/")
-        folder = bare.rstrip("/")
-        if (
-            fnmatch(relative, pattern)
-            or fnmatch(relative, bare)
-            or relative.startswith(f"{folder}/")
-            or fnmatch(relative, f"{folder}/*")
-        ):
-            return True
-    return False
 
 
 @dataclass(frozen=True)

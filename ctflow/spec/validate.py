@@ -24,7 +24,8 @@ from ctflow.errors import ConfigError, InvalidInput
 from ctflow.problems import Problem, Problems
 from ctflow.spec import campaigns, journeys, salvage, templating, tracking
 from ctflow.spec.datasets import check_dataset
-from ctflow.spec.documents import Broken, Reading, discover, read_declarations
+from ctflow.spec.discovery import discover
+from ctflow.spec.documents import Broken, Reading, read_declarations
 from ctflow.spec.model import KIND_ORDER, Decl, Declarations
 from ctflow.spec.timeparse import zone
 from ctflow.spec.triggers import check_trigger

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -183,3 +186,42 @@ def test_wrong_passcode_exits_4_and_is_never_printed(
     assert (code, out) == (4, "")
     assert "not-the-passcode" not in err
     assert "Passcode Invalid" in err
+
+
+class Terminal(io.StringIO):
+    """Standard output as a terminal (rich draws the table), kept for the test to read."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_list_on_an_80_column_terminal_keeps_every_key_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """KEY is what people copy into `--target` and `--replace`: the names wrap instead."""
+    keys = ["onboarding-2027-01.welcome", "cart-sale-2027-01.push"]
+    long_name = "Onboarding January 2027: the day-2 email to the customers who did not buy yet"
+    with served_account(tmp_path, capsys) as account:
+        ids = [
+            create(account.sandbox, campaign(mark(long_name, "shop", key, "ab12cd34"), when=w))
+            for key, w in zip(keys, ["20261121 10:00", "20261121 11:00"], strict=True)
+        ]
+        screen = Terminal()
+        monkeypatch.setattr(sys, "stdout", screen)
+        monkeypatch.setenv("COLUMNS", "80")
+        code, _, err = account.run(
+            "campaigns", "list", "--from", "2026-11-01", "--to", "2026-11-30"
+        )
+    assert (code, err) == (0, "")
+    lines = [
+        re.sub(r"\x1b\[[0-9;]*m", "", line).rstrip() for line in screen.getvalue().splitlines()
+    ]
+    table = lines[: lines.index(next(line for line in lines if "campaigns scheduled" in line))]
+    assert max(len(line) for line in table) <= 80
+    for campaign_id, key in zip(ids, keys, strict=True):
+        (row,) = [line for line in lines if line.startswith(str(campaign_id))]
+        assert " 2026-11-21 1" in row
+        assert f" {key} " in row
+    assert sum("Onboarding" in line for line in table) == 2  # the names wrapped, not cut
+    assert " ".join(table).split().count("yet") == 2  # to their last word
+    assert "…" not in "".join(table)

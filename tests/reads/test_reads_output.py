@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ctflow.commands.reading import ExportProgress, Reader, table
+from ctflow.commands.reading import ExportProgress, Reader, table, ticking
 from ctflow.config import SANDBOX, Environment, Target
 
 
@@ -49,13 +51,49 @@ def test_export_progress_off_a_terminal_is_plain_lines() -> None:
     ]
 
 
-def test_export_progress_on_a_terminal_redraws_one_line_then_erases_it() -> None:
+ERASED = "\r\x1b[2K"
+"""What rich writes to redraw a line from its start."""
+
+
+def test_export_progress_on_a_terminal_is_drawn_by_rich_then_erased() -> None:
     live = reader(live=True)
-    progress = ExportProgress(live, "profiles")
-    progress.every = 0
+    progress = ExportProgress(live, "profiles", every=0)
     progress.add(4)
+    progress.add(5)
     progress.done()
     text = live.err.getvalue()  # type: ignore[attr-defined]
-    assert text.startswith("\rexporting: 4 profiles so far")
-    assert text.endswith("\r\x1b[K")
-    assert "\n" not in text
+    assert "export: 4 profiles so far" in text
+    assert "export: 9 profiles so far" in text
+    assert text.count(ERASED) >= 2  # the line redrawn in place
+    assert text.endswith("\x1b[1A\x1b[2K")  # and, when done, gone: up a line and erased
+    assert "ctflow:" not in text
+
+
+async def _slow(seconds: float) -> int:
+    await asyncio.sleep(seconds)
+    return 42
+
+
+def test_a_count_that_waits_says_so_in_plain_lines_off_a_terminal() -> None:
+    plain = reader()
+    found = asyncio.run(ticking(_slow(0.8), "counting events (sandbox)…", plain, every=0))
+    assert found == 42
+    lines = plain.err.getvalue().splitlines()  # type: ignore[attr-defined]
+    assert lines
+    assert all(re.fullmatch(r"ctflow: counting events \(sandbox\)… \ds", line) for line in lines)
+
+
+def test_a_count_that_waits_ticks_on_a_terminal_then_erases_the_line() -> None:
+    live = reader(live=True)
+    assert asyncio.run(ticking(_slow(0.8), "counting profiles (sandbox)…", live)) == 42
+    text = live.err.getvalue()  # type: ignore[attr-defined]
+    assert "counting profiles (sandbox)… " in text
+    assert ERASED in text
+    assert text.endswith("\x1b[1A\x1b[2K")
+    assert "\n" not in text.replace("\n\x1b[?25h", "")  # no line left behind but rich's last
+
+
+def test_a_quick_count_shows_nothing() -> None:
+    for quiet in (reader(), reader(live=True)):
+        assert asyncio.run(ticking(_slow(0), "counting events (sandbox)…", quiet, every=0)) == 42
+        assert quiet.err.getvalue() == ""  # type: ignore[attr-defined]

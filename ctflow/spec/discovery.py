@@ -1,0 +1,51 @@
+"""Which files of a project are declarations: every YAML file under its root but ``ctflow.yaml``,
+hidden ones and the ``exclude`` globs. Light: shell completion walks it on every TAB."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from fnmatch import fnmatch
+from pathlib import Path
+
+from ctflow.config import CONFIG_NAME
+
+SUFFIXES = (".yaml", ".yml")
+SKIPPED_DIRS = frozenset({"node_modules", "__pycache__"})
+
+
+def discover(root: Path, exclude: Sequence[str] = ()) -> list[Path]:
+    """Every YAML file under ``root`` except ``ctflow.yaml``, hidden ones and ``exclude`` globs.
+
+    Paths are ``root / relative`` so that messages read the way the user named the project.
+    """
+    found: list[Path] = []
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_DIRS)
+        relative_dir = Path(directory).relative_to(root)
+        for name in sorted(files):
+            relative = (relative_dir / name).as_posix()
+            if (
+                name.startswith(".")
+                or not name.lower().endswith(SUFFIXES)
+                or relative == CONFIG_NAME
+                or _excluded(relative, exclude)
+            ):
+                continue
+            found.append(root / relative)
+    return found
+
+
+def _excluded(relative: str, patterns: Sequence[str]) -> bool:
+    """Glob match (``*`` crosses ``/``); a pattern naming a directory excludes all below it."""
+    for pattern in patterns:
+        bare = pattern.removeprefix("**/")
+        folder = bare.rstrip("/")
+        if (
+            fnmatch(relative, pattern)
+            or fnmatch(relative, bare)
+            or relative.startswith(f"{folder}/")
+            or fnmatch(relative, f"{folder}/*")
+        ):
+            return True
+    return False
