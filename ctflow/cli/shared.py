@@ -117,7 +117,7 @@ def invocation(state: AppState, env: str | None, *, offline: bool = False) -> In
         user=environ.get("GITHUB_ACTOR") or _user(),
         host=socket.gethostname(),
         command=shlex.join(["ctflow", *sys.argv[1:]]),
-        color=_color(sys.stdout, environ),
+        color=color(sys.stdout, environ),
         step_summary=Path(summary) if summary else None,
         secrets=state.known_secrets(),
     )
@@ -132,7 +132,7 @@ def _user() -> str:
         return "-"
 
 
-def _color(stream: TextIO, environ: Mapping[str, str]) -> bool:
+def color(stream: TextIO, environ: Mapping[str, str]) -> bool:
     """Colour where progress is drawn (:func:`terminal`: one rule for both), unless ``NO_COLOR``
     says never or ``FORCE_COLOR`` always, each when set to anything but the empty text
     (https://no-color.org, https://force-color.org); ``NO_COLOR`` wins."""
