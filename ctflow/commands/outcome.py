@@ -124,7 +124,8 @@ def render_json(ended: Ended) -> str:
 
 
 def _detail(change: Mapping[str, Any]) -> str:
-    shown = [f"{word} {', '.join(map(str, change[word]))}" for word in _IDS if change[word]]
+    happened = ("stopped", "created", "adopted")  # in the order they happen
+    shown = [f"{word} {', '.join(map(str, change[word]))}" for word in happened if change[word]]
     if change["upload"] is not None:
         up = change["upload"]
         shown.append(f"sent {up['accepted']:,} of {up['rows']:,} rows")
@@ -135,9 +136,8 @@ def _detail(change: Mapping[str, Any]) -> str:
 def render_markdown(ended: Ended) -> str:
     """The step summary: the outcome line and a table of every change with what became of it."""
     doc = to_dict(ended)
-    title = "ctflow apply" if ended.command == "apply" else f"ctflow {ended.command}"
     blocks = [
-        f"### {title}: {escape(doc['project'])} → {escape(doc['environment'])}",
+        f"### ctflow {ended.command}: {escape(doc['project'])} → {escape(doc['environment'])}",
         f"**{escape(ended.text)}**",
     ]
     if doc["changes"]:
