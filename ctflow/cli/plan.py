@@ -14,11 +14,11 @@ from ctflow.cli import complete
 from ctflow.cli.shared import (
     RUN_ENV_OPTION,
     AppState,
-    color,
     confirm,
     example,
     invocation,
     pass_state,
+    stdout_color,
 )
 from ctflow.errors import CtflowError, ExitCode
 
@@ -201,7 +201,7 @@ def show(state: AppState, plan_file: Path, fmt: str) -> int:
     credentials, sandbox or journal needed)."""
     from ctflow.commands import show as command
 
-    colour = color(sys.stdout, state.environ)
+    colour = stdout_color(state.environ)
     where = plan_file if plan_file.is_absolute() else state.directory / plan_file
     return command.show(where, fmt, color=colour, out=sys.stdout)
 

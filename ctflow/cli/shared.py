@@ -117,7 +117,7 @@ def invocation(state: AppState, env: str | None, *, offline: bool = False) -> In
         user=environ.get("GITHUB_ACTOR") or _user(),
         host=socket.gethostname(),
         command=shlex.join(["ctflow", *sys.argv[1:]]),
-        color=color(sys.stdout, environ),
+        color=_color(sys.stdout, environ),
         step_summary=Path(summary) if summary else None,
         secrets=state.known_secrets(),
     )
@@ -132,7 +132,7 @@ def _user() -> str:
         return "-"
 
 
-def color(stream: TextIO, environ: Mapping[str, str]) -> bool:
+def _color(stream: TextIO, environ: Mapping[str, str]) -> bool:
     """Colour where progress is drawn (:func:`terminal`: one rule for both), unless ``NO_COLOR``
     says never or ``FORCE_COLOR`` always, each when set to anything but the empty text
     (https://no-color.org, https://force-color.org); ``NO_COLOR`` wins."""
@@ -141,6 +141,11 @@ def color(stream: TextIO, environ: Mapping[str, str]) -> bool:
     if environ.get("FORCE_COLOR"):
         return True
     return terminal(stream, environ)
+
+
+def stdout_color(environ: Mapping[str, str]) -> bool:
+    """Whether what goes to stdout is coloured (the rule of :func:`_color`)."""
+    return _color(sys.stdout, environ)
 
 
 def terminal(stream: TextIO, environ: Mapping[str, str]) -> bool:
