@@ -25,6 +25,7 @@ RUN_ORDER = [
     "render",
     "send",
     "plan",
+    "show",
     "apply",
     "upload",
     "drift",

@@ -7,7 +7,7 @@ module a command group holds its commands' options:
 
     shared.py   the state the top-level options decide, shared options, the invocation
     project.py  init, validate
-    plan.py     plan, apply, stop
+    plan.py     plan, apply, stop, show
     upload.py   upload
     send.py     send, render
     reads.py    now, campaigns, report, count, export, profile, drift

@@ -1,5 +1,5 @@
-"""``ctflow plan``, ``ctflow apply`` and ``ctflow stop --all``: the options of the plan's
-commands; each calls :mod:`ctflow.commands.plan`, ``.apply`` or ``.stop``."""
+"""``ctflow plan``, ``ctflow apply``, ``ctflow stop --all`` and ``ctflow show``: the options of
+the plan's commands; each calls :mod:`ctflow.commands.plan`, ``.apply``, ``.stop`` or ``.show``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,15 @@ from typing import Any, TypeVar
 import click
 
 from ctflow.cli import complete
-from ctflow.cli.shared import RUN_ENV_OPTION, AppState, confirm, example, invocation, pass_state
+from ctflow.cli.shared import (
+    RUN_ENV_OPTION,
+    AppState,
+    confirm,
+    example,
+    invocation,
+    pass_state,
+    stdout_color,
+)
 from ctflow.errors import CtflowError, ExitCode
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -28,6 +36,16 @@ def _target_option(verb: str) -> Callable[[F], F]:
     )
 
 
+_OUTCOME_FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one document on stdout saying what became of each change "
+    "(docs/plan-format.md); the rest goes to stderr.",
+)
+
 _REPLACE_OPTION = click.option(
     "--replace",
     "replace",
@@ -38,7 +56,7 @@ _REPLACE_OPTION = click.option(
 )
 
 
-@click.command(epilog=example("ctflow plan --target onboarding-2027-01 --estimate"))
+@click.command(epilog=example("ctflow plan --target onboarding-2027-01 --estimate --out plan.json"))
 @RUN_ENV_OPTION
 @_target_option("Plan")
 @_REPLACE_OPTION
@@ -116,6 +134,7 @@ def plan(
 @_REPLACE_OPTION
 @click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
 @click.option("--allow-stop", is_flag=True, help="Allow stopping campaigns that are running.")
+@_OUTCOME_FORMAT
 @pass_state
 def apply(
     state: AppState,
@@ -125,6 +144,7 @@ def apply(
     replace: tuple[str, ...],
     auto_approve: bool,
     allow_stop: bool,
+    fmt: str,
 ) -> int:
     """Make the account match the declarations (or apply a saved plan FILE)."""
     from ctflow.commands import apply as command
@@ -132,7 +152,13 @@ def apply(
     if plan_file is not None and (targets or replace):
         raise click.UsageError("--target and --replace belong to the plan; a saved plan is fixed")
     options = command.ApplyOptions(
-        state.under(plan_file), targets, replace, auto_approve, allow_stop, confirm=confirm()
+        state.under(plan_file),
+        targets,
+        replace,
+        auto_approve,
+        allow_stop,
+        confirm=confirm(),
+        fmt=fmt,
     )
     return command.apply(invocation(state, env), options, out=sys.stdout, err=sys.stderr)
 
@@ -141,8 +167,9 @@ def apply(
 @click.option("--all", "everything", is_flag=True, help="Required: stop every campaign.")
 @RUN_ENV_OPTION
 @click.option("--auto-approve", is_flag=True, help="Stop without asking (for CI).")
+@_OUTCOME_FORMAT
 @pass_state
-def stop(state: AppState, everything: bool, env: str | None, auto_approve: bool) -> int:
+def stop(state: AppState, everything: bool, env: str | None, auto_approve: bool, fmt: str) -> int:
     """The kill switch: stop every pending or running campaign of this project (--all)."""
     from ctflow.commands import stop as command
 
@@ -154,7 +181,29 @@ def stop(state: AppState, everything: bool, env: str | None, auto_approve: bool)
         confirm=confirm(),
         out=sys.stdout,
         err=sys.stderr,
+        fmt=fmt,
     )
 
 
-COMMANDS = (plan, apply, stop)
+@click.command(epilog=example("ctflow show plan.json --format markdown"))
+@click.argument("plan_file", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="As `ctflow plan --format` prints it.",
+)
+@pass_state
+def show(state: AppState, plan_file: Path, fmt: str) -> int:
+    """Print a plan saved by `ctflow plan --out FILE` again, contacting nothing (no
+    credentials, sandbox or journal needed)."""
+    from ctflow.commands import show as command
+
+    colour = stdout_color(state.environ)
+    where = plan_file if plan_file.is_absolute() else state.directory / plan_file
+    return command.show(where, fmt, color=colour, out=sys.stdout)
+
+
+COMMANDS = (plan, apply, stop, show)

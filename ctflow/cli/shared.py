@@ -143,6 +143,11 @@ def _color(stream: TextIO, environ: Mapping[str, str]) -> bool:
     return terminal(stream, environ)
 
 
+def stdout_color(environ: Mapping[str, str]) -> bool:
+    """Whether what goes to stdout is coloured (the rule of :func:`_color`)."""
+    return _color(sys.stdout, environ)
+
+
 def terminal(stream: TextIO, environ: Mapping[str, str]) -> bool:
     """A progress bar (or a table) only on a terminal that can redraw lines, and not in CI."""
     if environ.get("TERM") == "dumb" or environ.get("CI"):

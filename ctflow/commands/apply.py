@@ -16,10 +16,12 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from ctflow.clevertap import CleverTap
+from ctflow.commands.outcome import Ended, render_json, render_markdown
 from ctflow.commands.plan import build_plan
 from ctflow.commands.shared import (
     Invocation,
     announce,
+    append_step_summary,
     applier,
     approved,
     connect,
@@ -29,6 +31,7 @@ from ctflow.commands.shared import (
     say_line,
     with_secret_variables,
 )
+from ctflow.commands.show import read_plan
 from ctflow.config import Project, Target
 from ctflow.errors import (
     ConflictError,
@@ -44,8 +47,6 @@ from ctflow.plan.apply import Outcome
 from ctflow.plan.live import read_live
 from ctflow.plan.marker import digest, mark
 from ctflow.plan.model import Create, Plan, Status
-from ctflow.plan.render_json import PlanFormatError
-from ctflow.plan.render_json import load as load_plan
 from ctflow.plan.render_text import render_text
 from ctflow.spec.model import Declarations
 from ctflow.spec.validate import load as load_declarations
@@ -63,13 +64,16 @@ class ApplyOptions:
     allow_stop: bool = False
     confirm: Callable[[str], bool] | None = None
     """Asks on the terminal; ``None`` when there is none (then ``--auto-approve`` is needed)."""
+    fmt: str = "text"
+    """``json``: stdout holds only the outcome document; what text prints goes to stderr."""
 
 
 def apply(inv: Invocation, options: ApplyOptions, *, out: TextIO, err: TextIO) -> int:
-    """Apply the saved plan ``options.plan_file``, or a plan made now from the declarations."""
+    """Apply the saved plan ``options.plan_file``, or a plan made now from the declarations.
+    The outcome goes to ``inv.step_summary`` (Markdown) and, in JSON, to ``out``."""
     source: Plan | Declarations
     if options.plan_file is not None:
-        source = _read_plan(options.plan_file)
+        source = read_plan(options.plan_file)
         project = find_declared_project(inv)
         _check_saved(source, project, inv.target)
     else:
@@ -77,6 +81,7 @@ def apply(inv: Invocation, options: ApplyOptions, *, out: TextIO, err: TextIO) -
         project = source.project
     inv = with_secret_variables(inv, project)
     announce(inv, "applying to", err)
+    human = err if options.fmt == "json" else out
     with journal_run(project, inv, "apply", err) as run:
 
         async def go() -> int:
@@ -85,8 +90,10 @@ def apply(inv: Invocation, options: ApplyOptions, *, out: TextIO, err: TextIO) -
                     made = await _still_current(source, options, inv, project, client, run)
                 else:
                     made = await build_plan(inv, source, options.targets, options.replace, client)
-                    out.write(mask(render_text(made, color=inv.color), inv.secrets))
-                return await _execute(made, source, options, inv, project, client, run, out, err)
+                    human.write(mask(render_text(made, color=inv.color), inv.secrets))
+                ended = await _execute(made, source, options, inv, project, client, run, human, err)
+                _tell(ended, options, inv, out, err)
+                return ended.exit_code
 
         return asyncio.run(go())
 
@@ -122,14 +129,14 @@ async def _execute(
     run: tuple[Journal, int],
     out: TextIO,
     err: TextIO,
-) -> int:
+) -> Ended:
     """Past the gates, the plan executed (uploads, stops, creates), then the report."""
     journal, run_id = run
     if not made.has_changes:
         journal.finish(run_id, "ok", {"changes": 0})
         if isinstance(source, Plan):
             out.write("No changes in the saved plan.\n")
-        return ExitCode.OK
+        return Ended("apply", made, Outcome(uploads_done=True), (), ExitCode.OK, "No changes.")
     _gate(made, options, journal, run_id)
     _ask(source, options, inv, run)
     uploads = DatasetUploads(
@@ -162,7 +169,7 @@ async def _execute(
                 "stopped)\n"
             )
         raise
-    return _report(outcome, uploads.results, inv, run, out, err)
+    return _report(made, outcome, uploads.results, inv, run, out, err)
 
 
 def _ask(
@@ -184,13 +191,14 @@ def _ask(
 
 
 def _report(
+    made: Plan,
     outcome: Outcome,
     uploaded: Sequence[FileResult],
     inv: Invocation,
     run: tuple[Journal, int],
     out: TextIO,
     err: TextIO,
-) -> int:
+) -> Ended:
     """The campaigns' line (the uploads reported as they ended); the run closed with how it
     ended."""
     journal, run_id = run
@@ -200,11 +208,21 @@ def _report(
             "ctflow: interrupted while uploading the datasets; no campaign was stopped or "
             f"created: run `ctflow apply{env_flag(inv)}` again to finish\n"
         )
-        return ExitCode.INTERRUPTED
+        text = "Apply interrupted while uploading the datasets; no campaign was touched."
+        return Ended("apply", made, outcome, uploaded, ExitCode.INTERRUPTED, text)
     ended = "ok" if outcome.exit_code == ExitCode.OK else "failed"
     journal.finish(run_id, ended, outcome.summary())
-    out.write(_finished(outcome, env_flag(inv), uploaded=len(uploaded)) + "\n")
-    return outcome.exit_code
+    finished = _finished(outcome, env_flag(inv), uploaded=len(uploaded))
+    out.write(finished + "\n")
+    return Ended("apply", made, outcome, uploaded, outcome.exit_code, finished.splitlines()[0])
+
+
+def _tell(ended: Ended, options: ApplyOptions, inv: Invocation, out: TextIO, err: TextIO) -> None:
+    """The outcome: appended to the step summary in Markdown, printed in JSON when asked."""
+    if inv.step_summary is not None:
+        append_step_summary(inv.step_summary, mask(render_markdown(ended), inv.secrets), err)
+    if options.fmt == "json":
+        out.write(mask(render_json(ended), inv.secrets))
 
 
 def _uploaded(results: Sequence[FileResult], inv: Invocation, out: TextIO) -> None:
@@ -248,17 +266,6 @@ def _finished(outcome: Outcome, env_flag: str, *, uploaded: int = 0) -> str:
             f"\nRe-run `ctflow apply{env_flag}`: it adopts what was created and finishes the rest."
         )
     return text
-
-
-def _read_plan(path: Path) -> Plan:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read the plan {path}: {exc.strerror or exc}") from None
-    try:
-        return load_plan(text)
-    except PlanFormatError as exc:
-        raise UsageError(f"{path}: {exc}") from None
 
 
 def _check_saved(saved: Plan, project: Project, target: Target) -> None:

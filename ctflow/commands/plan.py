@@ -17,11 +17,13 @@ from ctflow.clevertap import CleverTap
 from ctflow.commands.shared import (
     Invocation,
     announce,
+    append_step_summary,
     connect,
     env_flag,
     today_of,
     with_secret_variables,
 )
+from ctflow.commands.show import render
 from ctflow.config import JOURNAL_FILE, Project, Target, journal_location
 from ctflow.errors import (
     CtflowError,
@@ -38,9 +40,8 @@ from ctflow.plan.live import read_live, scheduled_dates
 from ctflow.plan.live import window as live_window
 from ctflow.plan.model import Change, Create, Plan
 from ctflow.plan.planner import Context, make_plan, targeted
-from ctflow.plan.render_json import render_json, save
+from ctflow.plan.render_json import save
 from ctflow.plan.render_markdown import render_markdown
-from ctflow.plan.render_text import render_text
 from ctflow.plan.triggerdiff import TriggerReport
 from ctflow.plan.triggers import report as trigger_report
 from ctflow.spec.model import Declarations
@@ -48,8 +49,8 @@ from ctflow.spec.validate import load as load_declarations
 from ctflow.upload.datasets import dataset_facts, dataset_jobs
 from ctflow.upload.job import FileJob
 
-MARKDOWN_LIMIT = 65_000
-"""GitHub refuses comments over 65,536 characters; the comment actions add a header."""
+STEP_SUMMARY_BYTES = 1_048_576
+"""GitHub keeps a step's summary up to 1 MiB: room for the full plan the comment cannot hold."""
 
 
 @dataclass(frozen=True)
@@ -84,11 +85,10 @@ def plan(inv: Invocation, options: PlanOptions, *, out: TextIO, err: TextIO) -> 
     if options.base is not None and not options.targets:
         found = _triggers(declarations, inv, options.base, err, quiet=not options.base_asked)
         made = replace(made, triggers=found)
-    text = mask(_render(made, options.fmt, inv.color), inv.secrets)
+    text = mask(render(made, options.fmt, color=inv.color), inv.secrets)
     out.write(text)
     if options.fmt == "markdown" and inv.step_summary is not None:
-        with inv.step_summary.open("a", encoding="utf-8") as summary:
-            summary.write(text)
+        append_step_summary(inv.step_summary, mask(_summary(made), inv.secrets), err)
     if options.out_file is not None:
         _write_plan(options.out_file, made)
         err.write(
@@ -115,12 +115,13 @@ def _triggers(
         return None
 
 
-def _render(made: Plan, fmt: str, color: bool) -> str:
-    if fmt == "json":
-        return render_json(made)
-    if fmt == "markdown":
-        return render_markdown(made, limit=MARKDOWN_LIMIT)
-    return render_text(made, color=color)
+def _summary(made: Plan) -> str:
+    """The Markdown plan for the step summary: in full even when the comment's is too long
+    for a comment, within GitHub's 1 MiB (in UTF-8) for a step's summary."""
+    text = render_markdown(made, limit=STEP_SUMMARY_BYTES)
+    if len(text.encode("utf-8")) <= STEP_SUMMARY_BYTES:
+        return text
+    return render_markdown(made, limit=STEP_SUMMARY_BYTES // 4)  # 4 bytes at most a character
 
 
 async def build_plan(

@@ -292,3 +292,14 @@ def applier(
         say=lambda line: say_line(err, line, inv.secrets),
         uploads=uploads,
     )
+
+
+def append_step_summary(path: Path, markdown: str, err: TextIO) -> None:
+    """Add ``markdown`` to ``$GITHUB_STEP_SUMMARY`` (what a run's summary page shows); when
+    that fails, say so on ``err`` and go on: the work itself is done."""
+    try:
+        with path.open("a", encoding="utf-8") as summary:
+            summary.write(markdown)
+    except OSError as exc:
+        why = exc.strerror or exc
+        err.write(f"ctflow: cannot append to $GITHUB_STEP_SUMMARY ({path}): {why}\n")

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TextIO
 
+from ctflow.commands.outcome import Ended, render_json
 from ctflow.commands.shared import (
     Invocation,
     announce,
@@ -20,8 +21,13 @@ from ctflow.commands.shared import (
     today_of,
 )
 from ctflow.errors import ExitCode
+from ctflow.masking import mask
+from ctflow.plan.apply import Outcome
 from ctflow.plan.live import LOOKBACK_DAYS, read_live
 from ctflow.plan.planner import Context, stop_everything
+
+KIND = "stop --all"
+"""What the outcome document calls this command."""
 
 KILL_SWITCH_LOOKAHEAD_DAYS = 3660
 """The kill switch cannot read the declarations (they may be broken), so it looks ten years
@@ -35,10 +41,19 @@ def stop_all(
     confirm: Callable[[str], bool] | None,
     out: TextIO,
     err: TextIO,
+    fmt: str = "text",
 ) -> int:
-    """The kill switch: stop every pending or running campaign with this project's marker."""
+    """The kill switch: stop every pending or running campaign with this project's marker.
+    With ``fmt`` ``json`` stdout holds only the outcome document (what text prints: stderr)."""
     project = find_declared_project(inv)
     announce(inv, "stopping campaigns in", err)
+    human = err if fmt == "json" else out
+
+    def tell(ended: Ended) -> int:
+        if fmt == "json":
+            out.write(mask(render_json(ended), inv.secrets))
+        return ended.exit_code
+
     with journal_run(project, inv, "stop-all", err, exclusive=False) as (journal, run_id):
 
         async def run() -> int:
@@ -59,31 +74,31 @@ def stop_all(
                 made = stop_everything(live, ctx)
                 if not made.changes:
                     journal.finish(run_id, "ok", {"stopped": 0})
-                    out.write(
+                    nothing = (
                         f"Nothing to stop: no pending or running campaign carries the marker of "
-                        f"project {project.name!r}.\n"
+                        f"project {project.name!r}."
                     )
-                    return ExitCode.OK
+                    human.write(nothing + "\n")
+                    return tell(Ended(KIND, made, Outcome(uploads_done=True), (), 0, nothing))
                 ids = sum(len(c.stop) for c in made.changes)
-                out.write(f"{ids} campaign(s) of project {project.name!r} will be stopped:\n")
+                human.write(f"{ids} campaign(s) of project {project.name!r} will be stopped:\n")
                 for change in made.changes:
                     for ref in change.stop:
-                        out.write(f"  - {change.key}  {change.name}  ({ref.id} {ref.status})\n")
+                        human.write(f"  - {change.key}  {change.name}  ({ref.id} {ref.status})\n")
                 question = f"Stop these {ids} campaign(s)? Only 'yes' will be accepted"
                 unattended = "run `ctflow stop --all --auto-approve`"
                 if not auto_approve and not approved(
                     question, confirm, journal, run_id, unattended=unattended
                 ):
-                    out.write("Cancelled; nothing was stopped.\n")
+                    human.write("Cancelled; nothing was stopped.\n")
                     return ExitCode.ERROR
                 executor = applier(inv, project, client, (journal, run_id), span, err)
                 outcome = await executor.run(made)
                 journal.finish(run_id, "ok" if outcome.ok else "failed", outcome.summary())
-                out.write(
-                    f"Stopped {len(outcome.stopped)} of {ids} campaign(s)"
-                    + (f"; {len(outcome.failed)} failed." if outcome.failed else ".")
-                    + "\n"
+                said = f"Stopped {len(outcome.stopped)} of {ids} campaign(s)" + (
+                    f"; {len(outcome.failed)} failed." if outcome.failed else "."
                 )
-                return outcome.exit_code
+                human.write(said + "\n")
+                return tell(Ended(KIND, made, outcome, (), outcome.exit_code, said))
 
         return asyncio.run(run())
