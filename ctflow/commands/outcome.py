@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ctflow import __version__
+from ctflow.errors import ExitCode
 from ctflow.plan.apply import Outcome
 from ctflow.plan.model import Change, Plan, Upload
 from ctflow.plan.render_markdown import escape
@@ -41,8 +42,9 @@ def _upload(change: Upload, results: Mapping[str, FileResult]) -> dict[str, Any]
     if result is None:
         return {"outcome": NOT_ATTEMPTED, "errors": [], "upload": None}
     summary = to_json([result])
-    code = exit_code(summary)
     file = summary["files"][0]
+    # a file Ctrl-C stopped has rows left to send, though none was refused or lost
+    code = exit_code(summary) or (ExitCode.INTERRUPTED if file["interrupted"] else ExitCode.OK)
     errors = []
     if code:
         reason = file["unavailable"] or (
