@@ -118,7 +118,7 @@ def now_counts(store: Store, body: object, now: float) -> Json:
     active = {e.profile_id for e in recent}
     people = store.profiles_by_id(active)
     reply: Json = {"status": "success", "count": len(active), "last_processed_ts": int(now)}
-    first_seen = {pid: min(e.ts for e in store.events(profile_id=pid)) for pid in active}
+    first_seen = store.first_seen(active)
     new_users = {pid for pid in active if first_seen[pid] >= now - ACTIVE_SECONDS}
     source: dict[int, str] = {}
     for event in recent:  # the latest session of each user says where they came from
