@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from ctflow.sandbox.record_checks import RESTRICTED_EVENTS
 from ctflow.sandbox.replies import ApiError, Json, fail, fail_body, malformed
 from ctflow.sandbox.store import Store
-from ctflow.sandbox.upload import RESTRICTED_EVENTS
 
 ACTIVE_SECONDS = 300  # §8.5: active in the last 5 minutes
 MAX_DELETE = 100  # §1.5
