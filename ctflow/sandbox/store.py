@@ -269,11 +269,11 @@ class Store:
             [json.dumps(profile.data), json.dumps(profile.platform), profile.email, profile.id],
         )
 
-    def profile_ids(self, key: str, values: Collection[str]) -> dict[str, int]:
-        """The id of each profile whose identifier `key` is one of `values` (absent: not stored);
-        in a write transaction, from the identifier map."""
+    def identifiers(self, key: str) -> dict[str, int]:
+        """Every stored profile's identifier `key` → its id, from the identifier map: for a write
+        transaction (under the lock), which adds the profiles it makes to it."""
         with self.lock:
-            return self.ids.lookup(IDENTIFIER_COLUMNS[key], values)
+            return self.ids.column(IDENTIFIER_COLUMNS[key])
 
     def insert_profiles(self, profiles: Iterable[Profile]) -> None:
         """New profiles, each with its id already chosen (see `max_id`)."""

@@ -57,20 +57,13 @@ def _merge(data: dict[str, Any], key: str, value: Any) -> None:
 
 class Batch:
     """The profiles one call touches: looked up together, created and merged in record order, and
-    written with the events in a few statements at the end. Nothing outlives the call, since
-    another process may write the same database file."""
+    written with the events in a few statements at the end. Only the store's identifier maps
+    outlive the call (they notice another process's commits); its profiles are read afresh."""
 
-    def __init__(
-        self,
-        store: Store,
-        identifiers: Iterable[tuple[str, str]],
-        to_load: Iterable[tuple[str, str]],
-    ) -> None:
+    def __init__(self, store: Store, to_load: Iterable[tuple[str, str]]) -> None:
         self.store = store
-        wanted: dict[str, set[str]] = {key: set() for key in IDENTIFIERS}
-        for key, value in identifiers:
-            wanted[key].add(value)
-        self.ids = {key: store.profile_ids(key, values) for key, values in wanted.items()}
+        self.ids = {key: store.identifiers(key) for key in IDENTIFIERS}
+        """The store's own maps: a profile made here is in them at once (a rollback drops them)."""
         loading = {self.ids[key][value] for key, value in to_load if value in self.ids[key]}
         self.loaded = store.profiles_by_id(loading) if loading else {}
         self.next_id = store.max_id("profiles") + 1
@@ -204,22 +197,34 @@ def _apply(
     now: int,
     dry_run: bool,
 ) -> Json:
-    valid = [
-        (r, found) for r, found in zip(records, outcomes, strict=True) if isinstance(found, tuple)
+    to_load = [
+        found
+        for r, found in zip(records, outcomes, strict=True)
+        if type(found) is tuple and r["type"] != "event" and not dry_run
     ]
-    to_load = [] if dry_run else [found for r, found in valid if r["type"] != "event"]
     unprocessed: list[Json] = []
-    batch = Batch(store, (found for _, found in valid), to_load)
+    batch = Batch(store, to_load)
+    events, known = batch.events, batch.ids["identity"]
     for number, (record, outcome) in enumerate(zip(records, outcomes, strict=True), start=1):
-        if isinstance(outcome, tuple) and record["type"] == "token":
-            outcome = outcome if batch.exists(outcome) else NO_SUCH_USER
-        if isinstance(outcome, RecordError):
-            text = f"{outcome.text}Skipped record number : {number}"
-            unprocessed.append(
-                {"status": "fail", "code": outcome.code, "error": text, "record": record}
-            )
-        elif not dry_run:
-            apply_record(record, outcome, batch, now)
+        if type(outcome) is tuple:
+            kind = record["type"]
+            if kind == "event" and not dry_run:  # most records: apply_record's steps, inline
+                ts = record.get("ts", now)
+                found = known.get(outcome[1]) if outcome[0] == "identity" else None
+                profile_id = found if found is not None else batch.profile_id(outcome, ts)
+                events.append((profile_id, record["evtName"], ts, record.get("evtData", {})))
+                continue
+            if kind == "token" and not batch.exists(outcome):
+                outcome = NO_SUCH_USER
+            else:
+                if not dry_run:
+                    apply_record(record, outcome, batch, now)
+                continue
+        assert isinstance(outcome, RecordError)
+        text = f"{outcome.text}Skipped record number : {number}"
+        unprocessed.append(
+            {"status": "fail", "code": outcome.code, "error": text, "record": record}
+        )
     if not dry_run:
         batch.write()
     processed = len(records) - len(unprocessed)
