@@ -355,12 +355,13 @@ class Store:
             [profile_id, name, ts, json.dumps(props), json.dumps(session)],
         )
 
-    def add_events(self, events: Iterable[tuple[int, str, int, dict[str, Any]]]) -> None:
-        """`add_event` for many (profile_id, name, ts, props), with an empty session each."""
-        rows = ((pid, name, ts, encode(props), "{}") for pid, name, ts, props in events)
+    def insert_event_rows(self, rows: Iterable[tuple[int, str, int, str]]) -> None:
+        """`add_event` for many (profile_id, name, ts, props as `encode` wrote it), with an empty
+        session each."""
         with self.lock:
             self.conn.executemany(
-                "INSERT INTO events (profile_id, name, ts, props, session) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO events (profile_id, name, ts, props, session) "
+                "VALUES (?, ?, ?, ?, '{}')",
                 rows,
             )
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ctflow.sandbox.record_checks import (
+    EMPTY,
     IDENTIFIERS,
     MAX_EVENT_PROPS,
     TOKEN_PLATFORMS,
@@ -20,6 +21,7 @@ from ctflow.sandbox.replies import Json, fail, malformed
 from ctflow.sandbox.store import (
     Profile,
     Store,
+    encode,
     guid_for,
     new_profile,
     new_profile_row,
@@ -72,7 +74,8 @@ class Batch:
         self.made: dict[int, Profile] = {}
         """The new profiles a profile or token record changes (the others stay rows)."""
         self.changed: dict[int, Profile] = {}
-        self.events: list[tuple[int, str, int, dict[str, Any]]] = []
+        self.events: list[tuple[int, str, int, str]] = []
+        """Rows of `Store.insert_event_rows`: their properties encoded as they are read."""
 
     def exists(self, identifier: tuple[str, str]) -> bool:
         key, value = identifier
@@ -112,7 +115,7 @@ class Batch:
             ]
         )
         self.store.save_profiles(self.changed.values())
-        self.store.add_events(self.events)
+        self.store.insert_event_rows(self.events)
 
 
 def _add_token(profile: Profile, data: dict[str, Any]) -> None:
@@ -135,7 +138,7 @@ def apply_record(
     kind = record["type"]
     if kind == "event":
         profile_id = batch.profile_id(identifier, ts)
-        batch.events.append((profile_id, record["evtName"], ts, record.get("evtData", {})))
+        batch.events.append((profile_id, record["evtName"], ts, encode(record.get("evtData", {}))))
     elif kind == "profile":
         profile = batch.profile(identifier, ts)
         for key, value in record.get("profileData", {}).items():
@@ -212,7 +215,8 @@ def _apply(
                 ts = record.get("ts", now)
                 found = known.get(outcome[1]) if outcome[0] == "identity" else None
                 profile_id = found if found is not None else batch.profile_id(outcome, ts)
-                events.append((profile_id, record["evtName"], ts, record.get("evtData", {})))
+                props = encode(record.get("evtData", EMPTY))
+                events.append((profile_id, record["evtName"], ts, props))
                 continue
             if kind == "token" and not batch.exists(outcome):
                 outcome = NO_SUCH_USER
