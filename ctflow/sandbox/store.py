@@ -13,15 +13,15 @@ from typing import Any
 
 import orjson
 
+from ctflow.sandbox import owners
 from ctflow.sandbox.db import Database
 from ctflow.sandbox.ids import IdentifierMap
 
 SCHEMA_VERSION = 3
 # Identifiers and emails are NULL for most profiles (one identifier each), so their indexes are
 # partial: a new profile costs two index entries (guid and its own identifier), not five.
-# Events have no index by profile: its entries land on random pages, so over a million events each
-# upload of 1000 rewrote ~1000 index pages at its commit (9 of the call's 18 ms of SQLite work).
-# The few reads by profile (a profile lookup, now.json's new users) scan the events instead.
+# Events have no SQLite index by profile (its entries land on random pages): `owners` keeps one up
+# in bulk.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS profiles (
     id INTEGER PRIMARY KEY, guid TEXT NOT NULL, identity TEXT, fbid TEXT, gpid TEXT, email TEXT,
@@ -58,7 +58,7 @@ def _create_schema(conn: sqlite3.Connection) -> None:
     if upgrading:
         conn.execute("ALTER TABLE profiles RENAME TO profiles_v1")
         conn.execute("DROP INDEX IF EXISTS profiles_email")
-    for statement in SCHEMA.split(";"):
+    for statement in (SCHEMA + owners.SCHEMA).split(";"):
         if statement.strip():
             conn.execute(statement)
     if upgrading:
@@ -67,7 +67,7 @@ def _create_schema(conn: sqlite3.Connection) -> None:
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
-TABLES = ("profiles", "events", "campaigns", "sends", "kv")
+TABLES = ("profiles", "events", "campaigns", "sends", "kv", *owners.TABLES)
 IDENTIFIER_COLUMNS = {"identity": "identity", "objectId": "guid", "FBID": "fbid", "GPID": "gpid"}
 
 
@@ -328,8 +328,11 @@ class Store:
                 for r in self._all(f"SELECT id FROM profiles WHERE {column} IN ({marks})", values)
             ]
             id_marks = ",".join("?" * len(ids))
-            self._run(f"DELETE FROM events WHERE profile_id IN ({id_marks})", ids)
+            events = owners.of_profiles(f"IN ({id_marks})")
+            self._run(f"DELETE FROM events WHERE id IN {events}", ids + ids)
             self._run(f"DELETE FROM profiles WHERE id IN ({id_marks})", ids)
+            with self.lock:
+                owners.forget(self.conn, ids)
         return len(ids)
 
     def bulk_profiles(self, rows: Iterable[Sequence[Any]]) -> None:
@@ -345,6 +348,8 @@ class Store:
         self.ids.drop()
         self._run("DELETE FROM events")
         self._run("DELETE FROM profiles")
+        with self.lock:
+            owners.clear(self.conn)
 
     # -- events -------------------------------------------------------------------------
     def add_event(
@@ -364,6 +369,7 @@ class Store:
                 "VALUES (?, ?, ?, ?, '{}')",
                 rows,
             )
+            owners.catch_up(self.conn)
 
     def bulk_events(self, rows: Iterable[Sequence[Any]]) -> None:
         """Rows of (profile_id, name, ts, props json, session json)."""
@@ -388,21 +394,25 @@ class Store:
             ("ts >= ?", start),
             ("ts <= ?", end),
             ("id <= ?", max_id),
-            ("profile_id = ?", profile_id),
         ):
             if value is not None:
                 sql += f" AND {clause}"
                 params.append(value)
+        if profile_id is not None:
+            sql += f" AND id IN {owners.of_profiles('= ?')}"
+            params += [profile_id, profile_id]
         return [_event(row) for row in self._all(sql + " ORDER BY id", params)]
 
     def first_seen(self, profile_ids: Collection[int]) -> dict[int, int]:
-        """The time of each profile's first event (absent: none), in one pass over the events."""
+        """The time of each profile's first event (absent: none)."""
         if not profile_ids:
             return {}
+        wanted = "IN (SELECT value FROM json_each(?))"
+        ids = json.dumps(sorted(profile_ids))
         rows = self._all(
-            "SELECT profile_id, MIN(ts) FROM events WHERE profile_id IN "
-            "(SELECT value FROM json_each(?)) GROUP BY profile_id",
-            [json.dumps(sorted(profile_ids))],
+            f"SELECT profile_id, MIN(ts) FROM events WHERE id IN {owners.of_profiles(wanted)} "
+            "GROUP BY profile_id",
+            [ids, ids],
         )
         return {row[0]: row[1] for row in rows}
 
