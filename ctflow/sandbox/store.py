@@ -372,11 +372,13 @@ class Store:
             owners.catch_up(self.conn)
 
     def bulk_events(self, rows: Iterable[Sequence[Any]]) -> None:
-        """Rows of (profile_id, name, ts, props json, session json)."""
+        """Rows of (profile_id, name, ts, props json, session json), indexed by profile at once if
+        they are many (rather than by the next upload)."""
         self.conn.executemany(
             "INSERT INTO events (profile_id, name, ts, props, session) VALUES (?, ?, ?, ?, ?)",
             rows,
         )
+        owners.catch_up(self.conn)
 
     def events(
         self,
