@@ -23,9 +23,9 @@ class IdentifierMap:
         self._maps: dict[str, dict[str, int]] = {}
         self._version: int | None = None
 
-    def lookup(self, column: str, values: Iterable[str]) -> dict[str, int]:
-        known = self._map(column)
-        return {value: known[value] for value in values if value in known}
+    def column(self, column: str) -> dict[str, int]:
+        """The map of `column`, itself: a writer adds the profiles it makes (see `add`)."""
+        return self._map(column)
 
     def add(self, column: str, written: Iterable[tuple[str, int]]) -> None:
         """Profiles just written, (value, id) each: kept if the column's map is loaded."""

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from ctflow.sandbox.record_checks import RESTRICTED_EVENTS
 from ctflow.sandbox.replies import ApiError, Json, fail, fail_body, malformed
 from ctflow.sandbox.store import Store
-from ctflow.sandbox.upload import RESTRICTED_EVENTS
 
 ACTIVE_SECONDS = 300  # §8.5: active in the last 5 minutes
 MAX_DELETE = 100  # §1.5
@@ -118,7 +118,7 @@ def now_counts(store: Store, body: object, now: float) -> Json:
     active = {e.profile_id for e in recent}
     people = store.profiles_by_id(active)
     reply: Json = {"status": "success", "count": len(active), "last_processed_ts": int(now)}
-    first_seen = {pid: min(e.ts for e in store.events(profile_id=pid)) for pid in active}
+    first_seen = store.first_seen(active)
     new_users = {pid for pid in active if first_seen[pid] >= now - ACTIVE_SECONDS}
     source: dict[int, str] = {}
     for event in recent:  # the latest session of each user says where they came from

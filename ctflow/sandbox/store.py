@@ -13,12 +13,15 @@ from typing import Any
 
 import orjson
 
+from ctflow.sandbox import owners
 from ctflow.sandbox.db import Database
 from ctflow.sandbox.ids import IdentifierMap
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Identifiers and emails are NULL for most profiles (one identifier each), so their indexes are
 # partial: a new profile costs two index entries (guid and its own identifier), not five.
+# Events have no SQLite index by profile (its entries land on random pages): `owners` keeps one up
+# in bulk.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS profiles (
     id INTEGER PRIMARY KEY, guid TEXT NOT NULL, identity TEXT, fbid TEXT, gpid TEXT, email TEXT,
@@ -33,7 +36,7 @@ CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY, profile_id INTEGER NOT NULL, name TEXT NOT NULL,
     ts INTEGER NOT NULL, props TEXT NOT NULL, session TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS events_name_ts ON events(name, ts);
-CREATE INDEX IF NOT EXISTS events_profile ON events(profile_id);
+DROP INDEX IF EXISTS events_profile;
 CREATE TABLE IF NOT EXISTS campaigns (
     id INTEGER PRIMARY KEY, name TEXT NOT NULL, target_mode TEXT NOT NULL,
     payload TEXT NOT NULL, estimates TEXT NOT NULL, labels TEXT NOT NULL,
@@ -48,13 +51,14 @@ CREATE TABLE IF NOT EXISTS kv (
 
 def _create_schema(conn: sqlite3.Connection) -> None:
     """The tables, in the caller's transaction; a version-1 file (its identifiers declared UNIQUE
-    in the table, so five full indexes) has its profiles moved to the version-2 table."""
+    in the table, so five full indexes) has its profiles moved to the version-2 table, and an
+    older file loses its index of events by profile."""
     found = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'profiles'").fetchone()
     upgrading = found is not None and "UNIQUE" in found[0]
     if upgrading:
         conn.execute("ALTER TABLE profiles RENAME TO profiles_v1")
         conn.execute("DROP INDEX IF EXISTS profiles_email")
-    for statement in SCHEMA.split(";"):
+    for statement in (SCHEMA + owners.SCHEMA).split(";"):
         if statement.strip():
             conn.execute(statement)
     if upgrading:
@@ -63,7 +67,7 @@ def _create_schema(conn: sqlite3.Connection) -> None:
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
-TABLES = ("profiles", "events", "campaigns", "sends", "kv")
+TABLES = ("profiles", "events", "campaigns", "sends", "kv", *owners.TABLES)
 IDENTIFIER_COLUMNS = {"identity": "identity", "objectId": "guid", "FBID": "fbid", "GPID": "gpid"}
 
 
@@ -265,11 +269,11 @@ class Store:
             [json.dumps(profile.data), json.dumps(profile.platform), profile.email, profile.id],
         )
 
-    def profile_ids(self, key: str, values: Collection[str]) -> dict[str, int]:
-        """The id of each profile whose identifier `key` is one of `values` (absent: not stored);
-        in a write transaction, from the identifier map."""
+    def identifiers(self, key: str) -> dict[str, int]:
+        """Every stored profile's identifier `key` → its id, from the identifier map: for a write
+        transaction (under the lock), which adds the profiles it makes to it."""
         with self.lock:
-            return self.ids.lookup(IDENTIFIER_COLUMNS[key], values)
+            return self.ids.column(IDENTIFIER_COLUMNS[key])
 
     def insert_profiles(self, profiles: Iterable[Profile]) -> None:
         """New profiles, each with its id already chosen (see `max_id`)."""
@@ -324,8 +328,11 @@ class Store:
                 for r in self._all(f"SELECT id FROM profiles WHERE {column} IN ({marks})", values)
             ]
             id_marks = ",".join("?" * len(ids))
-            self._run(f"DELETE FROM events WHERE profile_id IN ({id_marks})", ids)
+            events = owners.of_profiles(f"IN ({id_marks})")
+            self._run(f"DELETE FROM events WHERE id IN {events}", ids + ids)
             self._run(f"DELETE FROM profiles WHERE id IN ({id_marks})", ids)
+            with self.lock:
+                owners.forget(self.conn, ids)
         return len(ids)
 
     def bulk_profiles(self, rows: Iterable[Sequence[Any]]) -> None:
@@ -341,6 +348,8 @@ class Store:
         self.ids.drop()
         self._run("DELETE FROM events")
         self._run("DELETE FROM profiles")
+        with self.lock:
+            owners.clear(self.conn)
 
     # -- events -------------------------------------------------------------------------
     def add_event(
@@ -351,21 +360,25 @@ class Store:
             [profile_id, name, ts, json.dumps(props), json.dumps(session)],
         )
 
-    def add_events(self, events: Iterable[tuple[int, str, int, dict[str, Any]]]) -> None:
-        """`add_event` for many (profile_id, name, ts, props), with an empty session each."""
-        rows = ((pid, name, ts, encode(props), "{}") for pid, name, ts, props in events)
+    def insert_event_rows(self, rows: Iterable[tuple[int, str, int, str]]) -> None:
+        """`add_event` for many (profile_id, name, ts, props as `encode` wrote it), with an empty
+        session each."""
         with self.lock:
             self.conn.executemany(
-                "INSERT INTO events (profile_id, name, ts, props, session) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO events (profile_id, name, ts, props, session) "
+                "VALUES (?, ?, ?, ?, '{}')",
                 rows,
             )
+            owners.catch_up(self.conn)
 
     def bulk_events(self, rows: Iterable[Sequence[Any]]) -> None:
-        """Rows of (profile_id, name, ts, props json, session json)."""
+        """Rows of (profile_id, name, ts, props json, session json), indexed by profile at once if
+        they are many (rather than by the next upload)."""
         self.conn.executemany(
             "INSERT INTO events (profile_id, name, ts, props, session) VALUES (?, ?, ?, ?, ?)",
             rows,
         )
+        owners.catch_up(self.conn)
 
     def events(
         self,
@@ -383,12 +396,27 @@ class Store:
             ("ts >= ?", start),
             ("ts <= ?", end),
             ("id <= ?", max_id),
-            ("profile_id = ?", profile_id),
         ):
             if value is not None:
                 sql += f" AND {clause}"
                 params.append(value)
+        if profile_id is not None:
+            sql += f" AND id IN {owners.of_profiles('= ?')}"
+            params += [profile_id, profile_id]
         return [_event(row) for row in self._all(sql + " ORDER BY id", params)]
+
+    def first_seen(self, profile_ids: Collection[int]) -> dict[int, int]:
+        """The time of each profile's first event (absent: none)."""
+        if not profile_ids:
+            return {}
+        wanted = "IN (SELECT value FROM json_each(?))"
+        ids = json.dumps(sorted(profile_ids))
+        rows = self._all(
+            f"SELECT profile_id, MIN(ts) FROM events WHERE id IN {owners.of_profiles(wanted)} "
+            "GROUP BY profile_id",
+            [ids, ids],
+        )
+        return {row[0]: row[1] for row in rows}
 
     # -- campaigns ----------------------------------------------------------------------
     def add_campaign(self, row: CampaignRow) -> None:

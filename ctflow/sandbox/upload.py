@@ -1,18 +1,27 @@
-"""`POST /1/upload`: per-record validation with CleverTap's codes (§2.4) and applying the records.
+"""`POST /1/upload`: the call's limits, each record's checks (`record_checks`) and applying the
+records that pass.
 
 Imports only the standard library and sandbox modules.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
+from ctflow.sandbox.record_checks import (
+    EMPTY,
+    IDENTIFIERS,
+    MAX_EVENT_PROPS,
+    TOKEN_PLATFORMS,
+    RecordError,
+    check_record,
+)
 from ctflow.sandbox.replies import Json, fail, malformed
 from ctflow.sandbox.store import (
     Profile,
     Store,
+    encode,
     guid_for,
     new_profile,
     new_profile_row,
@@ -21,235 +30,10 @@ from ctflow.sandbox.store import (
 
 MAX_RECORDS = 1000  # §1.5
 MAX_TOKENS = 100  # §1.5, device tokens per call
-MAX_EVENT_PROPS = 100  # §1.5: the 2026 page (configurable per account; an older page said 256)
-MAX_PROFILE_KEYS = 256  # §1.5
-MAX_KEY_CHARS = 120
-MAX_VALUE_BYTES = 512
 MAX_LIST_ITEMS = 100  # §1.5 multi-value: FIFO eviction past 100
-IDENTIFIERS = ("identity", "objectId", "FBID", "GPID")
-OPERATIONS = frozenset({"$add", "$remove", "$incr", "$decr", "$delete"})
-TOKEN_PLATFORMS = {
-    "fcm": "Android",
-    "gcm": "Android",
-    "apns": "iOS",
-    "wns": "Windows",
-    "mpns": "Windows",
-    "chrome": "Web",
-}
-# §2.4 code 513: system events only the SDKs may raise ("Charged" is uploadable).
-RESTRICTED_EVENTS = frozenset(
-    {
-        "App Launched",
-        "App Installed",
-        "App Uninstalled",
-        "App Version Changed",
-        "Notification Sent",
-        "Notification Viewed",
-        "Notification Clicked",
-        "Push Impressions",
-        "Session Concluded",
-        "Stayed",
-        "UTM Visited",
-        "Reply Received",
-        "Geocluster Entered",
-        "Geocluster Exited",
-        "Channel Unsubscribed",
-        "State Transitioned",
-    }
-)
-# §2.4 code 526: CleverTap's GUIDs start with "~", "__" or "-" (its token sample); a custom
-# CleverTap ID adds a prefix to letters, digits and ( ) ! : @ $ _ - (Set CleverTap ID page).
-OBJECT_ID = re.compile(r"^[A-Za-z0-9~()!:@$_.\-]{1,119}$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-PHONE = re.compile(r"^\+\d{7,15}$")
-# §2.4: the real texts; the profile ones run straight into "Skipped record number".
-IDENTITY_TEXT = (
-    "'identity' or 'fbId' or 'gpId' or 'objectId' is necessary under 120 chars "
-    "to identify the user. "
-)
-RESERVED: dict[str, tuple[int, str]] = {
-    "Gender": (514, "Profile data is incorrect. Gender needs to be M/F."),
-    "Email": (515, "Profile data is incorrect. Email is not valid."),
-    "Phone": (516, "Profile data is incorrect. Phone number is not valid."),
-    "Employed": (517, "Profile data is incorrect. Employed needs to be Y/N."),
-    "Education": (
-        518,
-        "Profile data is incorrect. Education needs to be School/College/Graduate..",
-    ),
-    "Married": (519, "Profile data is incorrect. Married needs to be Y/N."),
-    "Age": (520, "Profile data is incorrect. Age is invalid."),
-}
-
-
-# Texts for codes without a recorded message (509, 512, 513, 522, 524, 526, 528, 530–535) and for
-# the call-level 0 / >1000 / >100-token rejections are our wording, in the same style [?].
-class RecordError(Exception):
-    def __init__(self, code: int, text: str) -> None:
-        super().__init__(text)
-        self.code = code
-        self.text = text
-
-
-def _reserved_ok(key: str, value: object) -> bool:
-    if key == "Gender":
-        return value in ("M", "F")
-    if key == "Email":
-        return isinstance(value, str) and bool(EMAIL.match(value))
-    if key == "Phone":
-        return isinstance(value, str) and bool(PHONE.match(value))
-    if key in ("Employed", "Married"):
-        return value in ("Y", "N")
-    if key == "Education":
-        return value in ("School", "College", "Graduate")
-    if isinstance(value, str) and value.isdecimal():
-        value = int(value)
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 150
-
-
-def _check_sizes(data: dict[str, Any], what: str, key_bytes: bool = False) -> None:
-    """Keys up to 120 characters (events) or 120 bytes (profiles, `key_bytes`), values up to
-    512 bytes, as §1.5 words them."""
-    for key, value in data.items():
-        if len(key) > MAX_KEY_CHARS or (
-            key_bytes and len(key) > SHORT_KEY and len(key.encode()) > MAX_KEY_CHARS
-        ):
-            unit = "bytes" if key_bytes else "characters"
-            raise RecordError(512, f"{what} key exceeds {MAX_KEY_CHARS} {unit}: {key[:40]}. ")
-        kind = type(value)
-        if kind is str:
-            if len(value) > SHORT and _too_long(value):
-                raise _value_too_long(what, key)
-        elif kind is list:
-            for item in value:
-                if type(item) is str and len(item) > SHORT and _too_long(item):
-                    raise _value_too_long(what, key)
-
-
-# UTF-8 takes at most 4 bytes a character: only longer strings need measuring.
-SHORT = MAX_VALUE_BYTES // 4
-SHORT_KEY = MAX_KEY_CHARS // 4
-
-
-def _too_long(text: str) -> bool:
-    return len(text) > MAX_VALUE_BYTES or len(text.encode()) > MAX_VALUE_BYTES
-
-
-def _value_too_long(what: str, key: str) -> RecordError:
-    return RecordError(512, f"{what} value exceeds {MAX_VALUE_BYTES} bytes for key {key}. ")
-
-
-def _identifier(record: dict[str, Any]) -> tuple[str, str]:
-    key = ""
-    for candidate in IDENTIFIERS:  # exactly one of them
-        if candidate in record:
-            if key:
-                raise RecordError(523, IDENTITY_TEXT)
-            key = candidate
-    if not key:
-        raise RecordError(523, IDENTITY_TEXT)
-    raw = record[key]
-    kind = type(raw)
-    value = raw if kind is str else str(raw) if kind is int or isinstance(raw, (int, str)) else ""
-    if isinstance(raw, bool) or len(value) >= 120 or not value.strip():
-        raise RecordError(523, IDENTITY_TEXT)
-    if key == "objectId" and not OBJECT_ID.match(value):
-        raise RecordError(526, "objectId is invalid. ")
-    return key, value
-
-
-def _check_ts(record: dict[str, Any]) -> None:
-    if "ts" not in record:
-        return
-    ts = record["ts"]
-    # A 13-digit (milliseconds) ts is refused too: the API wants epoch seconds (§1.6) [?].
-    if isinstance(ts, bool) or not isinstance(ts, int) or not 0 < ts < 10**10:
-        raise RecordError(525, "Timestamp should be present in the Unix Epoch format. ")
-
-
-def _check_event(record: dict[str, Any], discarded: set[str], most_props: int) -> None:
-    name = record.get("evtName")
-    if not isinstance(name, str) or not name.strip():
-        raise RecordError(509, "Event name is mandatory. ")
-    if len(name) > MAX_KEY_CHARS:
-        raise RecordError(512, f"Event name exceeds {MAX_KEY_CHARS} characters. ")
-    if name in RESTRICTED_EVENTS:
-        raise RecordError(513, f"Raised a restricted system event : {name}. ")
-    if name in discarded:
-        raise RecordError(528, f"Event {name} has been discarded. ")
-    data = record.get("evtData", {})
-    if not isinstance(data, dict):
-        raise RecordError(512, "Invalid event structure: evtData must be an object. ")
-    if len(data) > most_props:
-        raise RecordError(522, f"Event properties limit exceeded: {len(data)} > {most_props}. ")
-    _check_sizes(data, "Event property")
-
-
-def _check_profile(record: dict[str, Any]) -> None:
-    data = record.get("profileData", {})
-    if not isinstance(data, dict):
-        raise RecordError(512, "Invalid profile structure: profileData must be an object. ")
-    if len(data) > MAX_PROFILE_KEYS:
-        raise RecordError(512, f"Profile property limit exceeded: {len(data)} > 256. ")
-    _check_sizes(data, "Profile property", key_bytes=True)
-    for key, value in data.items():
-        if isinstance(value, dict):
-            if len(value) != 1 or next(iter(value)) not in OPERATIONS:
-                raise RecordError(512, f"Invalid operation on profile property {key}. ")
-            continue
-        if key in RESERVED and value is not None and not _reserved_ok(key, value):
-            code, text = RESERVED[key]
-            raise RecordError(code, text)
-
-
-def _check_token(record: dict[str, Any]) -> tuple[str, str]:
-    object_id = record.get("objectId")
-    if not isinstance(object_id, str) or not OBJECT_ID.match(object_id):
-        raise RecordError(530, "Token upload failed. objectId is invalid. ")
-    data = record.get("tokenData")
-    if not isinstance(data, dict):
-        raise RecordError(531, "Token upload failed. tokenData is invalid. ")
-    if not isinstance(data.get("id"), str) or not data["id"]:
-        raise RecordError(532, "Token upload failed. Token id is missing. ")
-    if not isinstance(data.get("type"), str) or not data["type"]:
-        raise RecordError(533, "Token upload failed. Token type is missing. ")
-    if data["type"] not in TOKEN_PLATFORMS:
-        raise RecordError(534, f"Token upload failed. Token type {data['type']} is not valid. ")
-    keys = data.get("keys")
-    if data["type"] == "chrome" and not (
-        isinstance(keys, dict) and keys.get("p256dh") and keys.get("auth")
-    ):
-        raise RecordError(535, "Token upload failed. Token data is invalid. ")
-    return "objectId", object_id
-
 
 # §2.1: "Only tokens of users already live on the app can be uploaded" — checked last, in order.
 NO_SUCH_USER = RecordError(530, "Token upload failed. objectId is invalid. ")
-
-
-def check_record(
-    record: object, discarded: set[str], most_props: int = MAX_EVENT_PROPS
-) -> tuple[str, str]:
-    """Every check that needs no stored data; the record's identifier (key, value) if it passes.
-
-    Whether a token's profile exists is left to `upload`, which knows the profiles created by
-    the batch's earlier records."""
-    if not isinstance(record, dict):
-        raise RecordError(512, "Invalid record structure. ")
-    kind = record.get("type")
-    if kind == "event":  # most records: the same checks in the same order, fewer steps
-        if "ts" in record:
-            _check_ts(record)
-        identifier = _identifier(record)
-        _check_event(record, discarded, most_props)
-        return identifier
-    if kind not in ("profile", "token"):
-        raise RecordError(524, "Data is neither event nor profile. ")
-    _check_ts(record)
-    if kind == "token":
-        return _check_token(record)
-    identifier = _identifier(record)
-    _check_profile(record)
-    return identifier
 
 
 def _merge(data: dict[str, Any], key: str, value: Any) -> None:
@@ -275,20 +59,13 @@ def _merge(data: dict[str, Any], key: str, value: Any) -> None:
 
 class Batch:
     """The profiles one call touches: looked up together, created and merged in record order, and
-    written with the events in a few statements at the end. Nothing outlives the call, since
-    another process may write the same database file."""
+    written with the events in a few statements at the end. Only the store's identifier maps
+    outlive the call (they notice another process's commits); its profiles are read afresh."""
 
-    def __init__(
-        self,
-        store: Store,
-        identifiers: Iterable[tuple[str, str]],
-        to_load: Iterable[tuple[str, str]],
-    ) -> None:
+    def __init__(self, store: Store, to_load: Iterable[tuple[str, str]]) -> None:
         self.store = store
-        wanted: dict[str, set[str]] = {key: set() for key in IDENTIFIERS}
-        for key, value in identifiers:
-            wanted[key].add(value)
-        self.ids = {key: store.profile_ids(key, values) for key, values in wanted.items()}
+        self.ids = {key: store.identifiers(key) for key in IDENTIFIERS}
+        """The store's own maps: a profile made here is in them at once (a rollback drops them)."""
         loading = {self.ids[key][value] for key, value in to_load if value in self.ids[key]}
         self.loaded = store.profiles_by_id(loading) if loading else {}
         self.next_id = store.max_id("profiles") + 1
@@ -297,7 +74,8 @@ class Batch:
         self.made: dict[int, Profile] = {}
         """The new profiles a profile or token record changes (the others stay rows)."""
         self.changed: dict[int, Profile] = {}
-        self.events: list[tuple[int, str, int, dict[str, Any]]] = []
+        self.events: list[tuple[int, str, int, str]] = []
+        """Rows of `Store.insert_event_rows`: their properties encoded as they are read."""
 
     def exists(self, identifier: tuple[str, str]) -> bool:
         key, value = identifier
@@ -337,7 +115,7 @@ class Batch:
             ]
         )
         self.store.save_profiles(self.changed.values())
-        self.store.add_events(self.events)
+        self.store.insert_event_rows(self.events)
 
 
 def _add_token(profile: Profile, data: dict[str, Any]) -> None:
@@ -360,7 +138,7 @@ def apply_record(
     kind = record["type"]
     if kind == "event":
         profile_id = batch.profile_id(identifier, ts)
-        batch.events.append((profile_id, record["evtName"], ts, record.get("evtData", {})))
+        batch.events.append((profile_id, record["evtName"], ts, encode(record.get("evtData", {}))))
     elif kind == "profile":
         profile = batch.profile(identifier, ts)
         for key, value in record.get("profileData", {}).items():
@@ -422,22 +200,35 @@ def _apply(
     now: int,
     dry_run: bool,
 ) -> Json:
-    valid = [
-        (r, found) for r, found in zip(records, outcomes, strict=True) if isinstance(found, tuple)
+    to_load = [
+        found
+        for r, found in zip(records, outcomes, strict=True)
+        if type(found) is tuple and r["type"] != "event" and not dry_run
     ]
-    to_load = [] if dry_run else [found for r, found in valid if r["type"] != "event"]
     unprocessed: list[Json] = []
-    batch = Batch(store, (found for _, found in valid), to_load)
+    batch = Batch(store, to_load)
+    events, known = batch.events, batch.ids["identity"]
     for number, (record, outcome) in enumerate(zip(records, outcomes, strict=True), start=1):
-        if isinstance(outcome, tuple) and record["type"] == "token":
-            outcome = outcome if batch.exists(outcome) else NO_SUCH_USER
-        if isinstance(outcome, RecordError):
-            text = f"{outcome.text}Skipped record number : {number}"
-            unprocessed.append(
-                {"status": "fail", "code": outcome.code, "error": text, "record": record}
-            )
-        elif not dry_run:
-            apply_record(record, outcome, batch, now)
+        if type(outcome) is tuple:
+            kind = record["type"]
+            if kind == "event" and not dry_run:  # most records: apply_record's steps, inline
+                ts = record.get("ts", now)
+                found = known.get(outcome[1]) if outcome[0] == "identity" else None
+                profile_id = found if found is not None else batch.profile_id(outcome, ts)
+                props = encode(record.get("evtData", EMPTY))
+                events.append((profile_id, record["evtName"], ts, props))
+                continue
+            if kind == "token" and not batch.exists(outcome):
+                outcome = NO_SUCH_USER
+            else:
+                if not dry_run:
+                    apply_record(record, outcome, batch, now)
+                continue
+        assert isinstance(outcome, RecordError)
+        text = f"{outcome.text}Skipped record number : {number}"
+        unprocessed.append(
+            {"status": "fail", "code": outcome.code, "error": text, "record": record}
+        )
     if not dry_run:
         batch.write()
     processed = len(records) - len(unprocessed)

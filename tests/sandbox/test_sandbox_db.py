@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ctflow.sandbox import Sandbox, upload
+from ctflow.sandbox import Sandbox, owners, reads, upload
 from ctflow.sandbox.db import Database
 from ctflow.sandbox.store import Store
 
@@ -94,8 +94,40 @@ def test_a_file_of_the_previous_schema_keeps_its_profiles(tmp_path: Path) -> Non
         )
     sb.close()
     store = Store(str(path))
-    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] == 3
     store.close()
+
+
+def test_a_version_2_file_loses_its_index_of_events_by_profile_and_keeps_its_events(
+    tmp_path: Path,
+) -> None:
+    """That index made every upload rewrite pages all over it; a profile's events are still
+    found (through event_owners), and now.json still tells new users from returning ones."""
+    path = tmp_path / "sandbox.db"
+    sb = Sandbox(path)
+    now = int(sb.clock.timestamp())
+    events = [
+        {"type": "event", "identity": "ann", "evtName": "Viewed", "ts": now - 3600},
+        {"type": "event", "identity": "ann", "evtName": "Viewed", "ts": now - 10},
+        {"type": "event", "identity": "bob", "evtName": "Viewed", "ts": now - 20},
+    ]
+    assert upload.upload(sb.store, {"d": events}, now, False, set())["processed"] == 3
+    sb.close()
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE INDEX events_profile ON events(profile_id)")
+    conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+    conn.close()
+
+    sb = Sandbox(path)
+    indexes = sb.store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+    assert "events_profile" not in {row[0] for row in indexes}
+    assert reads.profile(sb.store, {"identity": "ann"})["record"]["events"] == {
+        "Viewed": {"count": 2, "first_seen": now - 3600, "last_seen": now - 10}
+    }
+    counts = reads.now_counts(sb.store, {"user_type": True}, now)
+    assert (counts["count"], counts["user_type"]["new"], counts["user_type"]["repeat"]) == (2, 1, 1)
+    sb.close()
 
 
 def _event(identity: str) -> dict[str, object]:
@@ -131,4 +163,38 @@ def test_profiles_of_a_write_undone_are_made_again(tmp_path: Path) -> None:
     assert sb.counts()["profiles"] == 0
     assert upload.upload(sb.store, {"d": [_event("ann")]}, 1, False, set())["processed"] == 1
     assert sb.profile("ann") is not None
+    sb.close()
+
+
+def test_a_profiles_events_are_found_whether_indexed_yet_or_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events are indexed by profile in bulk, TAIL at a time; a read by profile finds the indexed
+    ones and those past the mark, and a deletion that frees the last ids keeps both right."""
+    monkeypatch.setattr(owners, "TAIL", 3)
+    sb = Sandbox(tmp_path / "s.db")
+    now = int(sb.clock.timestamp())
+
+    def send(*people: str) -> None:
+        events = [
+            {"type": "event", "identity": who, "evtName": "Viewed", "ts": now - 60 + n}
+            for n, who in enumerate(people)
+        ]
+        assert upload.upload(sb.store, {"d": events}, now, False, set())["status"] == "success"
+
+    def seen(identity: str) -> int:
+        found = reads.profile(sb.store, {"identity": identity})["record"]["events"]
+        return int(found["Viewed"]["count"])
+
+    send("ann", "bob", "ann", "bob")  # 4 past the mark: indexed
+    assert (seen("ann"), seen("bob")) == (2, 2)
+    assert sb.store.delete_profiles("identity", ["bob"]) == 1  # frees the last id
+    send("ann")  # given that id again, past the mark: not indexed yet
+    indexed = sb.store.conn.execute("SELECT COUNT(*) FROM event_owners").fetchone()[0]
+    assert (indexed, seen("ann")) == (2, 3)
+    send("ann", "ann")  # 3 past the mark: indexed
+    indexed = sb.store.conn.execute("SELECT COUNT(*) FROM event_owners").fetchone()[0]
+    assert (indexed, seen("ann")) == (5, 5)
+    counts = reads.now_counts(sb.store, {"user_type": True}, now)
+    assert (counts["count"], counts["user_type"]["new"]) == (1, 1)
     sb.close()

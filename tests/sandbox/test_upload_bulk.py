@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ctflow.sandbox import Clock, Sandbox, upload
+from ctflow.sandbox import Clock, Sandbox, record_checks, upload
+from ctflow.sandbox.record_checks import RecordError
 from ctflow.sandbox.replies import Json
 from ctflow.sandbox.store import Store, guid_for, new_profile, new_profile_row, profile_row
-from ctflow.sandbox.upload import RecordError
 
 from .conftest import AUTH, NOW
 
@@ -109,7 +109,7 @@ def test_the_guids_of_new_profiles_look_like_clevertaps_and_sort_in_creation_ord
     """Each is an objectId the API accepts (a token upload names a profile by it), no two alike,
     and each sorts after the last, so storing it touches only the end of the GUID index."""
     guids = [guid_for(n) for n in (*range(1, 5000), 2**32, 2**39)]
-    assert all(len(g) == 34 and upload.OBJECT_ID.match(g) for g in guids)
+    assert all(len(g) == 34 and record_checks.OBJECT_ID.match(g) for g in guids)
     assert guids == sorted(set(guids))
 
 
@@ -192,7 +192,7 @@ async def test_invalid_records_between_valid_ones_keep_their_numbers(
     assert reply["processed"] == 4
     assert [u["error"] for u in reply["unprocessed"]] == [
         "Profile data is incorrect. Gender needs to be M/F.Skipped record number : 2",
-        f"{upload.IDENTITY_TEXT}Skipped record number : 4",
+        f"{record_checks.IDENTITY_TEXT}Skipped record number : 4",
         "Event name is mandatory. Skipped record number : 5",
     ]
     assert skipped(reply) == [(514, 2), (523, 4), (509, 5)]
@@ -351,7 +351,7 @@ def reference_upload(store: Store, records: list[Any], now: int, dry_run: bool) 
 
 
 def _reference_check(record: Any, store: Store) -> None:
-    upload.check_record(record, DISCARDED)
+    record_checks.check_record(record, DISCARDED)
     if record["type"] == "token" and store.find_profile("objectId", record["objectId"]) is None:
         raise RecordError(530, "Token upload failed. objectId is invalid. ")
 
@@ -363,7 +363,7 @@ def _reference_apply(record: Json, store: Store, now: int) -> None:
         assert found is not None
         data = record["tokenData"]
         entry = {
-            "platform": upload.TOKEN_PLATFORMS[data["type"]],
+            "platform": record_checks.TOKEN_PLATFORMS[data["type"]],
             "push_token": data["id"],
             "token_type": data["type"],
             "objectId": found.guid,
@@ -374,7 +374,7 @@ def _reference_apply(record: Json, store: Store, now: int) -> None:
         found.platform.append(entry)
         store.save_profile(found)
         return
-    key, value = upload._identifier(record)
+    key, value = record_checks._identifier(record)
     person = store.find_profile(key, value) or store.create_profile(key, value, ts)
     if record["type"] == "event":
         store.add_event(person.id, record["evtName"], ts, record.get("evtData", {}), {})
