@@ -117,6 +117,16 @@ def test_commented_settings_that_already_map_the_schema_are_up_to_date(
     assert path.read_text("utf-8") == jsonc
 
 
+def test_an_empty_settings_file_gets_the_mapping(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = project / ".vscode" / "settings.json"
+    path.write_text("\n", "utf-8")
+    code, _, _ = run(capsys, "-C", str(project), "schema", "--write")
+    assert code == 0
+    assert DISPATCHING in json.loads(path.read_text("utf-8"))["yaml.schemas"]
+
+
 def test_broken_settings_are_reported_with_their_position(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -66,7 +66,8 @@ def write_settings(project: Path) -> bool:
     """
     path = project / SETTINGS
     wanted = globs(project)
-    text = path.read_text(encoding="utf-8") if path.is_file() else "{}"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    text = text if text.strip() else "{}"  # an empty file, as editors sometimes leave one
     try:
         settings = json.loads(text)
         commented = False
