@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -139,13 +140,23 @@ def test_the_examples_validate_and_use_every_kind() -> None:
     assert all(t.data.get("fixtures") for t in triggers if t.data["type"] == "identity")
 
 
-def test_examples_point_editors_at_the_right_schema() -> None:
+def test_every_example_document_points_editors_at_the_projects_own_schemas() -> None:
+    """yaml-language-server reads the modeline of each document; the path stays inside the
+    example, so a copy of it out of the repository still finds the schema."""
+    documents = 0
     for path in sorted(EXAMPLE.rglob("*.yaml")):
-        first = path.read_text().splitlines()[0]
-        assert first.startswith("# yaml-language-server: $schema="), path
-        schema = (path.parent / first.split("=", 1)[1]).resolve()
-        assert schema.is_file(), path
-        assert schema.parent == ROOT / "schemas", path
+        for number, document in enumerate(re.split(r"^---$", path.read_text(), flags=re.M)):
+            first = document.strip("\n").splitlines()[0]
+            assert first.startswith("# yaml-language-server: $schema="), f"{path} #{number + 1}"
+            schema = (path.parent / first.split("=", 1)[1]).resolve()
+            assert schema == EXAMPLE / "schemas" / "ctflow.schema.json", path
+            documents += 1
+    assert documents >= 21
+    for copy in sorted((EXAMPLE / "schemas").glob("*.json")):
+        assert copy.read_text() == (ROOT / "schemas" / copy.name).read_text(), copy
+    assert len(list((EXAMPLE / "schemas").glob("*.json"))) == len(
+        list((ROOT / "schemas").glob("*.json"))
+    )
 
 
 def test_the_pre_commit_hook_runs_validate_once_per_commit() -> None:

@@ -22,6 +22,7 @@ EXAMPLE_LINE = re.compile(r"^  Example:\n    (ctflow .+)$", flags=re.M)
 
 RUN_ORDER = [
     "validate",
+    "schema",
     "render",
     "send",
     "plan",

@@ -1,4 +1,4 @@
-"""``ctflow init`` and ``ctflow validate``: the project's own commands, offline."""
+"""``ctflow init``, ``validate`` and ``schema``: the project's own commands, offline."""
 
 from __future__ import annotations
 
@@ -48,4 +48,26 @@ def init(state: AppState, target: Path, project_id: str | None) -> int:
     return command.init(directory, project_id, today, out=sys.stdout)
 
 
-COMMANDS = (init, validate)
+@click.command(epilog=example("ctflow schema --write"))
+@click.option(
+    "-C",
+    "directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    callback=directory_option,
+    metavar="DIR",
+    help="The project directory (default: the global -C, else the current one).",
+)
+@click.option(
+    "--write",
+    is_flag=True,
+    help="Refresh the project's schemas/ and map them in .vscode/settings.json (merged).",
+)
+@pass_state
+def schema(state: AppState, directory: Path | None, write: bool) -> int:
+    """Print where the installed JSON Schemas are; --write sets up the editor to use them."""
+    from ctflow.commands import schema as command
+
+    return command.schema(directory or state.directory, write, out=sys.stdout)
+
+
+COMMANDS = (init, validate, schema)

@@ -1,7 +1,8 @@
 """``ctflow init [DIR]``: scaffold a small project that validates and plans on the sandbox.
 
-Copies ``ctflow/scaffold/`` (and the JSON Schemas, for editors) into the directory; refuses to
-overwrite anything that exists.
+Copies ``ctflow/scaffold/`` (and the JSON Schemas, for editors) into the directory and maps the
+schemas in ``.vscode/settings.json`` (merged into one that exists); refuses to overwrite anything
+else that exists.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TextIO
 
+from ctflow.commands import editor
 from ctflow.errors import CtflowError, ExitCode, UsageError
-from ctflow.resources import schemas_dir
 
 RENAMES = {"gitignore": ".gitignore"}
 # Project ids that YAML 1.2 would read as a number, a boolean or null: written quoted.
@@ -38,7 +39,9 @@ def init(directory: Path, project: str | None, today: date, *, out: TextIO) -> i
         )
     _make_directory(directory)
     plan = dict(_scaffold_files())
-    plan.update({f"schemas/{p.name}": p.read_text(encoding="utf-8") for p in _schemas()})
+    plan.update(
+        {f"{editor.SCHEMAS}/{p.name}": p.read_text("utf-8") for p in editor.installed_schemas()}
+    )
     for rel in (*KEPT_IF_PRESENT, ".gitignore"):
         if (directory / rel).is_file():
             del plan[rel]
@@ -57,9 +60,15 @@ def init(directory: Path, project: str | None, today: date, *, out: TextIO) -> i
         for token, value in tokens.items():
             text = text.replace(token, value)
         _write(directory / rel, text)
-    written = sorted(r for r in plan if not r.startswith("schemas/"))
+    written = sorted(r for r in plan if not r.startswith(f"{editor.SCHEMAS}/"))
     if ".gitignore" not in plan and _ignore_state(directory / ".gitignore"):
         written.append(".gitignore (added .ctflow/)")
+    settings = editor.SETTINGS.as_posix()
+    try:
+        if editor.write_settings(directory):
+            written.append(f"{settings} (yaml.schemas for your editor)")
+    except CtflowError as exc:  # a settings file ctflow will not rewrite: the project stands
+        written.append(f"{settings} left as it is: {exc.message}")
     shown = "." if directory == Path(".") else str(directory)
     out.write(f"Created project {name!r} in {shown}:\n")
     out.writelines(f"  {rel}\n" for rel in written)
@@ -123,7 +132,3 @@ def _scaffold_files() -> dict[str, str]:
 
     walk(root, "")
     return found
-
-
-def _schemas() -> list[Path]:
-    return sorted(schemas_dir().glob("*.schema.json"))

@@ -123,6 +123,7 @@ def test_ctflow_schema_dispatches_to_every_kind_and_nothing_else() -> None:
 # --- the documentation's examples -----------------------------------------------------------
 
 _BLOCK = re.compile(r"^```yaml\n(.*?)^```", re.MULTILINE | re.DOTALL)
+DISPATCH = "ctflow.schema.json"  # the schema of every kind, dispatching on `kind:`
 _MODELINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$", re.MULTILINE)
 
 
@@ -140,15 +141,18 @@ def _doc_blocks() -> list[Any]:
 
 @pytest.mark.parametrize("text", _doc_blocks())
 def test_every_documented_declaration_validates(text: str) -> None:
-    document = _yaml(text)
     modeline = _MODELINE.search(text)
-    expected = f"{KINDS[document['kind']]}.schema.json"
     if modeline:
-        # The editor-support excerpt: not a whole declaration, but its comment must name the
-        # schema of its kind.
-        assert Path(modeline[1]).name == expected
-        assert (schemas_dir() / expected).is_file()
+        # The editor-support excerpt: not whole declarations, but each document's comment must
+        # name the schema of its kind or the one that dispatches on kind.
+        for part in re.split(r"^---$", text, flags=re.MULTILINE):
+            document = _yaml(part)
+            named = _MODELINE.search(part)
+            assert named is not None, part
+            assert Path(named[1]).name in (f"{KINDS[document['kind']]}.schema.json", DISPATCH)
+            assert (schemas_dir() / Path(named[1]).name).is_file()
         return
+    document = _yaml(text)
     assert _errors(KINDS[document["kind"]], document) == []
     assert _errors("ctflow", document) == []
 

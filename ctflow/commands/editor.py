@@ -1,0 +1,120 @@
+"""What an editor needs to check every document: the project's copy of the JSON Schemas and
+VS Code's ``yaml.schemas`` setting, merged into ``.vscode/settings.json`` without losing a key."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from ctflow.errors import CtflowError
+from ctflow.resources import SUFFIX, schemas_dir
+
+SCHEMAS = "schemas"  # the project's copy, beside ctflow.yaml
+SETTINGS = Path(".vscode") / "settings.json"
+DISPATCHING = f"./{SCHEMAS}/ctflow{SUFFIX}"  # relative to the workspace folder
+FOLDERS = ("campaigns", "journeys", "triggers", "tracking", "datasets")
+"""The folders a project usually keeps its declarations in (every one ``ctflow init`` makes)."""
+
+# A leading "/" anchors a pattern at a folder boundary: yaml-language-server matches it against
+# the end of the file's URI, and its "*" crosses "/" (so "/campaigns/*.yaml" covers subfolders).
+_SUFFIXES = (".yaml", ".yml")
+
+
+def installed_schemas() -> list[Path]:
+    """The JSON Schemas of the installed ctflow, by name."""
+    return sorted(schemas_dir().glob(f"*{SUFFIX}"))
+
+
+def globs(project: Path) -> list[str]:
+    """The patterns that cover ``ctflow.yaml`` and every declaration folder of ``project``."""
+    folders = set(FOLDERS)
+    if project.is_dir():
+        folders.update(
+            child.name
+            for child in project.iterdir()
+            if child.is_dir()
+            and not child.name.startswith(".")
+            and child.name not in (SCHEMAS, "node_modules", "__pycache__")
+            and any(p.suffix.lower() in _SUFFIXES for p in child.rglob("*"))
+        )
+    found = [f"/ctflow{suffix}" for suffix in _SUFFIXES]
+    found += [f"/{folder}/*{suffix}" for folder in sorted(folders) for suffix in _SUFFIXES]
+    return found
+
+
+def copy_schemas(project: Path) -> list[str]:
+    """Write the installed schemas into ``project/schemas/``; the names of those that changed."""
+    changed = []
+    for source in installed_schemas():
+        target = project / SCHEMAS / source.name
+        text = source.read_text(encoding="utf-8")
+        if target.is_file() and target.read_text(encoding="utf-8") == text:
+            continue
+        _write(target, text)
+        changed.append(source.name)
+    return changed
+
+
+def write_settings(project: Path) -> bool:
+    """Map the kind-dispatching schema onto the project's YAML files in
+    ``project/.vscode/settings.json``, keeping every other setting; whether the file changed.
+
+    A file with comments (JSONC) is rewritten only if it needs no change; otherwise ctflow
+    refuses, rather than drop the comments, and says what to add.
+    """
+    path = project / SETTINGS
+    wanted = globs(project)
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    text = text if text.strip() else "{}"  # an empty file, as editors sometimes leave one
+    try:
+        settings = json.loads(text)
+        commented = False
+    except json.JSONDecodeError:
+        settings = _jsonc(text, path)
+        commented = True
+    if not isinstance(settings, dict):
+        raise CtflowError(f"{path} is not a JSON object; ctflow leaves it as it is")
+    schemas = settings.get("yaml.schemas", {})
+    if not isinstance(schemas, dict):
+        raise CtflowError(f'{path}: "yaml.schemas" is not an object; ctflow leaves it as it is')
+    if schemas.get(DISPATCHING) == wanted:
+        return False
+    if commented:
+        entry = json.dumps({DISPATCHING: wanted}, indent=4)
+        raise CtflowError(
+            f"{path} has comments, which rewriting it would lose; ctflow leaves it as it is. "
+            f'Add this to its "yaml.schemas" yourself:\n{entry}'
+        )
+    settings["yaml.schemas"] = {**schemas, DISPATCHING: wanted}
+    _write(path, json.dumps(settings, indent=4, ensure_ascii=False) + "\n")
+    return True
+
+
+_COMMENTS = re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/', flags=re.S)
+_TRAILING_COMMAS = re.compile(r'"(?:\\.|[^"\\])*"|,(?=\s*[}\]])')
+
+
+def _jsonc(text: str, path: Path) -> Any:
+    """JSON with comments and trailing commas, as VS Code writes it, read for comparison."""
+
+    def blank(match: re.Match[str]) -> str:  # blanks keep the error's line:col true
+        token = match.group(0)
+        return token if token.startswith('"') else re.sub(r"[^\n]", " ", token)
+
+    try:
+        return json.loads(_TRAILING_COMMAS.sub(blank, _COMMENTS.sub(blank, text)))
+    except json.JSONDecodeError as exc:
+        raise CtflowError(
+            f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}); "
+            "ctflow leaves it as it is"
+        ) from None
+
+
+def _write(target: Path, text: str) -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CtflowError(f"cannot write {target}: {exc.strerror or exc}") from None
