@@ -266,6 +266,61 @@ def _compose(text: str) -> list[Node]:
     return list(yaml.compose_all(text, Loader=_StrictLoader))
 
 
+_STR, _SEQ, _MAP = (f"tag:yaml.org,2002:{name}" for name in ("str", "seq", "map"))
+
+
+_CORE_SCALARS = {
+    f"tag:yaml.org,2002:{name}": _StrictLoader.yaml_constructors[f"tag:yaml.org,2002:{name}"]
+    for name in ("int", "float", "bool", "null")
+}
+
+
+class _Unusual(Exception):
+    """Something :func:`_plain_data` leaves to PyYAML's constructor."""
+
+
+def _construct(loader: _StrictLoader, node: Node, *, aliased: bool) -> Any:
+    """The data of one document: built directly from its nodes when they hold only text, lists,
+    mappings and core scalars (several times faster), and by PyYAML's constructor otherwise
+    (aliases, any error or duplicate key), so that results and errors are its own."""
+    if not aliased:
+        try:
+            return _plain_data(loader, node)
+        except (_Unusual, RecursionError):
+            pass
+    return loader.construct_document(node)
+
+
+def _plain_data(loader: _StrictLoader, node: Node) -> Any:
+    kind = type(node)
+    if kind is ScalarNode:
+        if node.tag == _STR:
+            value: str = node.value
+            if not value.isascii() and _SURROGATE.search(value):
+                raise _Unusual
+            return value
+        construct = _CORE_SCALARS.get(node.tag)
+        if construct is None:
+            raise _Unusual
+        try:
+            return construct(loader, node)
+        except yaml.YAMLError:
+            raise _Unusual from None
+    if kind is SequenceNode and node.tag == _SEQ:
+        return [_plain_data(loader, item) for item in node.value]
+    if kind is MappingNode and node.tag == _MAP:
+        data: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if type(key_node) is not ScalarNode:
+                raise _Unusual
+            key = _plain_data(loader, key_node)
+            if key in data:
+                raise _Unusual
+            data[key] = _plain_data(loader, value_node)
+        return data
+    raise _Unusual
+
+
 def load_documents(path: Path, duplicates: list[YamlError] | None = None) -> list[Document]:
     """Every document of ``path`` with its positions.
 
@@ -280,7 +335,7 @@ def load_documents(path: Path, duplicates: list[YamlError] | None = None) -> lis
         loader = _StrictLoader(text)
         loader.duplicates, loader.path = duplicates, path
         try:
-            datas = [loader.construct_document(node) for node in nodes]
+            datas = [_construct(loader, node, aliased="&" in text) for node in nodes]
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
