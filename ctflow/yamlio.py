@@ -11,9 +11,11 @@ surrogate (``"\ud800"``), which no file, request or journal could encode. Errors
 
 from __future__ import annotations
 
+import gc
 import re
 import stat
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -255,6 +257,21 @@ def _child(node: Node | None, part: str | int, *, as_key: bool = False) -> Node 
     return None
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a file's nodes and data are built: they hold
+    no cycles, yet their hundreds of thousands of objects would trigger full collections over
+    everything alive (most of the time of reading a large file)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def _compose(text: str) -> list[Node]:
     """The node trees of ``text``: parsed by libyaml when present (several times faster), and by
     PyYAML when libyaml refuses the text, so that errors read the same on every machine."""
@@ -328,16 +345,8 @@ def load_documents(path: Path, duplicates: list[YamlError] | None = None) -> lis
     it and the key's first value kept."""
     text = _read(path)
     try:
-        nodes = _compose(text)
-        if "&" in text:  # only aliases make a document bigger than its text, and they need anchors
-            for node in nodes:
-                _check_size(path, node)
-        loader = _StrictLoader(text)
-        loader.duplicates, loader.path = duplicates, path
-        try:
-            datas = [_construct(loader, node, aliased="&" in text) for node in nodes]
-        finally:
-            loader.dispose()
+        with _collector_paused():
+            return _documents(path, text, duplicates)
     except yaml.MarkedYAMLError as exc:
         raise _error(path, exc) from None
     except RecursionError:
@@ -350,6 +359,19 @@ def load_documents(path: Path, duplicates: list[YamlError] | None = None) -> lis
         ) from None
     except yaml.YAMLError as exc:
         raise YamlError(path, 1, 1, str(exc).splitlines()[0]) from None
+
+
+def _documents(path: Path, text: str, duplicates: list[YamlError] | None) -> list[Document]:
+    nodes = _compose(text)
+    if "&" in text:  # only aliases make a document bigger than its text, and they need anchors
+        for node in nodes:
+            _check_size(path, node)
+    loader = _StrictLoader(text)
+    loader.duplicates, loader.path = duplicates, path
+    try:
+        datas = [_construct(loader, node, aliased="&" in text) for node in nodes]
+    finally:
+        loader.dispose()
     return [Document(path, data, node) for data, node in zip(datas, nodes, strict=True)]
 
 

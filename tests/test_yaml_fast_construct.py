@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -107,3 +108,27 @@ def test_same_data_and_errors_as_pyyaml(
     fast = _fast(path, duplicates=fast_found)
     assert repr(fast) == repr(_slow(monkeypatch, path, duplicates=slow_found))
     assert [str(e) for e in fast_found] == [str(e) for e in slow_found]
+
+
+def test_collector_paused_while_reading_and_restored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large file's nodes would otherwise trigger full garbage collections (most of the
+    time of reading thousands of declarations); the collector is back on afterwards, errors too."""
+    seen: list[bool] = []
+    compose = yamlio._compose
+
+    def spying(text: str) -> Any:
+        seen.append(gc.isenabled())
+        return compose(text)
+
+    monkeypatch.setattr(yamlio, "_compose", spying)
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text(PLAIN)
+    bad.write_text("a: [1\n")
+    assert gc.isenabled()
+    load_documents(good)
+    with pytest.raises(YamlError):
+        load_documents(bad)
+    assert seen == [False, False]
+    assert gc.isenabled()
