@@ -114,6 +114,32 @@ def _sorted(found: list[tuple[int, str]]) -> list[TemplateProblem]:
     return [TemplateProblem(line, 1, message) for line, message in unique]
 
 
+_NEWLINE = re.compile(r"\r\n|\r|\n")  # what Jinja's lexer counts as a line break
+
+
+def skeleton(source: str) -> str:
+    """``source`` with the text around its substitutions reduced to its line breaks, when it
+    only substitutes names (``Deal [[ vars.brand ]] 12`` reads as ``[[ vars.brand ]]``): what
+    :func:`check` reports is the same for both, so thousands of such texts are checked once.
+    Any other template is returned as it is."""
+    if "[%" in source or "[#" in source:
+        return source
+    pieces: list[str] = []
+    end = 0
+    for match in _NAME_ONLY.finditer(source):
+        text = source[end : match.start()]
+        if "[[" in text or text.endswith("["):  # Jinja's lexer would start a substitution there
+            return source
+        pieces.append("\n" * len(_NEWLINE.findall(text)))
+        pieces.append(match[0])
+        end = match.end()
+    rest = source[end:]
+    if "[[" in rest:
+        return source
+    pieces.append("\n" * len(_NEWLINE.findall(rest)))
+    return "".join(pieces)
+
+
 def names(source: str) -> set[str]:
     """The names a template reads from its context (``vars``, ``env``, parameters).
 

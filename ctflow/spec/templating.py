@@ -199,7 +199,7 @@ def check_fields(
     for item in items:
         found: dict[tuple[int, int, str], list[str]] = {}
         for env in envs:
-            for problem in _check(item.source, schemas[env.name]):
+            for problem in _check(templates.skeleton(item.source), schemas[env.name]):
                 found.setdefault((problem.line, problem.column, problem.message), []).append(
                     env.name
                 )
