@@ -411,10 +411,14 @@ def _read(path: Path) -> str:
     """The text of ``path``: a regular file (not a device or a pipe, which may never end) of
     at most :data:`MAX_BYTES`."""
     try:
-        if not stat.S_ISREG(path.stat().st_mode):  # before opening: a pipe's open waits
+        found = path.stat()
+        if not stat.S_ISREG(found.st_mode):  # before opening: a pipe's open waits
             raise YamlError(path, 1, 1, "not a regular file")
         with path.open("rb") as stream:
-            data = stream.read(MAX_BYTES + 1)
+            # the size stat gave, not MAX_BYTES: a read allocates what it is asked for first
+            data = stream.read(min(found.st_size, MAX_BYTES) + 1)
+            if len(data) > found.st_size:  # it grew since: the rest, within the limit
+                data += stream.read(MAX_BYTES + 1 - len(data))
         if len(data) > MAX_BYTES:
             raise YamlError(path, 1, 1, f"more than {MAX_BYTES:,} bytes; refusing it")
         return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
