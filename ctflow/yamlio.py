@@ -205,6 +205,8 @@ class Document:
     path: Path
     data: Any
     node: Node | None
+    text_keys: bool = False
+    """True when every mapping key in ``data`` is known to be text (False: not known)."""
 
     def where(self, keys: Sequence[str | int]) -> str:
         """``path:line:col`` of the value at ``keys`` (or of its nearest existing parent)."""
@@ -296,16 +298,17 @@ class _Unusual(Exception):
     """Something :func:`_plain_data` leaves to PyYAML's constructor."""
 
 
-def _construct(loader: _StrictLoader, node: Node, *, aliased: bool) -> Any:
-    """The data of one document: built directly from its nodes when they hold only text, lists,
-    mappings and core scalars (several times faster), and by PyYAML's constructor otherwise
-    (aliases, any error or duplicate key), so that results and errors are its own."""
+def _construct(loader: _StrictLoader, node: Node, *, aliased: bool) -> tuple[Any, bool]:
+    """The data of one document, and whether every mapping key in it is text: built directly
+    from its nodes when they hold only text, lists, mappings with text keys and core scalars
+    (several times faster), and by PyYAML's constructor otherwise (aliases, any error or
+    duplicate key, a key that is not text), so that results and errors are its own."""
     if not aliased:
         try:
-            return _plain_data(loader, node)
+            return _plain_data(loader, node), True
         except (_Unusual, RecursionError):
             pass
-    return loader.construct_document(node)
+    return loader.construct_document(node), False
 
 
 def _plain_data(loader: _StrictLoader, node: Node) -> Any:
@@ -328,7 +331,7 @@ def _plain_data(loader: _StrictLoader, node: Node) -> Any:
     if kind is MappingNode and node.tag == _MAP:
         data: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            if type(key_node) is not ScalarNode:
+            if type(key_node) is not ScalarNode or key_node.tag != _STR:
                 raise _Unusual
             key = _plain_data(loader, key_node)
             if key in data:
@@ -369,10 +372,13 @@ def _documents(path: Path, text: str, duplicates: list[YamlError] | None) -> lis
     loader = _StrictLoader(text)
     loader.duplicates, loader.path = duplicates, path
     try:
-        datas = [_construct(loader, node, aliased="&" in text) for node in nodes]
+        built = [_construct(loader, node, aliased="&" in text) for node in nodes]
     finally:
         loader.dispose()
-    return [Document(path, data, node) for data, node in zip(datas, nodes, strict=True)]
+    return [
+        Document(path, data, node, text_keys)
+        for (data, text_keys), node in zip(built, nodes, strict=True)
+    ]
 
 
 def load_single(path: Path) -> Document:

@@ -23,7 +23,6 @@ nothing: ~
 empty:
 when: 10:00
 day: 2026-12-01
-1: one
 list: [a, "b", 'c', {d: [1, 2.0, .inf]}]
 text: |
   line one
@@ -70,8 +69,17 @@ def test_plain_documents_skip_pyyaml_constructor(
     assert [doc.data for doc in docs] == expected
     first = docs[0].data
     assert (first["count"], first["on"], first["nothing"]) == (42, "yes", None)
-    assert (first["when"], first[1], first["empty"]) == ("10:00", "one", None)
-    assert docs[0].where(["list", 3, "d", 1]) == f"{path}:12:29"
+    assert (first["when"], first["empty"]) == ("10:00", None)
+    assert docs[0].where(["list", 3, "d", 1]) == f"{path}:11:29"
+    assert all(doc.text_keys for doc in docs)
+
+
+def test_a_key_that_is_not_text_is_left_to_pyyaml(tmp_path: Path) -> None:
+    path = tmp_path / "keys.yaml"
+    path.write_text("a: {1: one, ~: none}\n---\nb: {c: d}\n")
+    docs = load_documents(path)
+    assert docs[0].data == {"a": {1: "one", None: "none"}}
+    assert [doc.text_keys for doc in docs] == [False, True]
 
 
 @pytest.mark.parametrize(
