@@ -9,9 +9,13 @@ sandbox, and reads the peak memory (tracemalloc for the plan alone; the measurin
 RSS, interpreter and imports included). Also times the real command (`python -m ctflow plan`).
 Target: API calls constant in N, 1000 campaigns planned in under 1 s.
 Columns: plan s = load s (reading and checking the files) + api s (inside the sandbox) + other s
-(desired state, planner, journal, rendering), best of 5 (of 2 above 1000 campaigns); changed s =
+(desired state, planner, journal, rendering), median of 5 (of 2 above 1000 campaigns); changed s =
 the plan of N replaces.
-Run: .venv/bin/python benchmarks/plan_bench.py [--sizes 10 100 1000 5000]
+With --ratios, only the scaling targets, through the real command in fresh interpreters, runs
+interleaved, medians of --runs (wall and CPU time): plan of 1000 live campaigns <= 1.6x plan of 10
+(all in one file, and one file per campaign), validate of 5000 campaigns (validate_bench's
+project) <= 4x validate of 10; prints a PASS or FAIL line for each and exits 1 on a FAIL.
+Run: .venv/bin/python benchmarks/plan_bench.py [--sizes 10 100 1000 5000] [--ratios [--runs 5]]
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,6 +34,9 @@ import tracemalloc
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import validate_bench  # the validate benchmark's project, for the ratio
 
 from ctflow.clevertap import CleverTap, Credentials, Limits
 from ctflow.commands import apply as applycmd
@@ -43,6 +52,8 @@ FAST = Limits(create_per_second=10_000)
 """Setup only: the client's 3 creates/s pacing lifted (the sandbox's is switched off too)."""
 TARGET_N = 1000
 TARGET_SECONDS = 1.0
+RATIO_PLAN_N, RATIO_PLAN_TARGET = 1000, 1.6
+RATIO_VALIDATE_N, RATIO_VALIDATE_TARGET = 5000, 4.0
 
 PROJECT = "project: bench\ntimezone: UTC\n"
 TRACKING = """\
@@ -66,16 +77,22 @@ schedule: {{at: "{day} 10:00"}}
 """
 
 
-def write(root: Path, campaigns: int, title: str = "Deal") -> None:
-    """The project; schedules spread over next year, so they stay in the future."""
+def write(root: Path, campaigns: int, title: str = "Deal", *, spread: bool = False) -> None:
+    """The project; schedules spread over next year, so they stay in the future. All campaigns
+    in one file, or with ``spread`` one file per campaign."""
     first = date(datetime.now(UTC).year + 1, 1, 1)
     (root / "ctflow.yaml").write_text(PROJECT)
     (root / "tracking.yaml").write_text(TRACKING)
-    text = "".join(
+    texts = [
         CAMPAIGN.format(n=n, title=title, day=(first + timedelta(days=n % 360)).isoformat())
         for n in range(campaigns)
-    )
-    (root / "campaigns.yaml").write_text(text)
+    ]
+    if not spread:
+        (root / "campaigns.yaml").write_text("".join(texts))
+        return
+    (root / "campaigns").mkdir(exist_ok=True)
+    for n, text in enumerate(texts):
+        (root / "campaigns" / f"c{n}.yaml").write_text(text)
 
 
 class Counted:
@@ -111,9 +128,9 @@ def invocation(root: Path, app: Any, limits: Limits | None = None) -> Invocation
     )
 
 
-def setup(root: Path, campaigns: int) -> float:
+def setup(root: Path, campaigns: int, *, spread: bool = False) -> float:
     """Write the project and apply it, so every campaign is live; returns the seconds taken."""
-    write(root, campaigns)
+    write(root, campaigns, spread=spread)
     started = time.perf_counter()
     sb = open_sandbox(root / ".ctflow" / "sandbox.db", "UTC")
     sb.config.create_per_second = 0
@@ -150,7 +167,7 @@ def measure(root: Path, campaigns: int) -> dict[str, Any]:
         load(root)
         loads.append(time.perf_counter() - started)
         runs.append(plan_once(root))
-    seconds, counted, text = min(runs, key=lambda run: run[0])
+    seconds, counted, text = sorted(runs, key=lambda run: run[0])[len(runs) // 2]  # the median
     assert "No changes." in text, text[-500:]
     maxrss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # before tracemalloc's own
     tracemalloc.start()
@@ -161,7 +178,7 @@ def measure(root: Path, campaigns: int) -> dict[str, Any]:
     changed, _, text = plan_once(root)
     assert f"0 to create, {campaigns} to replace" in text, text[-500:]
     return {
-        "load": min(loads),
+        "load": statistics.median(loads),
         "plan": seconds,
         "calls": counted.calls,
         "api": counted.seconds,
@@ -184,14 +201,82 @@ def cli_seconds(root: Path) -> float:
     return seconds
 
 
+def timed_cli(args: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system) of one run of the real command, fresh interpreter,
+    with the bytecode cache an installed package has (written by a first, unmeasured run)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "ctflow", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    error = child.stderr.read() if child.stderr else b""
+    assert child.returncode == 0, (args, error[-500:])
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def ratios(runs: int) -> bool:
+    """The scaling targets: each command's median over ``runs`` at the big size divided by its
+    median at 10 campaigns, runs interleaved so that every project sees the same load."""
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        commands: dict[str, list[str]] = {}
+        for spread in (False, True):
+            for size in (10, RATIO_PLAN_N):
+                root = base / f"plan-{size}-{'spread' if spread else 'one'}"
+                root.mkdir()
+                setup(root, size, spread=spread)
+                commands[root.name] = ["-C", str(root), "plan", "--detailed-exitcode"]
+        for size in (10, RATIO_VALIDATE_N):
+            root = base / f"validate-{size}"
+            root.mkdir()
+            validate_bench.write(root, size)
+            commands[root.name] = ["-C", str(root), "validate"]
+        measured: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+        for args in commands.values():
+            timed_cli(args)  # writes the bytecode cache, warms the file system's
+        for _ in range(runs):
+            for name, args in commands.items():
+                measured[name].append(timed_cli(args))
+    wall = {name: statistics.median(w for w, _ in got) for name, got in measured.items()}
+    cpu = {name: statistics.median(c for _, c in got) for name, got in measured.items()}
+    print(f"CLI, median of {runs} runs each:")
+    print(f"{'project':>22} {'wall s':>7} {'cpu s':>7}")
+    for name in commands:
+        print(f"{name:>22} {wall[name]:>7.3f} {cpu[name]:>7.3f}")
+    passed = True
+    for big, small, target in (
+        (f"plan-{RATIO_PLAN_N}-one", "plan-10-one", RATIO_PLAN_TARGET),
+        (f"plan-{RATIO_PLAN_N}-spread", "plan-10-spread", RATIO_PLAN_TARGET),
+        (f"validate-{RATIO_VALIDATE_N}", "validate-10", RATIO_VALIDATE_TARGET),
+    ):
+        ratio, cpu_ratio = wall[big] / wall[small], cpu[big] / cpu[small]
+        verdict = "PASS" if ratio <= target else "FAIL"
+        passed = passed and ratio <= target
+        print(
+            f"{verdict}: {big} / {small} = {ratio:.2f}x wall ({cpu_ratio:.2f}x cpu), "
+            f"target <= {target}x"
+        )
+    return passed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000, 5000])
+    parser.add_argument("--ratios", action="store_true", help="only the scaling targets' ratios")
+    parser.add_argument("--runs", type=int, default=5, help="runs per project for --ratios")
     parser.add_argument("--measure", nargs=2, metavar=("DIR", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(Path(args.measure[0]), int(args.measure[1]))))
         return
+    if args.ratios:
+        sys.exit(0 if ratios(args.runs) else 1)
 
     print(
         f"{'campaigns':>9} {'setup s':>8} {'plan s':>7} {'load s':>7} {'api s':>6} "

@@ -11,9 +11,11 @@ surrogate (``"\ud800"``), which no file, request or journal could encode. Errors
 
 from __future__ import annotations
 
+import gc
 import re
 import stat
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -203,6 +205,8 @@ class Document:
     path: Path
     data: Any
     node: Node | None
+    text_keys: bool = False
+    """True when every mapping key in ``data`` is known to be text (False: not known)."""
 
     def where(self, keys: Sequence[str | int]) -> str:
         """``path:line:col`` of the value at ``keys`` (or of its nearest existing parent)."""
@@ -255,6 +259,21 @@ def _child(node: Node | None, part: str | int, *, as_key: bool = False) -> Node 
     return None
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a file's nodes and data are built: they hold
+    no cycles, yet their hundreds of thousands of objects would trigger full collections over
+    everything alive (most of the time of reading a large file)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def _compose(text: str) -> list[Node]:
     """The node trees of ``text``: parsed by libyaml when present (several times faster), and by
     PyYAML when libyaml refuses the text, so that errors read the same on every machine."""
@@ -266,6 +285,62 @@ def _compose(text: str) -> list[Node]:
     return list(yaml.compose_all(text, Loader=_StrictLoader))
 
 
+_STR, _SEQ, _MAP = (f"tag:yaml.org,2002:{name}" for name in ("str", "seq", "map"))
+
+
+_CORE_SCALARS = {
+    f"tag:yaml.org,2002:{name}": _StrictLoader.yaml_constructors[f"tag:yaml.org,2002:{name}"]
+    for name in ("int", "float", "bool", "null")
+}
+
+
+class _Unusual(Exception):
+    """Something :func:`_plain_data` leaves to PyYAML's constructor."""
+
+
+def _construct(loader: _StrictLoader, node: Node, *, aliased: bool) -> tuple[Any, bool]:
+    """The data of one document, and whether every mapping key in it is text: built directly
+    from its nodes when they hold only text, lists, mappings with text keys and core scalars
+    (several times faster), and by PyYAML's constructor otherwise (aliases, any error or
+    duplicate key, a key that is not text), so that results and errors are its own."""
+    if not aliased:
+        try:
+            return _plain_data(loader, node), True
+        except (_Unusual, RecursionError):
+            pass
+    return loader.construct_document(node), False
+
+
+def _plain_data(loader: _StrictLoader, node: Node) -> Any:
+    kind = type(node)
+    if kind is ScalarNode:
+        if node.tag == _STR:
+            value: str = node.value
+            if not value.isascii() and _SURROGATE.search(value):
+                raise _Unusual
+            return value
+        construct = _CORE_SCALARS.get(node.tag)
+        if construct is None:
+            raise _Unusual
+        try:
+            return construct(loader, node)
+        except yaml.YAMLError:
+            raise _Unusual from None
+    if kind is SequenceNode and node.tag == _SEQ:
+        return [_plain_data(loader, item) for item in node.value]
+    if kind is MappingNode and node.tag == _MAP:
+        data: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if type(key_node) is not ScalarNode or key_node.tag != _STR:
+                raise _Unusual
+            key = _plain_data(loader, key_node)
+            if key in data:
+                raise _Unusual
+            data[key] = _plain_data(loader, value_node)
+        return data
+    raise _Unusual
+
+
 def load_documents(path: Path, duplicates: list[YamlError] | None = None) -> list[Document]:
     """Every document of ``path`` with its positions.
 
@@ -273,16 +348,8 @@ def load_documents(path: Path, duplicates: list[YamlError] | None = None) -> lis
     it and the key's first value kept."""
     text = _read(path)
     try:
-        nodes = _compose(text)
-        if "&" in text:  # only aliases make a document bigger than its text, and they need anchors
-            for node in nodes:
-                _check_size(path, node)
-        loader = _StrictLoader(text)
-        loader.duplicates, loader.path = duplicates, path
-        try:
-            datas = [loader.construct_document(node) for node in nodes]
-        finally:
-            loader.dispose()
+        with _collector_paused():
+            return _documents(path, text, duplicates)
     except yaml.MarkedYAMLError as exc:
         raise _error(path, exc) from None
     except RecursionError:
@@ -295,7 +362,23 @@ def load_documents(path: Path, duplicates: list[YamlError] | None = None) -> lis
         ) from None
     except yaml.YAMLError as exc:
         raise YamlError(path, 1, 1, str(exc).splitlines()[0]) from None
-    return [Document(path, data, node) for data, node in zip(datas, nodes, strict=True)]
+
+
+def _documents(path: Path, text: str, duplicates: list[YamlError] | None) -> list[Document]:
+    nodes = _compose(text)
+    if "&" in text:  # only aliases make a document bigger than its text, and they need anchors
+        for node in nodes:
+            _check_size(path, node)
+    loader = _StrictLoader(text)
+    loader.duplicates, loader.path = duplicates, path
+    try:
+        built = [_construct(loader, node, aliased="&" in text) for node in nodes]
+    finally:
+        loader.dispose()
+    return [
+        Document(path, data, node, text_keys)
+        for (data, text_keys), node in zip(built, nodes, strict=True)
+    ]
 
 
 def load_single(path: Path) -> Document:
@@ -334,10 +417,14 @@ def _read(path: Path) -> str:
     """The text of ``path``: a regular file (not a device or a pipe, which may never end) of
     at most :data:`MAX_BYTES`."""
     try:
-        if not stat.S_ISREG(path.stat().st_mode):  # before opening: a pipe's open waits
+        found = path.stat()
+        if not stat.S_ISREG(found.st_mode):  # before opening: a pipe's open waits
             raise YamlError(path, 1, 1, "not a regular file")
         with path.open("rb") as stream:
-            data = stream.read(MAX_BYTES + 1)
+            # the size stat gave, not MAX_BYTES: a read allocates what it is asked for first
+            data = stream.read(min(found.st_size, MAX_BYTES) + 1)
+            if len(data) > found.st_size:  # it grew since: the rest, within the limit
+                data += stream.read(MAX_BYTES + 1 - len(data))
         if len(data) > MAX_BYTES:
             raise YamlError(path, 1, 1, f"more than {MAX_BYTES:,} bytes; refusing it")
         return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")

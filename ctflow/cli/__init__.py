@@ -27,7 +27,7 @@ from typing import NoReturn
 
 import click
 
-from ctflow import __version__
+from ctflow import __version__, gcpause
 from ctflow.cli import journal, plan, project, reads, sandbox, send, upload
 from ctflow.cli.shared import AppState, directory_option, example
 from ctflow.cli.text import not_utf8, printable
@@ -139,4 +139,5 @@ def _say(text: str, state: AppState) -> None:
 
 
 def main() -> NoReturn:
+    gcpause.keep_for_the_process = True  # this process ends with its command
     sys.exit(run(sys.argv[1:], os.environ))

@@ -7,6 +7,7 @@ read; the spec layer has already checked everything. No HTTP.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,8 +21,11 @@ from ctflow.problems import Problems
 from ctflow.spec import templates, templating
 from ctflow.spec.model import Decl, Declarations
 from ctflow.spec.payload import SCHEDULE_FORMAT, create_payload
+from ctflow.spec.where import compile_where
 
 OWNER_LABEL = "ctflow"
+_SCHEDULED = re.compile(r"[0-9]{8} [0-9]{2}:[0-9]{2}")
+"""``SCHEDULE_FORMAT``'s fixed-width form, which strptime reads only one way."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,14 @@ def desired_state(declarations: Declarations, env: Environment, today: date) -> 
             "profile": declarations.profile_properties,
         }
         spec = create_payload(data, symbolic=True, **common)
-        payload = create_payload(data, **common)
+        payload = dict(spec)  # the body sent differs only in its windows, fixed to today's dates
+        payload["where"] = compile_where(
+            data["audience"],
+            today,
+            events=declarations.event_properties,
+            profile=declarations.profile_properties,
+            timezone=timezone,
+        )
         version = marker.digest(spec)
         payload["name"] = marker.mark(data["name"], project.name, key, version)
         out.append(
@@ -117,6 +128,9 @@ def schedule_start(payload: Mapping[str, Any]) -> datetime | None:
     if not isinstance(text, str) or text == "now":
         return None
     try:
+        if _SCHEDULED.fullmatch(text):  # as ctflow writes it: read without strptime (slow)
+            day, hour, minute = int(text[6:8]), int(text[9:11]), int(text[12:14])
+            return datetime(int(text[0:4]), int(text[4:6]), day, hour, minute)
         return datetime.strptime(text, SCHEDULE_FORMAT)
     except ValueError:
         return None

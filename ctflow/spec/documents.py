@@ -112,7 +112,7 @@ def _declaration(document: Document, problems: Problems, broken: list[Broken]) -
             f"found {_describe(data)}",
         )
         return None
-    bad_keys = list(_non_text_keys(data, ()))
+    bad_keys = [] if document.text_keys else list(_non_text_keys(data, ()))
     for keys in bad_keys:
         problems.add(document, keys, "keys must be text; quote it", at_key=True)
     kind = data.get("kind")

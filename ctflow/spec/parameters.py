@@ -2,7 +2,9 @@
 own rules (the 2020-12 metaschema) is a problem at its position, and is left out of the schema
 the rest of the checks are given (keys are text already: ``documents`` refuses any other).
 
-Imports jsonschema, ``ctflow.problems``, ``ctflow.schemacheck`` and the declarations' model only.
+A compiled check (jsonschema-rs) answers first; only a schema it cannot vouch for goes through
+jsonschema. Imports jsonschema, jsonschema-rs, ``ctflow.problems``, ``ctflow.schemacheck`` and
+the declarations' model only.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 
 from ctflow.problems import Problems
@@ -23,11 +26,39 @@ _META = Draft202012Validator(
 _ROUNDS = 8
 """Left-out parts can uncover others (an emptied list); after this many rounds, none is used."""
 EMPTY: Mapping[str, Any] = {"type": "object"}
+_FAST_META = jsonschema_rs.Draft202012Validator(Draft202012Validator.META_SCHEMA)
+_FORMATTED = frozenset(
+    {"pattern", "patternProperties", "$id", "$schema", "$ref", "$dynamicRef", "$vocabulary"}
+    | {"$anchor", "$dynamicAnchor"}
+)
+"""Keywords whose values the metaschema checks with a ``format`` (regex, URI) or a regex: checked
+by Python's ``re`` and jsonschema only, as the compiled validator's rules for them differ."""
+
+
+def _surely_valid(schema: Any) -> bool:
+    """Whether the compiled validator vouches for ``schema`` (no keyword it might judge
+    differently from jsonschema anywhere in it); False when it cannot tell."""
+    if _mentions(schema, _FORMATTED):
+        return False
+    try:
+        return bool(_FAST_META.is_valid(schema))
+    except (ValueError, TypeError, OverflowError):
+        return False
+
+
+def _mentions(value: Any, keys: frozenset[str]) -> bool:
+    if isinstance(value, dict):
+        return not keys.isdisjoint(value) or any(_mentions(v, keys) for v in value.values())
+    if isinstance(value, list):
+        return any(_mentions(v, keys) for v in value)
+    return False
 
 
 def readable(decl: Decl, problems: Problems) -> tuple[Mapping[str, Any], bool]:
     """(``parameters`` with every malformed part left out, whether nothing was left out)."""
     written: Any = decl.data["parameters"]
+    if _surely_valid(written):
+        return written, True
     found = violations(_META, written)
     for v in found:
         message = f"not valid in a JSON Schema: {v.message}"

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError
+from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, nodes
 from markupsafe import escape
 
 from ctflow.spec.templates_budget import LIMITS, Budget, BudgetExceeded, Meter, metered
@@ -78,6 +78,8 @@ def check(source: str, context: Mapping[str, Any]) -> list[TemplateProblem]:
     declared type cannot allow, sorted by line. Unknown types are never reported. Jinja
     knows lines only, so ``column`` is always 1.
     """
+    if not is_template(source):  # plain text (Liquid included): nothing Jinja could object to
+        return []
     try:
         tree = _PLAIN.parse(source)
     except TemplateSyntaxError as exc:
@@ -85,6 +87,8 @@ def check(source: str, context: Mapping[str, Any]) -> list[TemplateProblem]:
     except RecursionError:
         return [TemplateProblem(1, 1, "the template is nested too deeply")]
     found = Checker(_PLAIN, context).run(tree)
+    if _substitutes_only(tree):  # the compiler's own checks concern statements and calls
+        return _sorted(found)
     try:  # what only Jinja's compiler knows ("block 'x' defined twice", assigning to loop)
         _PLAIN.compile(tree, raw=True)
     except TemplateSyntaxError as exc:  # an unknown filter is also found by the walk, better put
@@ -93,8 +97,47 @@ def check(source: str, context: Mapping[str, Any]) -> list[TemplateProblem]:
             found.append((exc.lineno or 1, message))
     except (TemplateError, RecursionError):
         pass  # constant folding met an error that rendering reports; the walk found the rest
+    return _sorted(found)
+
+
+_SUBSTITUTION = (nodes.Output, nodes.TemplateData, nodes.Name, nodes.Getattr, nodes.Const)
+
+
+def _substitutes_only(tree: nodes.Template) -> bool:
+    """Whether ``tree`` only prints text and names (``[[ vars.brand ]]``): what Jinja's compiler
+    refuses (a block defined twice, assigning to ``loop``) needs a statement it lacks."""
+    return all(isinstance(node, _SUBSTITUTION) for node in tree.find_all(nodes.Node))
+
+
+def _sorted(found: list[tuple[int, str]]) -> list[TemplateProblem]:
     unique = sorted(dict.fromkeys(found), key=lambda problem: problem[0])
     return [TemplateProblem(line, 1, message) for line, message in unique]
+
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")  # what Jinja's lexer counts as a line break
+
+
+def skeleton(source: str) -> str:
+    """``source`` with the text around its substitutions reduced to its line breaks, when it
+    only substitutes names (``Deal [[ vars.brand ]] 12`` reads as ``[[ vars.brand ]]``): what
+    :func:`check` reports is the same for both, so thousands of such texts are checked once.
+    Any other template is returned as it is."""
+    if "[%" in source or "[#" in source:
+        return source
+    pieces: list[str] = []
+    end = 0
+    for match in _NAME_ONLY.finditer(source):
+        text = source[end : match.start()]
+        if "[[" in text or text.endswith("["):  # Jinja's lexer would start a substitution there
+            return source
+        pieces.append("\n" * len(_NEWLINE.findall(text)))
+        pieces.append(match[0])
+        end = match.end()
+    rest = source[end:]
+    if "[[" in rest:
+        return source
+    pieces.append("\n" * len(_NEWLINE.findall(rest)))
+    return "".join(pieces)
 
 
 def names(source: str) -> set[str]:

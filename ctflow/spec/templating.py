@@ -194,12 +194,15 @@ def check_fields(
     not for staging); one found in all of them is reported once.
     """
     broken: set[Field] = set()
+    items = [item for item in items if templates.is_template(item.source)]  # others pass
+    if not items:
+        return broken
     envs = sorted(project.environments.values(), key=lambda e: e.name)
-    schemas = {env.name: _freeze(context_schema(project, env, parameters)) for env in envs}
+    schemas = _PER_PROJECT.schemas(project, envs, parameters)
     for item in items:
         found: dict[tuple[int, int, str], list[str]] = {}
         for env in envs:
-            for problem in _check(item.source, schemas[env.name]):
+            for problem in _check(templates.skeleton(item.source), schemas[env.name]):
                 found.setdefault((problem.line, problem.column, problem.message), []).append(
                     env.name
                 )
@@ -222,17 +225,66 @@ def check_renders(
     envs = sorted(project.environments.values(), key=lambda e: e.name)
     values = {env.name: context(project, env, data) for env in envs}
     failures: dict[tuple[Field, int, str], list[str]] = {}
+    outcomes = _PER_PROJECT.outcomes(project) if data is None else {}
     for item in items:  # each template compiled once (cached), rendered in every environment
         if not templates.is_template(item.source):
             continue
         for env in envs:
-            try:
-                templates.render(item.source, values[env.name], autoescape=item.autoescape)
-            except templates.TemplateRenderError as error:
-                failures.setdefault((item, error.line, error.message), []).append(env.name)
+            key = (item.source, item.autoescape, env.name)
+            if key not in outcomes:
+                outcomes[key] = _render_failure(item, values[env.name])
+            failure = outcomes[key]
+            if failure is not None:
+                failures.setdefault((item, *failure), []).append(env.name)
     for (item, line, message), names in failures.items():
         where = "" if len(names) == len(envs) else f"; in environment {', '.join(names)}"
         item.report(problems, line, 1, f"{what}: {message}{where}")
+
+
+def _render_failure(item: Field, values: Mapping[str, Any]) -> tuple[int, str] | None:
+    """(line, message) of why ``item`` does not render with ``values``; None when it does."""
+    try:
+        templates.render(item.source, values, autoescape=item.autoescape)
+    except templates.TemplateRenderError as error:
+        return error.line, error.message
+    return None
+
+
+class _ProjectMemo:
+    """What every declaration of one project shares, worked out once for the project checked
+    last: the frozen context schema per environment, and whether each template renders with
+    the project's own values (no parameters, no data: the same for every campaign)."""
+
+    MAX_OUTCOMES = 4096
+
+    def __init__(self) -> None:
+        self._project: Project | None = None
+        self._schemas: dict[str, str] = {}
+        self._outcomes: dict[tuple[str, bool, str], tuple[int, str] | None] = {}
+
+    def _for(self, project: Project) -> None:
+        if project is not self._project:  # Project is frozen: the same object, the same values
+            self._project, self._schemas, self._outcomes = project, {}, {}
+
+    def schemas(
+        self, project: Project, envs: list[Environment], parameters: Mapping[str, Any] | None
+    ) -> dict[str, str]:
+        if parameters is not None:
+            return {env.name: _freeze(context_schema(project, env, parameters)) for env in envs}
+        self._for(project)
+        for env in envs:
+            if env.name not in self._schemas:
+                self._schemas[env.name] = _freeze(context_schema(project, env))
+        return self._schemas
+
+    def outcomes(self, project: Project) -> dict[tuple[str, bool, str], tuple[int, str] | None]:
+        self._for(project)
+        if len(self._outcomes) > self.MAX_OUTCOMES:
+            self._outcomes.clear()
+        return self._outcomes
+
+
+_PER_PROJECT = _ProjectMemo()
 
 
 @lru_cache(maxsize=4096)

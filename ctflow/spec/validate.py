@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from ctflow import gcpause
 from ctflow.config import (
     CONFIG_NAME,
     Project,
@@ -53,6 +54,11 @@ def check(directory: Path, now: datetime | None = None) -> Result:
     ``now`` (the clock is an ambient input, so a parameter) adds the checks that depend on the
     date: audience windows that end in the future.
     """
+    with gcpause.paused():  # what is read stays alive: collections would only walk it again
+        return _check(directory, now)
+
+
+def _check(directory: Path, now: datetime | None) -> Result:
     problems = Problems()
     templating.forget_files()
     try:

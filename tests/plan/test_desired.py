@@ -177,3 +177,50 @@ def test_enabled_false_is_kept_and_does_not_change_the_version(
     assert not off.enabled
     assert off.hash == on.hash
     assert off.payload == on.payload
+
+
+def test_the_payload_is_the_create_body_of_the_rendered_campaign(tmp_path: Path) -> None:
+    """The body sent is what ``create_payload`` makes of the rendered campaign (windows fixed to
+    today), though only the audience is compiled a second time."""
+    from ctflow.plan.desired import _rendered, owner_labels
+    from ctflow.problems import Problems
+    from ctflow.spec.payload import create_payload
+
+    write_project(tmp_path, {"ctflow.yaml": CONFIG, "triggers/ext.yaml": None})
+    declarations = load(tmp_path)
+    env = declarations.project.environments["production"]
+    for want in desired_state(declarations, env, TODAY):
+        data = _rendered(declarations.campaigns[want.key], declarations, env, Problems())
+        assert data is not None
+        expected = create_payload(
+            data,
+            labels=owner_labels("shop", ("growth",)),
+            today=TODAY,
+            account_timezone="Europe/Berlin",
+            events=declarations.event_properties,
+            profile=declarations.profile_properties,
+        )
+        expected["name"] = want.payload["name"]
+        assert want.payload == expected
+        assert list(want.payload) == list(expected)  # the same fields in the same order
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        *("20270301 10:00", "20280229 23:59", "20270229 10:00", "20271301 10:00"),
+        *("20270101 24:00", "20270101 10:60", "2027031 10:00", "20270301 9:05"),
+        *("２０２７0301 10:00", "now"),
+    ],
+)
+def test_the_start_is_read_as_strptime_reads_it(when: str) -> None:
+    from datetime import datetime
+
+    from ctflow.plan.desired import schedule_start
+    from ctflow.spec.payload import SCHEDULE_FORMAT
+
+    try:
+        expected: datetime | None = datetime.strptime(when, SCHEDULE_FORMAT)
+    except ValueError:
+        expected = None
+    assert schedule_start({"when": when}) == expected
