@@ -14,7 +14,9 @@ the plan of N replaces.
 With --ratios, only the scaling targets, through the real command in fresh interpreters, runs
 interleaved, medians of --runs (wall and CPU time): plan of 1000 live campaigns <= 1.6x plan of 10
 (all in one file, and one file per campaign), validate of 5000 campaigns (validate_bench's
-project) <= 4x validate of 10; prints a PASS or FAIL line for each and exits 1 on a FAIL.
+project) <= 4x validate of 10; prints a PASS or FAIL line for each and exits 1 on a FAIL. The
+command measured is the ctflow `python -m ctflow` finds from the current directory (which comes
+first on its path): run it from the checkout to measure.
 Run: .venv/bin/python benchmarks/plan_bench.py [--sizes 10 100 1000 5000] [--ratios [--runs 5]]
 """
 
