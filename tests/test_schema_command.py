@@ -127,6 +127,30 @@ def test_an_empty_settings_file_gets_the_mapping(
     assert DISPATCHING in json.loads(path.read_text("utf-8"))["yaml.schemas"]
 
 
+def test_settings_written_with_a_byte_order_mark_are_merged(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = project / ".vscode" / "settings.json"
+    path.write_text('\ufeff{"editor.tabSize": 2}\n', "utf-8")  # as some Windows editors save
+    code, _, err = run(capsys, "-C", str(project), "schema", "--write")
+    assert code == 0, err
+    settings = json.loads(path.read_text("utf-8"))
+    assert settings["editor.tabSize"] == 2
+    assert DISPATCHING in settings["yaml.schemas"]
+
+
+def test_settings_that_are_not_utf8_are_left_alone_with_a_message(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = project / ".vscode" / "settings.json"
+    path.write_bytes(b'{"editor.fontFamily": "Caf\xe9"}\n')
+    code, _, err = run(capsys, "-C", str(project), "schema", "--write")
+    assert code == 1
+    assert "settings.json: not UTF-8" in err
+    assert "Traceback" not in err
+    assert path.read_bytes() == b'{"editor.fontFamily": "Caf\xe9"}\n'
+
+
 def test_broken_settings_are_reported_with_their_position(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

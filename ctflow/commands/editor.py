@@ -66,7 +66,7 @@ def write_settings(project: Path) -> bool:
     """
     path = project / SETTINGS
     wanted = globs(project)
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    text = _read(path)
     text = text if text.strip() else "{}"  # an empty file, as editors sometimes leave one
     try:
         settings = json.loads(text)
@@ -110,6 +110,20 @@ def _jsonc(text: str, path: Path) -> Any:
             f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}); "
             "ctflow leaves it as it is"
         ) from None
+
+
+def _read(path: Path) -> str:
+    """The settings file's text ("" when there is none); a byte-order mark is allowed."""
+    if not path.is_file():
+        return ""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CtflowError(
+            f"{path}: not UTF-8 (byte {exc.start}); ctflow leaves it as it is"
+        ) from None
+    except OSError as exc:
+        raise CtflowError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def _write(target: Path, text: str) -> None:
