@@ -10,9 +10,8 @@ import click
 
 from ctflow.cli.shared import AppState, directory_option, example, pass_state
 
-
-@click.command(epilog=example("ctflow validate --format json"))
-@click.option(
+# validate and schema also take -C after the command name (ctflow validate -C DIR).
+_PROJECT_DIR_OPTION = click.option(
     "-C",
     "directory",
     type=click.Path(path_type=Path, file_okay=False),
@@ -20,6 +19,10 @@ from ctflow.cli.shared import AppState, directory_option, example, pass_state
     metavar="DIR",
     help="The project directory (default: the global -C, else the current one).",
 )
+
+
+@click.command(epilog=example("ctflow validate --format json"))
+@_PROJECT_DIR_OPTION
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
@@ -49,14 +52,7 @@ def init(state: AppState, target: Path, project_id: str | None) -> int:
 
 
 @click.command(epilog=example("ctflow schema --write"))
-@click.option(
-    "-C",
-    "directory",
-    type=click.Path(path_type=Path, file_okay=False),
-    callback=directory_option,
-    metavar="DIR",
-    help="The project directory (default: the global -C, else the current one).",
-)
+@_PROJECT_DIR_OPTION
 @click.option(
     "--write",
     is_flag=True,

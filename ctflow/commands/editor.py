@@ -52,7 +52,7 @@ def copy_schemas(project: Path) -> list[str]:
         text = source.read_text(encoding="utf-8")
         if target.is_file() and target.read_text(encoding="utf-8") == text:
             continue
-        _write(target, text)
+        write_file(target, text)
         changed.append(source.name)
     return changed
 
@@ -88,7 +88,7 @@ def write_settings(project: Path) -> bool:
             f'Add this to its "yaml.schemas" yourself:\n{entry}'
         )
     settings["yaml.schemas"] = {**schemas, DISPATCHING: wanted}
-    _write(path, json.dumps(settings, indent=4, ensure_ascii=False) + "\n")
+    write_file(path, json.dumps(settings, indent=4, ensure_ascii=False) + "\n")
     return True
 
 
@@ -126,7 +126,8 @@ def _read(path: Path) -> str:
         raise CtflowError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def _write(target: Path, text: str) -> None:
+def write_file(target: Path, text: str) -> None:
+    """Write a project file (making its directory); a failure is a message, not a traceback."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")

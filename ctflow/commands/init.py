@@ -59,7 +59,7 @@ def init(directory: Path, project: str | None, today: date, *, out: TextIO) -> i
     for rel, text in sorted(plan.items()):
         for token, value in tokens.items():
             text = text.replace(token, value)
-        _write(directory / rel, text)
+        editor.write_file(directory / rel, text)
     written = sorted(r for r in plan if not r.startswith(f"{editor.SCHEMAS}/"))
     if ".gitignore" not in plan and _ignore_state(directory / ".gitignore"):
         written.append(".gitignore (added .ctflow/)")
@@ -92,14 +92,6 @@ def _make_directory(directory: Path) -> None:
         raise CtflowError(
             f"cannot create the directory {directory}: {exc.strerror or exc}"
         ) from None
-
-
-def _write(target: Path, text: str) -> None:
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise CtflowError(f"cannot write {target}: {exc.strerror or exc}") from None
 
 
 def _ignore_state(gitignore: Path) -> bool:
