@@ -11,11 +11,9 @@ surrogate (``"\ud800"``), which no file, request or journal could encode. Errors
 
 from __future__ import annotations
 
-import gc
 import re
 import stat
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,8 @@ import yaml
 import yaml.reader
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from ctflow import gcpause
 
 # A document may not expand (through aliases) to more values than this: a "billion laughs"
 # document is refused instead of being walked for hours.
@@ -259,21 +259,6 @@ def _child(node: Node | None, part: str | int, *, as_key: bool = False) -> Node 
     return None
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while a file's nodes and data are built: they hold
-    no cycles, yet their hundreds of thousands of objects would trigger full collections over
-    everything alive (most of the time of reading a large file)."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 def _compose(text: str) -> list[Node]:
     """The node trees of ``text``: parsed by libyaml when present (several times faster), and by
     PyYAML when libyaml refuses the text, so that errors read the same on every machine."""
@@ -348,7 +333,7 @@ def load_documents(path: Path, duplicates: list[YamlError] | None = None) -> lis
     it and the key's first value kept."""
     text = _read(path)
     try:
-        with _collector_paused():
+        with gcpause.paused():
             return _documents(path, text, duplicates)
     except yaml.MarkedYAMLError as exc:
         raise _error(path, exc) from None

@@ -202,8 +202,8 @@ def show(state: AppState, plan_file: Path, fmt: str) -> int:
     from ctflow.commands import show as command
 
     colour = stdout_color(state.environ)
-    where = plan_file if plan_file.is_absolute() else state.directory / plan_file
-    return command.show(where, fmt, color=colour, out=sys.stdout)
+    where = state.under(plan_file) or plan_file
+    return command.show(where, state.directory, fmt, color=colour, out=sys.stdout)
 
 
 COMMANDS = (plan, apply, stop, show)

@@ -1,12 +1,15 @@
 """``ctflow show FILE``: a saved plan rendered again (text, Markdown or JSON) without contacting
-anything: no credentials, no sandbox, no journal."""
+anything: no credentials, no sandbox, no journal. Secret-named template variables of the project
+it runs in are masked, as ``plan`` masks them."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TextIO
 
+from ctflow.config import find_project
 from ctflow.errors import ExitCode, UsageError
+from ctflow.masking import mask
 from ctflow.plan.model import Plan
 from ctflow.plan.render_json import PlanFormatError, load, render_json
 from ctflow.plan.render_markdown import render_markdown
@@ -37,6 +40,10 @@ def render(made: Plan, fmt: str, *, color: bool = False) -> str:
     return render_text(made, color=color)
 
 
-def show(path: Path, fmt: str, *, color: bool, out: TextIO) -> int:
-    out.write(render(read_plan(path), fmt, color=color))
+def show(path: Path, directory: Path, fmt: str, *, color: bool, out: TextIO) -> int:
+    """Print the plan in ``path``, masking the values of the secret-named variables of the
+    project found from ``directory`` (the saved plan carries them, for apply), as ``plan`` does."""
+    made = read_plan(path)
+    secrets = find_project(directory).secret_values()
+    out.write(mask(render(made, fmt, color=color), secrets))
     return ExitCode.OK

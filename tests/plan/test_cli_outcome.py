@@ -17,7 +17,7 @@ from ctflow import cli
 from ctflow.plan.render_markdown import TOO_LONG
 from ctflow.sandbox import DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE, Sandbox
 from tests.contract.support import LoopbackServer
-from tests.plan.support import cli_files, live_by_key, push, real_future, write_project
+from tests.plan.support import FILES, cli_files, live_by_key, push, real_future, write_project
 
 DATASET = """\
 kind: Dataset
@@ -301,6 +301,28 @@ def test_show_renders_a_saved_plan_in_each_format_without_contacting_anything(
     assert sorted(p.name for p in elsewhere.iterdir()) == [], "it made no sandbox or journal"
     keys = [c["key"] for c in json.loads(printed["json"])["changes"]]
     assert sorted(keys) == ["charges-2026", "promo", "winback"]
+
+
+def test_show_masks_the_projects_secret_variables_as_plan_does(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    secret = "sk_live_SECRET999"
+    files = {
+        **cli_files(),
+        "ctflow.yaml": f"{FILES['ctflow.yaml']}variables:\n  api_token: {secret}\n",
+    }
+    promo = push("promo", name="Promo", title="Token [[ vars.api_token ]]", schedule=real_future())
+    root = write_project(tmp_path / "shop", {**files, "campaigns/promo.yaml": promo})
+    saved = tmp_path / "plan.json"
+    code, planned, err = run(capsys, root, "plan", "--out", str(saved))
+    assert code == 0, err
+    assert secret in saved.read_text("utf-8"), "the saved plan carries the body apply sends"
+    assert secret not in planned
+    for fmt in ("text", "markdown", "json"):
+        code, out, err = run(capsys, root, "show", str(saved), "--format", fmt)
+        assert code == 0, err
+        assert secret not in out
+        assert "***" in out
 
 
 def test_show_of_a_file_that_is_not_a_plan_says_so(
