@@ -74,6 +74,23 @@ def test_write_merges_into_existing_settings_and_is_idempotent(
     assert path.read_text("utf-8") == before
 
 
+def test_folders_validate_does_not_read_are_not_mapped(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder the project excludes (a Helm chart, a virtualenv) keeps its own YAML unchecked by
+    ctflow's schema in the editor, as `ctflow validate` leaves it unread."""
+    for folder in ("deploy", "promos"):
+        (project / folder).mkdir()
+        (project / folder / "a.yaml").write_text("kind: Campaign\n", "utf-8")
+    config = project / "ctflow.yaml"
+    config.write_text(config.read_text("utf-8") + "exclude: [deploy]\n", "utf-8")
+    assert run(capsys, "-C", str(project), "schema", "--write")[0] == 0
+    settings = json.loads((project / ".vscode" / "settings.json").read_text("utf-8"))
+    mapped = settings["yaml.schemas"][DISPATCHING]
+    assert "/promos/*.yaml" in mapped
+    assert not any(glob.startswith("/deploy/") for glob in mapped)
+
+
 def test_write_refreshes_a_stale_copy_of_the_schemas(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ctflow.errors import CtflowError
 from ctflow.resources import SUFFIX, schemas_dir
+from ctflow.spec.discovery import SUFFIXES, discover
 
 SCHEMAS = "schemas"  # the project's copy, beside ctflow.yaml
 SETTINGS = Path(".vscode") / "settings.json"
@@ -19,7 +21,6 @@ FOLDERS = ("campaigns", "journeys", "triggers", "tracking", "datasets")
 
 # A leading "/" anchors a pattern at a folder boundary: yaml-language-server matches it against
 # the end of the file's URI, and its "*" crosses "/" (so "/campaigns/*.yaml" covers subfolders).
-_SUFFIXES = (".yaml", ".yml")
 
 
 def installed_schemas() -> list[Path]:
@@ -27,20 +28,16 @@ def installed_schemas() -> list[Path]:
     return sorted(schemas_dir().glob(f"*{SUFFIX}"))
 
 
-def globs(project: Path) -> list[str]:
-    """The patterns that cover ``ctflow.yaml`` and every declaration folder of ``project``."""
+def globs(project: Path, exclude: Sequence[str] = ()) -> list[str]:
+    """The patterns that cover ``ctflow.yaml`` and every declaration folder of ``project``: the
+    usual ones and each top-level folder holding a file ``ctflow validate`` reads."""
     folders = set(FOLDERS)
-    if project.is_dir():
-        folders.update(
-            child.name
-            for child in project.iterdir()
-            if child.is_dir()
-            and not child.name.startswith(".")
-            and child.name not in (SCHEMAS, "node_modules", "__pycache__")
-            and any(p.suffix.lower() in _SUFFIXES for p in child.rglob("*"))
-        )
-    found = [f"/ctflow{suffix}" for suffix in _SUFFIXES]
-    found += [f"/{folder}/*{suffix}" for folder in sorted(folders) for suffix in _SUFFIXES]
+    for path in discover(project, exclude) if project.is_dir() else ():
+        parts = path.relative_to(project).parts
+        if len(parts) > 1 and parts[0] != SCHEMAS:
+            folders.add(parts[0])
+    found = [f"/ctflow{suffix}" for suffix in SUFFIXES]
+    found += [f"/{folder}/*{suffix}" for folder in sorted(folders) for suffix in SUFFIXES]
     return found
 
 
@@ -57,7 +54,7 @@ def copy_schemas(project: Path) -> list[str]:
     return changed
 
 
-def write_settings(project: Path) -> bool:
+def write_settings(project: Path, exclude: Sequence[str] = ()) -> bool:
     """Map the kind-dispatching schema onto the project's YAML files in
     ``project/.vscode/settings.json``, keeping every other setting; whether the file changed.
 
@@ -65,7 +62,7 @@ def write_settings(project: Path) -> bool:
     refuses, rather than drop the comments, and says what to add.
     """
     path = project / SETTINGS
-    wanted = globs(project)
+    wanted = globs(project, exclude)
     text = _read(path)
     text = text if text.strip() else "{}"  # an empty file, as editors sometimes leave one
     try:

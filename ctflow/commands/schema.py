@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ctflow.commands import editor
-from ctflow.config import CONFIG_NAME, project_root
+from ctflow.config import CONFIG_NAME, find_project, project_root
 from ctflow.errors import ConfigError, ExitCode
 from ctflow.resources import schemas_dir
 
@@ -30,7 +30,7 @@ def schema(directory: Path, write: bool, *, out: TextIO) -> int:
     state = f"{len(changed)} of {total} updated" if changed else "up to date"
     out.write(f"{shown}{editor.SCHEMAS}/: {state}\n")
     settings = f"{shown}{editor.SETTINGS.as_posix()}"
-    if editor.write_settings(root):
+    if editor.write_settings(root, find_project(root).exclude):
         out.write(f"{settings}: yaml.schemas maps {editor.DISPATCHING} onto the declarations\n")
     else:
         out.write(f"{settings}: up to date\n")
