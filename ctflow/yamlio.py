@@ -333,7 +333,7 @@ def load_documents(path: Path, duplicates: list[YamlError] | None = None) -> lis
     it and the key's first value kept."""
     text = _read(path)
     try:
-        with gcpause.paused():
+        with gcpause.paused(keep=False):
             return _documents(path, text, duplicates)
     except yaml.MarkedYAMLError as exc:
         raise _error(path, exc) from None
