@@ -46,6 +46,19 @@ _OUTCOME_FORMAT = click.option(
     "(docs/plan-format.md); the rest goes to stderr.",
 )
 
+
+def _plan_format(help_text: str) -> Callable[[F], F]:
+    """--format of a plan (plan and show print it alike)."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "json", "markdown"]),
+        default="text",
+        show_default=True,
+        help=help_text,
+    )
+
+
 _REPLACE_OPTION = click.option(
     "--replace",
     "replace",
@@ -60,14 +73,7 @@ _REPLACE_OPTION = click.option(
 @RUN_ENV_OPTION
 @_target_option("Plan")
 @_REPLACE_OPTION
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="markdown is for pull-request comments (also appended to $GITHUB_STEP_SUMMARY).",
-)
+@_plan_format("markdown is for pull-request comments (also appended to $GITHUB_STEP_SUMMARY).")
 @click.option(
     "--out",
     "out_file",
@@ -187,14 +193,7 @@ def stop(state: AppState, everything: bool, env: str | None, auto_approve: bool,
 
 @click.command(epilog=example("ctflow show plan.json --format markdown"))
 @click.argument("plan_file", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="As `ctflow plan --format` prints it.",
-)
+@_plan_format("As `ctflow plan --format` prints it.")
 @pass_state
 def show(state: AppState, plan_file: Path, fmt: str) -> int:
     """Print a plan saved by `ctflow plan --out FILE` again, contacting nothing (no
