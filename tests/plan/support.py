@@ -298,3 +298,22 @@ class Bed:
             err.write(f"ctflow: {exc.message}\n")
             code = exc.exit_code
         return Ran(int(code), out.getvalue(), err.getvalue())
+
+
+# A dataset of Charged events, and its rows (customer_id, at, Amount).
+DATASET = """\
+kind: Dataset
+key: charges-2026
+type: events
+file: ../data/charges.jsonl
+event: Charged
+identity: customer_id
+timestamp: at
+"""
+
+
+def charges(rows: int) -> str:
+    return "".join(
+        f'{{"customer_id": "C{i}", "at": "2026-11-0{1 + i % 9}T10:00:00+00:00", "Amount": {i}}}\n'
+        for i in range(rows)
+    )

@@ -16,25 +16,9 @@ from ctflow.clevertap import CleverTap
 from ctflow.commands import apply as applycmd
 from ctflow.sandbox import Sandbox
 from tests.contract.support import CREDS, FAST_RETRY
-from tests.plan.support import FAST_LIMITS, Bed, Statuses, write_project
+from tests.plan.support import DATASET, FAST_LIMITS, Bed, Statuses, charges, write_project
 
-DATASET = """\
-kind: Dataset
-key: charges-2026
-type: events
-file: ../data/charges.jsonl
-event: Charged
-identity: customer_id
-timestamp: at
-"""
 ROWS = 2500
-
-
-def charges(rows: int) -> str:
-    return "".join(
-        f'{{"customer_id": "C{i}", "at": "2026-11-0{1 + i % 9}T10:00:00+00:00", "Amount": {i}}}\n'
-        for i in range(rows)
-    )
 
 
 @pytest.fixture

@@ -17,25 +17,18 @@ from ctflow import cli
 from ctflow.plan.render_markdown import TOO_LONG
 from ctflow.sandbox import DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE, Sandbox
 from tests.contract.support import LoopbackServer
-from tests.plan.support import FILES, cli_files, live_by_key, push, real_future, write_project
+from tests.plan.support import (
+    DATASET,
+    FILES,
+    charges,
+    cli_files,
+    live_by_key,
+    push,
+    real_future,
+    write_project,
+)
 
-DATASET = """\
-kind: Dataset
-key: charges-2026
-type: events
-file: ../data/charges.jsonl
-event: Charged
-identity: customer_id
-timestamp: at
-"""
 ROWS = 1500
-
-
-def charges(rows: int) -> str:
-    return "".join(
-        f'{{"customer_id": "C{i}", "at": "2026-11-0{1 + i % 9}T10:00:00+00:00", "Amount": {i}}}\n'
-        for i in range(rows)
-    )
 
 
 def run(
