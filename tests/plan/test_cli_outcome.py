@@ -15,7 +15,7 @@ import pytest
 
 from ctflow import cli
 from ctflow.plan.render_markdown import TOO_LONG
-from ctflow.sandbox import DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE, Sandbox
+from ctflow.sandbox import DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE, Sandbox, SandboxConfig
 from tests.contract.support import LoopbackServer
 from tests.plan.support import (
     DATASET,
@@ -159,7 +159,8 @@ def test_stop_all_json_lists_the_ids_it_stopped(
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[Path, Sandbox, str]]:
     """A project whose ``served`` environment is a sandbox on loopback (real clock)."""
-    sb = Sandbox(db=":memory:")
+    # the account's timezone is the project's: in another one "today" differs near midnight
+    sb = Sandbox(db=":memory:", config=SandboxConfig(timezone="Europe/Berlin"))
     sb.config.create_per_second = 0
     with LoopbackServer(sb) as server:
         root = write_project(
