@@ -192,7 +192,32 @@ _FastComposer: type[yaml.CSafeLoader] | None = None
 if getattr(yaml, "__with_libyaml__", False):
 
     class _CComposer(yaml.CSafeLoader):
-        """libyaml's parser with the same YAML 1.2 resolvers; used to compose nodes only."""
+        """libyaml's parser with the same YAML 1.2 resolvers; used to compose nodes only.
+
+        libyaml calls back into Python to resolve every scalar's tag: with no path resolvers
+        the tag of a plain scalar depends on its text alone, and a quoted one is always text,
+        so tags are remembered by text (a tenth of composing 5,000 campaigns)."""
+
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+            if kind is not ScalarNode:
+                return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+            if not implicit[0]:
+                return _STR
+            tag = _PLAIN_TAGS.get(value)
+            if tag is None:
+                if len(_PLAIN_TAGS) >= _PLAIN_TAGS_KEPT:
+                    _PLAIN_TAGS.clear()
+                tag = _PLAIN_TAGS[value] = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+            return tag
+
+        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+            """Only path resolvers use it, and there are none."""
+
+        def ascend_resolver(self) -> None:
+            """Only path resolvers use it, and there are none."""
+
+    _PLAIN_TAGS: dict[str, str] = {}
+    _PLAIN_TAGS_KEPT = 50_000
 
     _CComposer.yaml_implicit_resolvers = _StrictLoader.yaml_implicit_resolvers
     _FastComposer = _CComposer

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from ctflow import yamlio
 from ctflow.yamlio import YamlError, load_documents
@@ -140,3 +141,31 @@ def test_collector_paused_while_reading_and_restored(
         load_documents(bad)
     assert seen == [False, False]
     assert gc.isenabled()
+
+
+TAGGED = """\
+plain: [yes, no, on, true, False, ~, null, NULL, "", '', 0, -1, +5, 0o17, 0x1F, 1_000, 1.5,
+  .5, 1e3, -.inf, .NaN, 2026-12-01, "10:00", 10:00, '1', "true", !!str 7, text, 'text']
+"": x
+? [a]
+: {b: c}
+"""
+
+
+@pytest.mark.skipif(yamlio._FastComposer is None, reason="PyYAML without libyaml")
+def test_libyaml_composer_resolves_every_tag_as_pyyaml_does() -> None:
+    """libyaml composes with the tags of the YAML 1.2 core schema, remembered by text: the same
+    tags PyYAML's own composer gives, the first time a text is seen and every time after."""
+
+    def tags(node: Any) -> Any:
+        if isinstance(node.value, list):
+            return [
+                node.tag,
+                [tags(n) if not isinstance(n, tuple) else tuple(map(tags, n)) for n in node.value],
+            ]
+        return (node.tag, node.value)
+
+    slow = [tags(n) for n in yaml.compose_all(TAGGED, Loader=yamlio._StrictLoader)]
+    for _ in range(2):  # the second time every plain scalar's tag is a remembered one
+        assert [tags(n) for n in yamlio._compose(TAGGED)] == slow
+    assert slow[0][1][0][1][1][0] == ("tag:yaml.org,2002:str", "yes")  # YAML 1.2: text
