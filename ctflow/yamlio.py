@@ -376,13 +376,14 @@ def load_documents(path: Path, duplicates: list[YamlError] | None = None) -> lis
 
 def _documents(path: Path, text: str, duplicates: list[YamlError] | None) -> list[Document]:
     nodes = _compose(text)
-    if "&" in text:  # only aliases make a document bigger than its text, and they need anchors
+    aliased = "&" in text  # once: a big file's text is scanned for it, not each of its documents
+    if aliased:  # only aliases make a document bigger than its text, and they need anchors
         for node in nodes:
             _check_size(path, node)
     loader = _StrictLoader(text)
     loader.duplicates, loader.path = duplicates, path
     try:
-        built = [_construct(loader, node, aliased="&" in text) for node in nodes]
+        built = [_construct(loader, node, aliased=aliased) for node in nodes]
     finally:
         loader.dispose()
     return [
