@@ -380,7 +380,7 @@ def _documents(path: Path, text: str, duplicates: list[YamlError] | None) -> lis
     if aliased:  # only aliases make a document bigger than its text, and they need anchors
         for node in nodes:
             _check_size(path, node)
-    loader = _StrictLoader(text)
+    loader = _StrictLoader("")  # constructs from the nodes: the text is not read again
     loader.duplicates, loader.path = duplicates, path
     try:
         built = [_construct(loader, node, aliased=aliased) for node in nodes]

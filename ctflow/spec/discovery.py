@@ -20,11 +20,14 @@ def discover(root: Path, exclude: Sequence[str] = ()) -> list[Path]:
     Paths are ``root / relative`` so that messages read the way the user named the project.
     """
     found: list[Path] = []
-    for directory, dirs, files in os.walk(root):
+    top = str(root)
+    for directory, dirs, files in os.walk(top):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_DIRS)
-        relative_dir = Path(directory).relative_to(root)
+        # text, not Path objects, for each file: a project may have thousands
+        folder = os.path.relpath(directory, top).replace(os.sep, "/")
+        prefix = "" if folder == "." else f"{folder}/"
         for name in sorted(files):
-            relative = (relative_dir / name).as_posix()
+            relative = prefix + name
             if (
                 name.startswith(".")
                 or not name.lower().endswith(SUFFIXES)
