@@ -34,6 +34,7 @@ RUN_ORDER = [
     "sandbox",
     "sandbox seed",
     "now",
+    "api",
     "campaigns",
     "campaigns list",
     "count",

@@ -63,6 +63,9 @@ def _reader(state: AppState, env: str | None) -> Reader:
     )
 
 
+reader_of = _reader
+"""What the other modules' read commands are handed too (``account.py``)."""
+
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 _FROM_OPTION = click.option("--from", "start", type=_DATE, metavar="YYYY-MM-DD", help="First day.")
 _TO_OPTION = click.option("--to", "end", type=_DATE, metavar="YYYY-MM-DD", help="Last day.")
