@@ -35,6 +35,8 @@ RUN_ORDER = [
     "sandbox seed",
     "now",
     "api",
+    "import",
+    "import schemas",
     "campaigns",
     "campaigns list",
     "count",

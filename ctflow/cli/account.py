@@ -4,6 +4,8 @@ live tracking plan written as YAML); each calls a plain function of :mod:`ctflow
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ctflow.cli.reads import reader_of
@@ -70,4 +72,27 @@ def api(
     return command.api(reader, call, directory=state.directory, yes=yes, confirm=confirm())
 
 
-COMMANDS = (api,)
+@click.group("import", epilog=example("ctflow import schemas --write"))
+def import_() -> None:
+    """Write declarations for what the account already has."""
+
+
+@import_.command("schemas", epilog=example("ctflow import schemas --write"))
+@ENV_OPTION
+@click.option("--write", is_flag=True, help="Write the files (else show what would be written).")
+@pass_state
+def import_schemas(state: AppState, env: str | None, write: bool) -> int:
+    """Write an EventSchema for each live event the project does not declare, and a
+    ProfileSchema for its undeclared profile properties; never over an existing file."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from ctflow.commands import importing as command
+
+    target = state.target(env)
+    timezone = state.project().timezone_for(target.environment)
+    today = datetime.now(UTC).astimezone(ZoneInfo(timezone)).date()
+    return command.run(target, state.directory, write, today=today, out=sys.stdout, err=sys.stderr)
+
+
+COMMANDS = (api, import_)
