@@ -4,8 +4,10 @@ served one over loopback HTTP, driven through the real CLI entry function."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -14,6 +16,9 @@ import pytest
 from ctflow import cli
 from ctflow.clevertap import CleverTap, Credentials
 from ctflow.clevertap.generic import changes_the_account, operation_of
+from ctflow.commands import api as command
+from ctflow.commands.reading import Reader
+from ctflow.config import Environment, Target
 from ctflow.sandbox import Sandbox
 from tests.contract.support import CREDS, LoopbackServer
 
@@ -207,3 +212,23 @@ def test_each_path_takes_its_operations_retry_row(
 ) -> None:
     assert operation_of(method, path) == operation
     assert changes_the_account(method, path) is writes
+
+
+def test_on_a_terminal_anything_but_yes_sends_nothing(tmp_path: Path) -> None:
+    production = Target(Environment("production", region="eu1"), account_id="A", passcode="p")
+    out = io.StringIO()
+    reader = Reader(production, "shop", "UTC", datetime.now(UTC), out, io.StringIO())
+    asked: list[str] = []
+
+    def no(question: str) -> bool:
+        asked.append(question)
+        return False
+
+    call = command.Call("POST", "/1/createVars", '{"vars": []}')
+    code = command.api(reader, call, directory=tmp_path, yes=False, confirm=no)
+    assert code == 1
+    assert asked == ["Send it? Only 'yes' will be accepted"]
+    assert out.getvalue() == (
+        "POST /1/createVars may change the account (environment 'production').\n"
+        "Cancelled; nothing was sent.\n"
+    )

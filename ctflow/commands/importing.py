@@ -90,9 +90,10 @@ def run(
             out.write(f"wrote {shown}: {new.what}\n")
         else:
             out.write(f"--- {shown} (not written): {new.what}\n{new.text}\n")
-    _notes(imports, profile is not None, root, declarations.events, err)
+    _notes(imports, profile is not None, declarations.events, err)
     if not files:
-        out.write(f"Nothing to import: every event and profile property of {where} is declared.\n")
+        what = "event and profile property" if profile is not None else "event"
+        out.write(f"Nothing to import: every {what} of {where} is declared.\n")
     elif write:
         out.write(f"{len(files)} file(s) written; `ctflow validate` checks them.\n")
     else:
@@ -239,9 +240,7 @@ def _create(new: NewFile) -> None:
         raise CtflowError(f"cannot write {new.path}: {exc.strerror or exc}") from None
 
 
-def _notes(
-    imports: Imports, profile_read: bool, root: Path, events: Mapping[str, Decl], err: TextIO
-) -> None:
+def _notes(imports: Imports, profile_read: bool, events: Mapping[str, Decl], err: TextIO) -> None:
     if imports.system_events:
         names = ", ".join(imports.system_events)
         err.write(
@@ -251,7 +250,7 @@ def _notes(
     if not profile_read:
         err.write(
             "ctflow: the account did not answer /getSchema?type=profile (not documented by "
-            "CleverTap); profile properties were not imported\n"
+            "CleverTap) with profile properties ctflow can read; they were not imported\n"
         )
     for finding in imports.undeclared_properties:
         decl = events.get(finding.event)
