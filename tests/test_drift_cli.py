@@ -135,6 +135,9 @@ Declared properties never seen live (1)
 
 CleverTap's own events, not declared (ignored) (1)
   Charged
+
+To write an EventSchema for each event live but not declared (see it first without --write):
+  ctflow import schemas --write
 """
 
 
@@ -231,7 +234,9 @@ def test_seeded_sandbox_system_events_and_whole_numbers(
         "    Currency: live string\n"
         "    Payment Mode: live string\n\n"
         "CleverTap's own events, not declared (ignored) (1)\n"
-        "  App Launched\n"
+        "  App Launched\n\n"
+        "To write an EventSchema for each event live but not declared (see it first without "
+        "--write):\n  ctflow import schemas --write\n"
     )
 
 
@@ -354,7 +359,9 @@ def test_a_schema_answer_of_another_shape_is_read(shop: Path) -> None:
     assert out.getvalue() == (
         "Drift against environment 'production': 1 finding (2 declared events, 3 live).\n\n"
         "Events live but not declared (1)\n"
-        "  Search (seen 3 times)\n"
+        "  Search (seen 3 times)\n\n"
+        "To write an EventSchema for each event live but not declared (see it first without "
+        "--write):\n  ctflow import schemas --env production --write\n"
     )
 
 

@@ -28,7 +28,9 @@ from ctflow.clevertap.errors import (
     UnexpectedResponseError,
     ValidationError,
     check_response,
+    error_from_response,
 )
+from ctflow.clevertap.generic import ApiAnswer, check_path, operation_of
 from ctflow.clevertap.limits import FAMILY_OF, AccountSlots, Clock, Gate, Limits, Sleep
 from ctflow.clevertap.models import (
     CampaignReport,
@@ -466,6 +468,57 @@ class CleverTap:
             params = {"type": type}
             doc = await self._call("get_schema", "POST", "/getSchema", params=params, json={})
         return Schema(raw=doc)
+
+    # --- any endpoint -----------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: QueryParams | None = None,
+        content: bytes | None = None,
+    ) -> ApiAnswer:
+        """One call to any endpoint of the account (``ctflow api``), with the slots and retry
+        row of its operation (``generic.operation_of``). ``content`` is sent as JSON as given.
+
+        Returns the answer as it came, the passcode scrubbed, whatever its status; a failure
+        carries the error it means in ``error``. Raises only when no answer was read (no
+        connection, a lost answer) or the path is refused before sending.
+        """
+        method = method.upper()
+        bare, query = check_path(method, path)
+        operation = operation_of(method, bare)
+        endpoint = f"{method} {bare}"
+        family = FAMILY_OF[operation]
+        answers: list[ApiAnswer] = []
+
+        async def attempt() -> ApiAnswer:
+            try:
+                async with self._gate.slot(family):
+                    raw = await self._transport.request(
+                        method, bare, params=params, raw_query=query, content=content
+                    )
+                body = raw.body.replace(self._passcode_bytes, b"***")
+                error = error_from_response(raw.status, body, endpoint=endpoint)
+                if isinstance(error, ServerError):
+                    error = server_error(error, operation)
+                if error is not None:
+                    error.redact(self._credentials.passcode)
+                answers.append(ApiAnswer(raw.status, body, error))
+                if error is not None:
+                    raise error
+                return answers[-1]
+            except CleverTapError as exc:
+                exc.redact(self._credentials.passcode)
+                raise
+
+        try:
+            return await call_with_retry(self._retry, attempt, operation=operation)
+        except CleverTapError as exc:
+            if answers and answers[-1].error is exc:
+                return answers[-1]  # an answer, if a failure: the caller shows it
+            raise
 
 
 def _list(value: Any) -> list[Any]:

@@ -35,6 +35,7 @@ Family: TypeAlias = Literal[
     "profile",
     "delete",
     "schema",
+    "api",
 ]
 FAMILIES: tuple[Family, ...] = get_args(Family)
 FAMILY_OF: Mapping[Operation, Family] = {
@@ -57,6 +58,8 @@ FAMILY_OF: Mapping[Operation, Family] = {
     "count_profiles": "count_profiles",
     "now": "now",
     "get_schema": "schema",
+    "api_read": "api",  # paths the client does not know share one family of 3 slots
+    "api_write": "api",
 }
 """The API (and so the slots) each call of the client counts against."""
 

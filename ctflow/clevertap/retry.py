@@ -46,6 +46,8 @@ Operation: TypeAlias = Literal[
     "count_profiles",
     "now",
     "get_schema",
+    "api_read",
+    "api_write",
 ]
 """Every call the client makes, named as in docs/client.md's retry table."""
 
@@ -93,6 +95,8 @@ RETRIES: Mapping[Operation, Retries] = {
     "count_profiles": SAFE_TO_REPEAT,
     "now": SAFE_TO_REPEAT,
     "get_schema": SAFE_TO_REPEAT,
+    "api_read": SAFE_TO_REPEAT,  # ctflow api: a GET of a path the client does not know
+    "api_write": ONCE,  # ctflow api: any other method on such a path
 }
 
 

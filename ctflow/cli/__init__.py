@@ -13,6 +13,7 @@ module a command group holds its commands' options:
     reads.py    now, campaigns, report, count, export, profile, drift
     sandbox.py  sandbox serve|reset|seed
     journal.py  journal copy
+    account.py  api, import schemas
     text.py     arguments that must be UTF-8, output that escapes what it cannot encode
 """
 
@@ -28,7 +29,7 @@ from typing import NoReturn
 import click
 
 from ctflow import __version__, gcpause
-from ctflow.cli import journal, plan, project, reads, sandbox, send, upload
+from ctflow.cli import account, journal, plan, project, reads, sandbox, send, upload
 from ctflow.cli.shared import AppState, directory_option, example
 from ctflow.cli.text import not_utf8, printable
 from ctflow.errors import CtflowError, ExitCode, InvalidInput
@@ -68,7 +69,7 @@ def cli(ctx: click.Context, directory: Path | None, debug: bool) -> None:
     _configure_logging(debug)
 
 
-for _group in (project, plan, upload, send, reads, sandbox, journal):
+for _group in (project, plan, upload, send, reads, sandbox, journal, account):
     for _command in _group.COMMANDS:
         cli.add_command(_command)
 

@@ -63,6 +63,9 @@ def _reader(state: AppState, env: str | None) -> Reader:
     )
 
 
+reader_of = _reader
+"""What the other modules' read commands are handed too (``account.py``)."""
+
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 _FROM_OPTION = click.option("--from", "start", type=_DATE, metavar="YYYY-MM-DD", help="First day.")
 _TO_OPTION = click.option("--to", "end", type=_DATE, metavar="YYYY-MM-DD", help="Last day.")
@@ -90,16 +93,28 @@ def campaigns() -> None:
 )
 @_FROM_OPTION
 @_TO_OPTION
+@click.option(
+    "--all",
+    "every",
+    is_flag=True,
+    help="Also the campaigns built in the dashboard (from the message report).",
+)
 @ENV_OPTION
 @FORMAT_OPTION
 @pass_state
 def campaigns_list(
-    state: AppState, start: datetime | None, end: datetime | None, env: str | None, fmt: str
+    state: AppState,
+    start: datetime | None,
+    end: datetime | None,
+    every: bool,
+    env: str | None,
+    fmt: str,
 ) -> int:
     """Campaigns scheduled in a window (default: 30 days back to a year ahead); ours are marked."""
     from ctflow.commands import campaigns as command
 
-    return command.list_campaigns(_reader(state, env), _day(start), _day(end), fmt)
+    reader = _reader(state, env)
+    return command.list_campaigns(reader, _day(start), _day(end), fmt, every=every)
 
 
 @click.command(epilog=example("ctflow report 1795358126 --format json"))

@@ -1,5 +1,6 @@
-"""``ctflow campaigns list`` (``/1/targets/list.json``, §4.5): the API-created campaigns of a
-window, this project's marked as ours by their ownership marker (:mod:`ctflow.plan.marker`).
+"""``ctflow campaigns list [--all]`` (``/1/targets/list.json``, §4.5): the API-created campaigns
+of a window, this project's marked as ours by their ownership marker (:mod:`ctflow.plan.marker`);
+with ``--all``, the dashboard-built ones too, from the message report (§4.10).
 """
 
 from __future__ import annotations
@@ -9,8 +10,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ctflow.clevertap import CampaignSummary
-from ctflow.commands.reading import Reader, table
+from ctflow.clevertap import CampaignSummary, MessageReportRow
+from ctflow.commands.reading import Reader, table, ticking
 from ctflow.errors import ExitCode, UsageError
 from ctflow.plan import marker
 
@@ -28,16 +29,30 @@ def window(reader: Reader, start: date | None, end: date | None) -> tuple[date, 
     return first, last
 
 
-def list_campaigns(reader: Reader, start: date | None, end: date | None, fmt: str) -> int:
-    """API-created campaigns scheduled in the window; ours carry this project's marker."""
+def list_campaigns(
+    reader: Reader, start: date | None, end: date | None, fmt: str, *, every: bool = False
+) -> int:
+    """API-created campaigns scheduled in the window; ours carry this project's marker. With
+    ``every``, the message report's other campaigns (built in the dashboard) as well."""
     first, last = window(reader, start, end)
 
-    async def ask() -> list[CampaignSummary]:
+    async def ask() -> tuple[list[CampaignSummary], list[MessageReportRow]]:
         async with reader.client() as client:
-            return await client.list_campaigns(first, last)
+            listed = await client.list_campaigns(first, last)
+            if not every:
+                return listed, []
+            report = client.message_report(first, last)
+            return listed, await ticking(report, "message report:", reader)
 
-    rows = [_row(reader, c) for c in asyncio.run(ask())]
-    rows.sort(key=lambda r: (r["scheduled_on"] or "", r["id"]))
+    listed, reported = asyncio.run(ask())
+    rows = [_row(reader, c) for c in listed]
+    if every:
+        for row in rows:
+            row["source"] = "api"
+        known = {r["id"] for r in rows}
+        rows += [_dashboard_row(reader, m) for m in reported if m.message_id not in known]
+        rows = _once(rows)
+    rows.sort(key=lambda r: (r["scheduled_on"] or "", str(r["id"])))
     if fmt == "json":
         reader.json(
             {
@@ -52,29 +67,65 @@ def list_campaigns(reader: Reader, start: date | None, end: date | None, fmt: st
     ours = sum(1 for r in rows if r["ours"])
     span = f"scheduled {first} to {last}"
     if not rows:
-        reader.out.write(f"No API-created campaigns {span} ({reader.place}).\n")
+        made = "campaigns" if every else "API-created campaigns"
+        reader.out.write(f"No {made} {span} ({reader.place}).\n")
         return ExitCode.OK
-    table(
-        reader,
-        ["ID", "STATUS", f"SCHEDULED ({reader.timezone})", "KEY", "NAME"],
+    headers = ["ID", "STATUS", f"SCHEDULED ({reader.timezone})", "KEY", "NAME"]
+    cells = [
         [
-            [
-                str(r["id"]),
-                r["status"],
-                (r["scheduled_on"] or "-").replace("T", " ")[:16],
-                r["key"] if r["ours"] else "-",
-                r["display_name"] if r["ours"] else r["name"],
-            ]
-            for r in rows
-        ],
-        whole=(0, 1, 2, 3),
-    )
+            str(r["id"]),
+            r["status"],
+            (r["scheduled_on"] or "-").replace("T", " ")[:16],
+            r["key"] if r["ours"] else "-",
+            r["display_name"] if r["ours"] else r["name"],
+        ]
+        for r in rows
+    ]
+    if every:
+        headers.insert(2, "BUILT")
+        for row, line in zip(rows, cells, strict=True):
+            line.insert(2, "dashboard" if row["source"] == "dashboard" else "api")
+    table(reader, headers, cells, whole=(0, 1, 2, 3, 4) if every else (0, 1, 2, 3))
     campaigns = "campaign" if len(rows) == 1 else "campaigns"
+    built = ""
+    if every:
+        board = sum(1 for r in rows if r["source"] == "dashboard")
+        built = f": {len(rows) - board} API-created, {board} built in the dashboard"
     reader.out.write(
-        f"{len(rows)} {campaigns} {span} ({reader.place}); {ours} carry the marker of project "
-        f"{reader.project} (KEY is their resource key).\n"
+        f"{len(rows)} {campaigns} {span} ({reader.place}){built}; {ours} carry the marker of "
+        f"project {reader.project} (KEY is their resource key).\n"
     )
     return ExitCode.OK
+
+
+def _dashboard_row(reader: Reader, message: MessageReportRow) -> dict[str, Any]:
+    """A campaign of the message report that targets/list does not show: built in the
+    dashboard (a name carrying this project's marker is still read as ours)."""
+    found = marker.parse(message.name)
+    ours = found is not None and found.project == reader.project
+    status = message.raw.get("status")
+    return {
+        "id": message.message_id,
+        "name": message.name,
+        "display_name": marker.display_name(message.name).rstrip(),
+        "status": str(status) if status else "-",
+        "scheduled_on": _local(message.start_date, reader.timezone),
+        "ours": ours,
+        "key": found.key if found is not None and ours else None,
+        "marker": None if found is None else f"{found.project}/{found.key}@{found.hash}",
+        "source": "dashboard",
+    }
+
+
+def _once(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each campaign once (a report lists a campaign once per day with ``daily``)."""
+    seen: set[Any] = set()
+    kept = []
+    for row in rows:
+        if row["id"] not in seen:
+            seen.add(row["id"])
+            kept.append(row)
+    return kept
 
 
 def _row(reader: Reader, campaign: CampaignSummary) -> dict[str, Any]:

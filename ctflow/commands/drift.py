@@ -59,4 +59,10 @@ def run(
     name = target.environment.name
     where = "the sandbox" if target.is_sandbox else f"environment {name!r}"
     out.write(render_json(found, name) if fmt == "json" else render_text(found, where))
+    if fmt != "json" and found.undeclared_events:
+        env = "" if target.is_sandbox else f" --env {name}"
+        out.write(
+            "\nTo write an EventSchema for each event live but not declared (see it first "
+            f"without --write):\n  ctflow import schemas{env} --write\n"
+        )
     return ExitCode.CHANGES if detailed and found.found else ExitCode.OK

@@ -125,6 +125,12 @@ def _event(name: str, entry: Any) -> LiveEvent:
     )
 
 
+def live_properties(raw: Any) -> dict[str, str | None]:
+    """Property names with the type names the account reports (None: not given), from a list
+    of names or of objects with a name, or an object keyed by name; read as events' are."""
+    return _properties(raw)
+
+
 def _properties(raw: Any) -> dict[str, str | None]:
     found: dict[str, str | None] = {}
     if isinstance(raw, Mapping):

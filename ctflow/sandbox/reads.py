@@ -163,9 +163,18 @@ def _kind(value: object) -> str:
 
 
 def schema(store: Store, event_type: str | None) -> Json:
-    """§9: the response shape was not retrieved; this one is our choice [?]."""
+    """§9: the response shape was not retrieved; this one is our choice [?]. ``type=profile``
+    is not documented either [?]: the sandbox answers it with the profile properties it holds,
+    so that ``ctflow import schemas`` can be tried end to end."""
+    if event_type == "profile":
+        found: dict[str, str] = {}
+        for person in store.profiles():
+            for key, value in person.data.items():
+                found.setdefault(key, _kind(value))
+        listed = [{"name": k, "type": t} for k, t in sorted(found.items())]
+        return {"status": "success", "profile": {"properties": listed}}
     if event_type != "events":
-        raise fail("Invalid type: only type=events is supported")  # [?]
+        raise fail("Invalid type: only type=events and type=profile are supported")  # [?]
     props: dict[str, dict[str, str]] = {}
     for event in store.events():
         seen = props.setdefault(event.name, {})

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ctflow.sandbox import dashboard
 from ctflow.sandbox.config import SandboxConfig
 from ctflow.sandbox.dates import local, parse_yyyymmdd
 from ctflow.sandbox.replies import Json, fail, malformed
@@ -122,34 +123,52 @@ def _wanted(body: dict[str, Any], key: str) -> set[str] | None:
     return {str(v).lower() for v in values}
 
 
+def _reported(row: CampaignRow, now: float, config: SandboxConfig) -> str:
+    status = status_of(row, now, config.run_seconds)
+    return "scheduled" if status == "pending" else status  # §4.10 vocabulary
+
+
 def message_report(store: Store, body: object, config: SandboxConfig, now: float) -> Json:
     """§4.10: campaigns whose start date is in [from, to] ("YYYYMMDD" strings)."""
     first, last = _window(body, strings=True)
     assert isinstance(body, dict)
     statuses, channels, labels = (_wanted(body, k) for k in ("status", "channel", "label"))
     tz = ZoneInfo(config.timezone)
+    entries = [
+        (
+            row.id,
+            row.name,
+            row.scheduled_at,
+            _reported(row, now, config),
+            row.target_mode,
+            row.labels,
+        )
+        for row in store.campaigns()
+    ]
+    entries += [  # built in the dashboard: in the report, never in targets/list
+        (c.id, c.name, c.started_at, c.status(now, config.run_seconds), c.channel, list(c.labels))
+        for c in dashboard.every(store)
+    ]
     messages: list[Json] = []
-    for row in store.campaigns():
-        start = local(row.scheduled_at, tz)
-        status = status_of(row, now, config.run_seconds)
-        status = "scheduled" if status == "pending" else status  # §4.10 vocabulary
-        channel = REPORT_CHANNELS[row.target_mode]
+    for campaign_id, name, started_at, status, mode, row_labels in entries:
+        start = local(started_at, tz)
+        channel = REPORT_CHANNELS.get(mode, mode)
         if not first <= start.date() <= last:
             continue
         if statuses is not None and status not in statuses:
             continue
         if channels is not None and channel not in channels:
             continue
-        if labels is not None and not labels & {x.lower() for x in row.labels}:
+        if labels is not None and not labels & {x.lower() for x in row_labels}:
             continue
         messages.append(
             {
-                "message id": row.id,
-                "message_name": row.name,
+                "message id": campaign_id,
+                "message_name": name,
                 "start_date": start.strftime("%d %b, %Y %H:%M:%S"),
                 "channel": channel,
                 "status": status,
-                "labels": row.labels,
+                "labels": row_labels,
             }
         )
     return {"status": "success", "total_results": len(messages), "messages": messages}

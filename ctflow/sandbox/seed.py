@@ -9,6 +9,7 @@ import json
 import random
 from typing import Any
 
+from ctflow.sandbox import dashboard
 from ctflow.sandbox.store import Store
 
 FEMALE = ("Aanya", "Diya", "Isha", "Kavya", "Meera", "Priya", "Riya", "Sara", "Tara", "Zoya")
@@ -126,4 +127,5 @@ def seed(store: Store, now: float, profiles: int, seed: int) -> dict[str, Any]:
         store.clear_people()
         store.bulk_profiles(people)
         store.bulk_events(events)
-    return {"profiles": profiles, "events": len(events), "seed": seed}
+        built = dashboard.seed(store, now)
+    return {"profiles": profiles, "events": len(events), "seed": seed, "dashboard_campaigns": built}

@@ -464,6 +464,10 @@ class Store:
             [kind, key, json.dumps(value)],
         )
 
+    def states(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
+        rows = self._all("SELECT key, value FROM kv WHERE kind = ? ORDER BY key", [kind])
+        return [(str(row[0]), json.loads(row[1])) for row in rows]
+
     def get_state(self, kind: str, key: str) -> dict[str, Any] | None:
         rows = self._all("SELECT value FROM kv WHERE kind = ? AND key = ?", [kind, key])
         if not rows:

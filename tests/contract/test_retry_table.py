@@ -72,7 +72,7 @@ def test_the_table_in_the_docs_is_the_one_in_the_code() -> None:
 
 def test_the_calls_not_safe_to_repeat_are_creates_sends_triggers_and_event_uploads() -> None:
     once = {name for name, retries in doc_table().items() if not retries.server_error}
-    assert once == {"create_campaign", "send", "external_trigger", "upload_events"}
+    assert once == {"create_campaign", "send", "external_trigger", "upload_events", "api_write"}
 
 
 # -- the table against the real client and the served sandbox --------------------------------
@@ -289,6 +289,27 @@ async def get_schema(ct: CleverTap) -> tuple[str, Act]:
     return "/getSchema", lambda: ct.get_schema()
 
 
+UNKNOWN = "/1/not-wrapped.json"
+"""A path the client does not know (``ctflow api``): the sandbox answers it 404."""
+
+
+def unknown_path(method: str, ct: CleverTap) -> Act:
+    async def act() -> None:
+        answer = await ct.request(method, UNKNOWN, content=b"{}" if method != "GET" else None)
+        if isinstance(answer.error, AmbiguousOutcomeError):
+            raise answer.error
+
+    return act
+
+
+async def api_read(ct: CleverTap) -> tuple[str, Act]:
+    return UNKNOWN, unknown_path("GET", ct)
+
+
+async def api_write(ct: CleverTap) -> tuple[str, Act]:
+    return UNKNOWN, unknown_path("POST", ct)
+
+
 CALLS: dict[str, Prepare] = {
     prepare.__name__: prepare
     for prepare in (
@@ -311,6 +332,8 @@ CALLS: dict[str, Prepare] = {
         count_profiles,
         now,
         get_schema,
+        api_read,
+        api_write,
     )
 }
 # Client methods that make another method's call, on another endpoint.
@@ -357,9 +380,10 @@ async def test_each_call_meets_each_fault_as_the_table_says(
         assert refusing.refused == 1
         assert made, "the request went out again, and reached the sandbox"
         return
-    first_status = 200 if fault == "lost" else int(fault)
+    answered = 404 if path == UNKNOWN else 200
+    first_status = answered if fault == "lost" else int(fault)
     if not retried:
         assert [r[4] for r in made] == [first_status], "made once, never again"
         return
-    assert [r[4] for r in made[:2]] == [first_status, 200]
+    assert [r[4] for r in made[:2]] == [first_status, answered]
     assert made[0][:4] == made[1][:4], "the same request, asked again"
