@@ -109,6 +109,16 @@ def test_an_unknown_path_prints_the_404_answer_and_exits_1(
     assert err == "ctflow: GET /1/catalogs.json: not found: Not Found (HTTP 404)\n"
 
 
+def test_the_wrong_method_says_which_one_to_try(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """``/1/now.json`` takes POST (the docs' reference); a GET is told how to ask instead."""
+    code, out, err = run(capsys, "-C", str(tmp_path), "api", "GET", "/1/now.json")
+    assert code == 1
+    assert json.loads(out)["code"] == 405
+    assert err.endswith("(HTTP 405); /1/now.json may take POST: ctflow api POST /1/now.json\n")
+
+
 def test_an_unknown_path_in_process_answers_the_same_envelope(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -54,6 +54,11 @@ def api(reader: Reader, call: Call, *, directory: Path, yes: bool, confirm: Conf
     answer = asyncio.run(ask())
     reader.out.write(_shown(answer.body, call.fmt))
     if answer.error is not None:
+        if answer.status == 405 and method in ("GET", "POST"):
+            # CleverTap's read endpoints differ: /1/now.json is POST, /1/profile.json GET
+            other = "POST" if method == "GET" else "GET"
+            answer.error.message += f"; {bare} may take {other}: ctflow api {other} {call.path}"
+            answer.error.args = (answer.error.message,)
         raise answer.error
     return ExitCode.OK
 
