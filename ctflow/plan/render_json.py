@@ -10,6 +10,7 @@ from dataclasses import asdict
 from typing import Any
 
 from ctflow.plan import triggerdiff
+from ctflow.plan.cost import plan_cost
 from ctflow.plan.model import (
     FORMAT_VERSION,
     Action,
@@ -141,6 +142,7 @@ def to_dict(plan: Plan, *, payloads: bool = False) -> dict[str, Any]:
         "fingerprint": plan.fingerprint,
         "targets": list(plan.targets),
         "summary": {**plan.counts(), "text": plan.summary()},
+        "cost": plan_cost(plan.changes).to_json(),
         "changes": [_change(c, payloads=payloads) for c in plan.changes],
         "notes": [_note(n) for n in plan.notes],
         "unchanged": list(plan.unchanged),

@@ -12,6 +12,7 @@ from ctflow.plan.model import Action, Change, FieldChange, Plan
 from ctflow.plan.render_text import (
     FORCES,
     change_notes,
+    cost_line,
     field_diff,
     first_lines,
     fixture_detail,
@@ -127,6 +128,8 @@ def _head(plan: Plan) -> list[str]:
         f"### ctflow plan: {escape(plan.project)} → {escape(plan.environment)}",
         f"**{escape(plan.summary())}**",
     ]
+    if cost := cost_line(plan):
+        blocks.append(escape(cost))
     if line := targets_line(plan):
         blocks.append(escape(line))
     if plan.journal:

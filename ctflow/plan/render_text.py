@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ctflow.masking import SENSITIVE, is_sensitive
+from ctflow.plan.cost import plan_cost
 from ctflow.plan.diff import is_long, text_diff
 from ctflow.plan.model import (
     Action,
@@ -45,6 +46,11 @@ def header(plan: Plan) -> str:
         f"ctflow plan for project {plan.project}, environment {plan.environment}{where}; "
         f"live campaigns listed {window}{journal}."
     )
+
+
+def cost_line(plan: Plan) -> str | None:
+    """How many calls applying makes and how long they take (none when nothing changes)."""
+    return plan_cost(plan.changes).text() if plan.has_changes else None
 
 
 def targets_line(plan: Plan) -> str | None:
@@ -260,5 +266,7 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         blocks += _triggers(pen, plan.triggers)
     if plan.notes:
         blocks.append("\n".join([pen("bold", "Warnings"), *(_note(pen, n) for n in plan.notes)]))
+    if cost := cost_line(plan):
+        blocks.append(cost)
     blocks.append(pen("bold", plan.summary()))
     return "\n\n".join(blocks) + "\n"

@@ -320,5 +320,8 @@ def test_the_format_doc_describes_every_key() -> None:
         *change["fields"][0],
         *change["stop"][0],
         *saved["notes"][0],
+        *saved["cost"],
+        *saved["cost"]["by_kind"][0],
+        *saved["cost"]["assumptions"],
     }
     assert keys - documented == set()
