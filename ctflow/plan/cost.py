@@ -128,6 +128,8 @@ class Cost:
 
     def text(self) -> str:
         """``Applying it makes 3 calls (1 stop, 2 creates): ≈ 2 s at …``."""
+        if not self.total:
+            return "Applying it makes no call to CleverTap."
         parts = [_count(n, kind) for kind, n in self.calls.items() if n]
         made = f"{self.total:,} call{'s' if self.total != 1 else ''}"
         about = duration(self.seconds)

@@ -103,6 +103,12 @@ def test_the_estimate_states_what_it_assumes() -> None:
     assert plan_cost(changes, Pace(round_trip=1.0)).seconds > plan_cost(changes).seconds
 
 
+def test_a_plan_whose_uploads_were_all_delivered_says_it_makes_no_call() -> None:
+    done = plan_cost([upload(2500, accepted=3)])
+    assert done.total == 0
+    assert done.text() == "Applying it makes no call to CleverTap."
+
+
 @pytest.mark.parametrize(
     ("seconds", "words"),
     [(0.4, "under a second"), (1.6, "2 s"), (130, "2 min 10 s"), (120, "2 min"),
