@@ -19,6 +19,7 @@ from ctflow.cli.shared import (
     invocation,
     pass_state,
     stdout_color,
+    terminal,
 )
 from ctflow.errors import CtflowError, ExitCode
 
@@ -165,6 +166,7 @@ def apply(
         allow_stop,
         confirm=confirm(),
         fmt=fmt,
+        live=terminal(sys.stderr, state.environ),
     )
     return command.apply(invocation(state, env), options, out=sys.stdout, err=sys.stderr)
 

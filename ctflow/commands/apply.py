@@ -16,6 +16,7 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from ctflow.clevertap import CleverTap
+from ctflow.commands.applyprogress import ApplyProgress
 from ctflow.commands.outcome import Ended, render_json, render_markdown
 from ctflow.commands.plan import build_plan
 from ctflow.commands.shared import (
@@ -32,6 +33,7 @@ from ctflow.commands.shared import (
     with_secret_variables,
 )
 from ctflow.commands.show import read_plan
+from ctflow.commands.statusline import StatusLine
 from ctflow.config import Project, Target
 from ctflow.errors import (
     ConflictError,
@@ -44,6 +46,7 @@ from ctflow.errors import (
 from ctflow.journal import Journal
 from ctflow.masking import mask
 from ctflow.plan.apply import Outcome
+from ctflow.plan.cost import plan_cost
 from ctflow.plan.live import read_live
 from ctflow.plan.marker import digest, mark
 from ctflow.plan.model import Create, Plan, Status
@@ -66,6 +69,10 @@ class ApplyOptions:
     """Asks on the terminal; ``None`` when there is none (then ``--auto-approve`` is needed)."""
     fmt: str = "text"
     """``json``: stdout holds only the outcome document; what text prints goes to stderr."""
+    live: bool = False
+    """stderr is a terminal that can redraw: progress is a status line there, else plain lines."""
+    progress_every: float | None = None
+    """Seconds between two progress lines (``None``: the status line's own pace)."""
 
 
 def apply(inv: Invocation, options: ApplyOptions, *, out: TextIO, err: TextIO) -> int:
@@ -155,10 +162,13 @@ async def _execute(
         say=lambda line: say_line(err, line, inv.secrets),
         report=lambda results: _uploaded(results, inv, out),
     )
-    executor = applier(inv, project, client, run, _window(made), err, uploads)
+    status = StatusLine(err, live=options.live, every=options.progress_every)
+    progress = ApplyProgress(plan_cost(made.changes), status)
+    executor = applier(inv, project, client, run, _window(made), err, uploads, progress)
     try:
         outcome = await executor.run(made)
     except (KeyboardInterrupt, asyncio.CancelledError):
+        progress.finish()
         done = executor.outcome
         if done.uploads_done:  # interrupted among the campaigns: say what was done
             journal.finish(run_id, "interrupted", done.summary())
@@ -169,6 +179,7 @@ async def _execute(
                 "stopped)\n"
             )
         raise
+    progress.finish()
     return _report(made, outcome, uploads.results, inv, run, out, err)
 
 

@@ -156,6 +156,7 @@ async def build_plan(
         targets=targets,
         replace=frozenset(replacing),
         ctflow_version=__version__,
+        timezone=project.timezone_for(env),
     )
     made = replace(make_plan(desired, live, ctx), journal=_named_journal(project, inv.target))
     if not jobs:

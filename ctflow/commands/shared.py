@@ -18,6 +18,7 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from ctflow.clevertap import CleverTap
+from ctflow.commands.applyprogress import ApplyProgress
 from ctflow.config import CONFIG_NAME, Project, Target, find_project, journal_location
 from ctflow.connect import open_client
 from ctflow.errors import ConfigError, ConflictError, GateError, JournalUnavailable
@@ -279,9 +280,18 @@ def applier(
     window: tuple[date, date],
     err: TextIO,
     uploads: Uploads = no_uploads,
+    progress: ApplyProgress | None = None,
 ) -> Applier:
-    """The plan's executor for this invocation, saying what it does on ``err``."""
+    """The plan's executor for this invocation, saying what it does on ``err`` (above the
+    ``progress`` line, when there is one, which counts its calls)."""
     journal, run_id = run
+
+    def say(line: str) -> None:
+        if progress is None:
+            say_line(err, line, inv.secrets)
+        else:
+            progress.say(mask(line, inv.secrets))
+
     return Applier(
         client,
         journal,
@@ -289,8 +299,9 @@ def applier(
         project=project.name,
         environment=inv.target.environment.name,
         window=window,
-        say=lambda line: say_line(err, line, inv.secrets),
+        say=say,
         uploads=uploads,
+        made=progress.made if progress is not None else lambda kind, n: None,
     )
 
 

@@ -39,6 +39,14 @@ class StatusLine:
         self._bar.update(self._task, description=text)
         self._bar.refresh()
 
+    def print(self, line: str) -> None:
+        """A line of its own, above the status line while one is drawn."""
+        if self._bar is not None:
+            self._bar.console.print(line, markup=False, highlight=False, soft_wrap=True)
+            return
+        self.err.write(line + "\n")
+        self.err.flush()
+
     def done(self) -> None:
         if self._bar is not None:
             self._bar.stop()

@@ -31,11 +31,16 @@ from ctflow.clevertap import (
 from ctflow.errors import CtflowError, ExitCode
 from ctflow.journal import Journal
 from ctflow.masking import masked
+from ctflow.plan.cost import plan_cost
 from ctflow.plan.live import read_live
 from ctflow.plan.model import ACTIVE, Change, Create, LiveRef, Plan, Status, Upload
 
 RECONCILE_ATTEMPTS = 3
 """Creates of one change, counting those a listing proved never happened."""
+
+Made = Callable[[str, int], None]
+"""Told after each call to CleverTap is done with: its kind (a kind of :mod:`ctflow.plan.cost`)
+and how many calls; a create skipped counts as made, since no call is left to make."""
 
 Uploads = Callable[[Sequence[Upload]], Awaitable[int]]
 """Uploads the plan's datasets, in turn, and returns the exit code their upload comes to
@@ -107,6 +112,7 @@ class Applier:
         window: tuple[date, date],
         say: Callable[[str], None],
         uploads: Uploads = no_uploads,
+        made: Made = lambda kind, n: None,
     ) -> None:
         self.client = client
         self.journal = journal
@@ -116,6 +122,7 @@ class Applier:
         self.window = window
         self.say = say
         self.uploads = uploads
+        self.made = made
         self.outcome = Outcome()
 
     async def run(self, plan: Plan) -> Outcome:
@@ -124,6 +131,7 @@ class Applier:
             self.outcome.upload_code = await self.uploads(datasets)
             if self.outcome.upload_code == ExitCode.INTERRUPTED:
                 return self.outcome
+            self.made("upload", plan_cost(datasets).calls["upload"])
         self.outcome.uploads_done = True
         stopped = await asyncio.gather(*(self._stops(c) for c in plan.changes))
         creates = []
@@ -138,6 +146,7 @@ class Applier:
                     self.run_id, key=change.key, action="create", hash=change.hash
                 )
                 self.journal.outcome(step, "skipped", detail={"why": "its old version not stopped"})
+                self.made("create", 1)
                 self.say(f"  ! {change.key}: not created, its live version could not be stopped")
         await asyncio.gather(*creates)
         return self.outcome
@@ -149,6 +158,12 @@ class Applier:
         return all(results)
 
     async def _stop(self, change: Change, ref: LiveRef) -> bool:
+        try:
+            return await self._stop_one(change, ref)
+        finally:
+            self.made("stop", 1)
+
+    async def _stop_one(self, change: Change, ref: LiveRef) -> bool:
         """Stop one campaign. Stopping is idempotent, so an unanswered stop is checked by
         listing and sent again until the listing shows the campaign stopped."""
         step = self.journal.intent(
@@ -198,6 +213,12 @@ class Applier:
     # --- creates ------------------------------------------------------------------------------
 
     async def _create(self, change: Create) -> None:
+        try:
+            await self._create_one(change)
+        finally:
+            self.made("create", 1)
+
+    async def _create_one(self, change: Create) -> None:
         body = change.body
         for attempt in range(1, RECONCILE_ATTEMPTS + 1):
             step = self.journal.intent(

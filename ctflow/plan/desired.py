@@ -46,6 +46,11 @@ class Desired:
     payload: Mapping[str, Any]
     starts_at: datetime | None = None
     """When the (first) send is scheduled; ``None`` for ``schedule: now``."""
+    channel: str | None = None
+    step: int | None = None
+    """A journey step's place in its journey (from 0), in the order declared."""
+    after: str | None = None
+    """A journey step's offset from the anchor, as declared (``2d``)."""
 
 
 def owner_labels(project: str, labels: tuple[str, ...]) -> list[str]:
@@ -86,6 +91,7 @@ def desired_state(declarations: Declarations, env: Environment, today: date) -> 
         )
         version = marker.digest(spec)
         payload["name"] = marker.mark(data["name"], project.name, key, version)
+        step, after = _place(decl, declarations)
         out.append(
             Desired(
                 key=key,
@@ -96,6 +102,9 @@ def desired_state(declarations: Declarations, env: Environment, today: date) -> 
                 spec=spec,
                 payload=payload,
                 starts_at=_starts_at(payload, timezone),
+                channel=data.get("channel"),
+                step=step,
+                after=after,
             )
         )
     if problems:
@@ -104,6 +113,19 @@ def desired_state(declarations: Declarations, env: Environment, today: date) -> 
             [str(p) for p in problems.sorted()],
         )
     return out
+
+
+def _place(decl: Decl, declarations: Declarations) -> tuple[int | None, str | None]:
+    """A journey step's place in its journey and its declared ``after``."""
+    journey = declarations.journeys.get(decl.journey) if decl.journey else None
+    if journey is None:
+        return None, None
+    own = decl.key.removeprefix(f"{journey.key}.")
+    for index, step in enumerate(journey.data.get("steps") or []):
+        if isinstance(step, Mapping) and step.get("key") == own:
+            after = step.get("after")
+            return index, after if isinstance(after, str) else None
+    return None, None
 
 
 def _rendered(

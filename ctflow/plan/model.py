@@ -191,6 +191,45 @@ class Note:
     live: tuple[LiveRef, ...] = ()
 
 
+class StepState(StrEnum):
+    """Where a journey's step stands once the plan is applied (docs/plan-format.md)."""
+
+    NEW = "new"
+    CHANGED = "changed"
+    STOPPED = "stopped"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    SENT = "sent"
+    MISSED = "missed"
+    DISABLED = "disabled"
+
+
+@dataclass(frozen=True)
+class TimelineStep:
+    """One step of a journey's timeline: ``key`` the campaign's, ``step`` the step's own;
+    ``after`` as declared and ``sends_at`` (ISO 8601, in the account's timezone) ``None`` for a
+    step declared no more (then ``sends_at`` is its live schedule, when listed); ``action``
+    the plan's change of it, if any."""
+
+    key: str
+    step: str
+    after: str | None
+    sends_at: str | None
+    channel: str | None
+    state: StepState
+    action: Action | None = None
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A changed journey's steps in the order they send (as declared), those declared no more
+    after them; ``timezone`` is the account's, which ``sends_at`` is in."""
+
+    journey: str
+    timezone: str
+    steps: tuple[TimelineStep, ...]
+
+
 @dataclass(frozen=True)
 class Plan:
     """Everything one ``ctflow plan`` decided, in key order (journeys' steps together)."""
@@ -214,6 +253,8 @@ class Plan:
     journal: str = ""
     """The journal the plan read, when it is not the project's own file (its password masked):
     where its per-field diffs and uploads come from."""
+    timelines: tuple[Timeline, ...] = ()
+    """Each journey with a change, as its timeline (information: apply does the changes)."""
 
     @property
     def has_changes(self) -> bool:

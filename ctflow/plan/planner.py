@@ -15,7 +15,7 @@ Per key, looking only at campaigns that carry this project's marker:
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Final, Literal
 
@@ -36,6 +36,7 @@ from ctflow.plan.model import (
     Status,
     Stop,
 )
+from ctflow.plan.timeline import timelines
 
 UNCHANGED: Final = "unchanged"
 """A key whose live campaign is the declared version (or that version was sent)."""
@@ -59,6 +60,8 @@ class Context:
     targets: tuple[str, ...] = ()
     replace: Collection[str] = ()
     ctflow_version: str = ""
+    timezone: str = "UTC"
+    """The account's: what a journey's timeline gives its send times in."""
 
 
 def targeted(key: str, targets: Sequence[str]) -> bool:
@@ -71,9 +74,11 @@ def make_plan(desired: Sequence[Desired], live: LiveState, ctx: Context) -> Plan
     changes: list[Change] = []
     notes: list[Note] = []
     unchanged: list[str] = []
-    for key in sorted(set(wanted) | set(live.by_key), key=_order):
+    planned: list[str] = []
+    for key in sorted(set(wanted) | set(live.by_key), key=lambda k: _order(k, wanted.get(k))):
         if not targeted(key, ctx.targets):
             continue
+        planned.append(key)
         refs = live.by_key.get(key, ())
         outcome = _plan_key(key, wanted.get(key), refs, ctx)
         if outcome == UNCHANGED:
@@ -82,7 +87,8 @@ def make_plan(desired: Sequence[Desired], live: LiveState, ctx: Context) -> Plan
             notes.append(outcome)
         elif isinstance(outcome, Change):
             changes.append(outcome)
-    return _plan(live, ctx, changes, notes, unchanged)
+    journeys = timelines(desired, live, changes, notes, set(planned), ctx.timezone)
+    return replace(_plan(live, ctx, changes, notes, unchanged), timelines=journeys)
 
 
 def stop_everything(live: LiveState, ctx: Context) -> Plan:
@@ -119,10 +125,12 @@ def _plan(
     )
 
 
-def _order(key: str) -> tuple[str, str]:
-    """Journeys' steps together, after the campaigns outside journeys."""
+def _order(key: str, want: Desired | None = None) -> tuple[str, int, str]:
+    """Journeys' steps together, in the order declared (steps declared no more last), after
+    the campaigns outside journeys."""
     journey, _, step = key.rpartition(".")
-    return (journey, step)
+    place = want.step if want is not None and want.step is not None else 1 << 30
+    return (journey, place, step)
 
 
 def _journey(key: str, want: Desired | None) -> str | None:

@@ -10,6 +10,7 @@ from dataclasses import asdict
 from typing import Any
 
 from ctflow.plan import triggerdiff
+from ctflow.plan.cost import plan_cost
 from ctflow.plan.model import (
     FORMAT_VERSION,
     Action,
@@ -24,7 +25,10 @@ from ctflow.plan.model import (
     Repair,
     Replace,
     Status,
+    StepState,
     Stop,
+    Timeline,
+    TimelineStep,
     Upload,
 )
 
@@ -127,6 +131,41 @@ def _note(note: Note) -> dict[str, Any]:
     }
 
 
+def _timeline(timeline: Timeline) -> dict[str, Any]:
+    return {
+        "journey": timeline.journey,
+        "timezone": timeline.timezone,
+        "steps": [
+            {
+                "key": step.key,
+                "step": step.step,
+                "after": step.after,
+                "sends_at": step.sends_at,
+                "channel": step.channel,
+                "state": step.state.value,
+                "action": step.action.value if step.action is not None else None,
+            }
+            for step in timeline.steps
+        ],
+    }
+
+
+def _timeline_from(raw: Mapping[str, Any]) -> Timeline:
+    steps = tuple(
+        TimelineStep(
+            key=s["key"],
+            step=s["step"],
+            after=s.get("after"),
+            sends_at=s.get("sends_at"),
+            channel=s.get("channel"),
+            state=StepState(s["state"]),
+            action=Action(s["action"]) if s.get("action") else None,
+        )
+        for s in raw["steps"]
+    )
+    return Timeline(journey=raw["journey"], timezone=raw["timezone"], steps=steps)
+
+
 def to_dict(plan: Plan, *, payloads: bool = False) -> dict[str, Any]:
     """The JSON plan (docs/plan-format.md), keys in a fixed order. ``payloads`` adds each
     create body: a saved plan needs them, the printed plan leaves them out."""
@@ -141,9 +180,11 @@ def to_dict(plan: Plan, *, payloads: bool = False) -> dict[str, Any]:
         "fingerprint": plan.fingerprint,
         "targets": list(plan.targets),
         "summary": {**plan.counts(), "text": plan.summary()},
+        "cost": plan_cost(plan.changes).to_json(),
         "changes": [_change(c, payloads=payloads) for c in plan.changes],
         "notes": [_note(n) for n in plan.notes],
         "unchanged": list(plan.unchanged),
+        "timelines": [_timeline(t) for t in plan.timelines],
         "triggers": triggerdiff.to_dict(plan.triggers) if plan.triggers is not None else None,
         **({"extra": dict(plan.extra)} if plan.extra else {}),
         **({"journal": plan.journal} if plan.journal else {}),
@@ -238,6 +279,7 @@ def from_dict(raw: Mapping[str, Any]) -> Plan:
             extra=raw.get("extra") or {},
             journal=str(raw.get("journal") or ""),
             triggers=triggerdiff.from_dict(raw["triggers"]) if raw.get("triggers") else None,
+            timelines=tuple(_timeline_from(t) for t in raw.get("timelines") or ()),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanFormatError(f"not a ctflow plan: {type(exc).__name__}: {exc}") from None

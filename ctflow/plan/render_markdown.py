@@ -8,10 +8,11 @@ import html
 import re
 
 from ctflow.plan.diff import is_long, text_diff
-from ctflow.plan.model import Action, Change, FieldChange, Plan
+from ctflow.plan.model import Action, Change, FieldChange, Plan, Timeline
 from ctflow.plan.render_text import (
     FORCES,
     change_notes,
+    cost_line,
     field_diff,
     first_lines,
     fixture_detail,
@@ -19,6 +20,8 @@ from ctflow.plan.render_text import (
     live_detail,
     show,
     targets_line,
+    timeline_of,
+    timeline_rows,
     trigger_detail,
     triggers_heading,
 )
@@ -71,10 +74,23 @@ def _change(change: Change) -> str:
     return f"{text}\n\n{_fence(lines)}" if lines else text
 
 
-def _group(title: str, changes: list[Change]) -> str:
+def _timeline(timeline: Timeline | None) -> list[str]:
+    """A journey's steps as a table (the first column: the change's symbol)."""
+    if timeline is None:
+        return []
+    head, *rows = timeline_rows(timeline)
+    lines = ["| " + " | ".join(escape(cell) for cell in head) + " |", "|---" * len(head) + "|"]
+    for row in rows:
+        symbol = f"`{row[0]}`" if row[0] else ""
+        lines.append("| " + " | ".join([symbol, *(escape(cell) for cell in row[1:])]) + " |")
+    return ["\n".join(lines)]
+
+
+def _group(title: str, changes: list[Change], timeline: Timeline | None = None) -> str:
     count = f"{len(changes)} change{'s' if len(changes) != 1 else ''}"
     summary = f"<details><summary>{html.escape(title)} ({count})</summary>"
-    return "\n\n".join([summary, *map(_change, changes), "</details>"])
+    parts = [*_timeline(timeline), *map(_change, changes)]
+    return "\n\n".join([summary, *parts, "</details>"])
 
 
 def _trigger(change: TriggerChange, base: str, *, diffs: bool) -> str:
@@ -127,6 +143,8 @@ def _head(plan: Plan) -> list[str]:
         f"### ctflow plan: {escape(plan.project)} → {escape(plan.environment)}",
         f"**{escape(plan.summary())}**",
     ]
+    if cost := cost_line(plan):
+        blocks.append(escape(cost))
     if line := targets_line(plan):
         blocks.append(escape(line))
     if plan.journal:
@@ -181,7 +199,11 @@ def _degraded(plan: Plan, limit: int) -> str:
 def render_markdown(plan: Plan, *, limit: int = 65_536) -> str:
     """The plan as Markdown, never longer than ``limit`` characters: in full; else with the
     triggers' titles but not their diffs; else as :func:`_degraded`."""
-    body = [*_head(plan), "\n".join(_warnings(plan)), *(_group(*g) for g in groups(plan))]
+    body = [
+        *_head(plan),
+        "\n".join(_warnings(plan)),
+        *(_group(title, changes, timeline_of(plan, changes)) for title, changes in groups(plan)),
+    ]
     for diffs in (True, False):
         text = _join([*body, _triggers(plan.triggers, diffs=diffs)])
         if len(text) <= limit:

@@ -9,8 +9,10 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ctflow.masking import SENSITIVE, is_sensitive
+from ctflow.plan.cost import plan_cost
 from ctflow.plan.diff import is_long, text_diff
 from ctflow.plan.model import (
+    SYMBOLS,
     Action,
     Change,
     Create,
@@ -20,6 +22,7 @@ from ctflow.plan.model import (
     Plan,
     Repair,
     Replace,
+    Timeline,
     Upload,
 )
 from ctflow.plan.triggerdiff import SYMBOLS as SYMBOLS_OF
@@ -47,6 +50,11 @@ def header(plan: Plan) -> str:
     )
 
 
+def cost_line(plan: Plan) -> str | None:
+    """How many calls applying makes and how long they take (none when nothing changes)."""
+    return plan_cost(plan.changes).text() if plan.has_changes else None
+
+
 def targets_line(plan: Plan) -> str | None:
     if not plan.targets:
         return None
@@ -62,6 +70,33 @@ def groups(plan: Plan) -> list[tuple[str, list[Change]]]:
     return (
         found + ([("Campaigns", loose)] if loose else []) + ([("Datasets", data)] if data else [])
     )
+
+
+def timeline_of(plan: Plan, changes: list[Change]) -> Timeline | None:
+    """The timeline of the journey a group of changes belongs to, if it is one."""
+    journey = changes[0].journey if changes else None
+    return next((t for t in plan.timelines if t.journey == journey), None)
+
+
+def timeline_rows(timeline: Timeline) -> list[list[str]]:
+    """A header and one row per step: the change's symbol, step, after, send time (in the
+    timeline's timezone, to the minute), channel and state."""
+    rows = [["", "step", "after", f"sends ({timeline.timezone})", "channel", "state"]]
+    for step in timeline.steps:
+        sends = step.sends_at[:16].replace("T", " ") if step.sends_at else "now"
+        if step.after is None and step.sends_at is None:
+            sends = "?"
+        rows.append(
+            [
+                SYMBOLS[step.action] if step.action is not None else "",
+                step.step,
+                step.after if step.after is not None else "(removed)",
+                sends,
+                step.channel or "",
+                step.state.value,
+            ]
+        )
+    return rows
 
 
 def _refs(refs: Iterable[LiveRef]) -> str:
@@ -243,6 +278,19 @@ def _triggers(pen: Pen, report: TriggerReport) -> list[str]:
     return ["\n".join(lines)]
 
 
+def _timeline(pen: Pen, timeline: Timeline) -> list[str]:
+    """The steps as aligned columns, the symbol right-aligned under the changes' symbols."""
+    rows = timeline_rows(timeline)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for number, row in enumerate(rows):
+        symbol = row[0].rjust(widths[0])
+        cells = "  ".join(cell.ljust(w) for cell, w in zip(row[1:], widths[1:], strict=True))
+        line = f"  {pen(row[0], symbol) if row[0] else symbol} {cells}".rstrip()
+        lines.append(pen("dim", line) if number == 0 else line)
+    return [*lines, ""]
+
+
 def _note(pen: Pen, note: Note) -> str:
     return f"  {pen('!', '!')} {note.key}: {note.message}"
 
@@ -253,6 +301,8 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     blocks = ["\n".join(filter(None, [header(plan), targets_line(plan)]))]
     for title, changes in groups(plan):
         lines = [pen("bold", title)]
+        if timeline := timeline_of(plan, changes):
+            lines += _timeline(pen, timeline)
         for change in changes:
             lines += _change(pen, change)
         blocks.append("\n".join(lines))
@@ -260,5 +310,7 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         blocks += _triggers(pen, plan.triggers)
     if plan.notes:
         blocks.append("\n".join([pen("bold", "Warnings"), *(_note(pen, n) for n in plan.notes)]))
+    if cost := cost_line(plan):
+        blocks.append(cost)
     blocks.append(pen("bold", plan.summary()))
     return "\n\n".join(blocks) + "\n"

@@ -1,13 +1,15 @@
 """Journeys → campaigns: each step becomes the campaign ``journey.step`` with the defaults merged.
 
-Owns the merge rules of docs/declarations.md "Journey". Pure; positions of merged values point
-back at the step, or at the journey's ``defaults`` for inherited values.
+Owns the merge rules of docs/declarations.md "Journey" and its order: a step sends no earlier
+than the step declared before it, unless it says ``allow_before_previous: true``. Pure;
+positions of merged values point back at the step, or at the journey's ``defaults`` for
+inherited values.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ctflow.problems import Problems
@@ -18,6 +20,8 @@ from ctflow.spec.salvage import without_faults
 from ctflow.spec.timeparse import parse_datetime, parse_duration
 
 LIST_PARTS = ("did", "did_not", "did_any")
+STEP_ONLY = ("after", "allow_before_previous")
+"""A step's fields that place it in the journey and are not fields of its campaign."""
 
 
 def expand(journey: Decl, problems: Problems, *, salvaged: bool = False) -> list[Decl]:
@@ -32,6 +36,7 @@ def expand(journey: Decl, problems: Problems, *, salvaged: bool = False) -> list
         problems.add(journey.document, ("anchor",), f"{text!r} is not a real date-time")
     campaigns: list[Decl] = []
     seen: dict[str, int] = {}
+    previous: tuple[str, str, timedelta] | None = None
     for index, step in enumerate(data.get("steps") or []):
         if step is None:
             continue
@@ -43,10 +48,28 @@ def expand(journey: Decl, problems: Problems, *, salvaged: bool = False) -> list
             )
             continue
         seen[step["key"]] = index
+        after = parse_duration(step["after"]) if isinstance(step.get("after"), str) else None
+        if after is not None:
+            if previous is not None and after < previous[2] and not _allowed_before(step):
+                problems.add(journey.document, ("steps", index, "after"), _backwards(previous))
+            previous = (step["key"], step["after"], after)
         campaign = _step(journey, index, step, anchor, problems, salvaged)
         if campaign is not None:
             campaigns.append(campaign)
     return campaigns
+
+
+def _allowed_before(step: Mapping[str, Any]) -> bool:
+    return step.get("allow_before_previous") is True
+
+
+def _backwards(previous: tuple[str, str, timedelta]) -> str:
+    key, text, _ = previous
+    return (
+        f"sends before the step declared above it ({key}, after: {text}): a journey's steps "
+        "send in the order they are declared; move this step up, or say "
+        "allow_before_previous: true"
+    )
 
 
 def _step(
@@ -116,7 +139,7 @@ def _merged(
     merged: dict[str, Any] = {
         name: value for name, value in defaults.items() if name not in ("content", "audience")
     }
-    merged.update({name: value for name, value in step.items() if name not in ("after",)})
+    merged.update({name: value for name, value in step.items() if name not in STEP_ONLY})
     merged["kind"] = "Campaign"
     merged["key"] = f"{journey.key}.{step['key']}"
     merged.setdefault("name", f"{journey.data.get('name', journey.key)}: {step['key']}")

@@ -18,6 +18,7 @@ import pytest
 
 from ctflow.masking import SENSITIVE
 from ctflow.plan.model import (
+    Action,
     Change,
     Create,
     FieldChange,
@@ -28,7 +29,10 @@ from ctflow.plan.model import (
     Repair,
     Replace,
     Status,
+    StepState,
     Stop,
+    Timeline,
+    TimelineStep,
 )
 from ctflow.plan.render_json import PlanFormatError, from_dict, load, render_json, save
 from ctflow.plan.render_markdown import MORE_CHANGES, render_markdown
@@ -145,6 +149,21 @@ NOTES = (
         "Sale",
         "stopped outside ctflow (1744000001); `--replace sale` re-creates it",
         live=(ref(1744000001, "stopped"),),
+    ),
+)
+TIMELINE = Timeline(
+    JOURNEY,
+    "Asia/Kolkata",
+    (
+        TimelineStep(
+            f"{JOURNEY}.welcome",
+            "welcome",
+            "0d",
+            "2027-01-11T09:30:00+05:30",
+            "push",
+            StepState.NEW,
+            Action.CREATE,
+        ),
     ),
 )
 FULL = make_plan((CREATE, REPLACE, REPLACE_UNKNOWN, STOP, REPAIR), NOTES, unchanged=("news",))
@@ -320,5 +339,10 @@ def test_the_format_doc_describes_every_key() -> None:
         *change["fields"][0],
         *change["stop"][0],
         *saved["notes"][0],
+        *saved["cost"],
+        *saved["cost"]["by_kind"][0],
+        *saved["cost"]["assumptions"],
     }
+    with_timeline = json.loads(save(dataclasses.replace(FULL, timelines=(TIMELINE,))))
+    keys |= {*with_timeline["timelines"][0], *with_timeline["timelines"][0]["steps"][0]}
     assert keys - documented == set()

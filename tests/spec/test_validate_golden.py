@@ -436,6 +436,38 @@ CASES = [
     ),
     pytest.param(
         {
+            "journeys/onboarding.yaml": JOURNEY.replace("after: 0d", "after: 3d"),
+            "journeys/day2.html": "x",
+        },
+        [
+            "journeys/onboarding.yaml:18:12: steps[1].after: sends before the step declared above it (welcome, after: 3d): a journey's steps send in the order they are declared; move this step up, or say allow_before_previous: true",
+        ],
+        id="journey-step-backwards",
+    ),
+    pytest.param(
+        {
+            "journeys/onboarding.yaml": JOURNEY.replace("after: 0d", "after: 3d").replace(
+                "after: 2d", "after: 2d\n    allow_before_previous: true"
+            ),
+            "journeys/day2.html": "x",
+        },
+        [],
+        id="journey-step-backwards-allowed",
+    ),
+    pytest.param(
+        {
+            "journeys/onboarding.yaml": JOURNEY.replace(
+                "after: 2d", "after: 2d\n    allow_before_previous: yes please"
+            ),
+            "journeys/day2.html": "x",
+        },
+        [
+            "journeys/onboarding.yaml:19:28: steps[1].allow_before_previous: expected true or false, found the text 'yes please'",
+        ],
+        id="journey-allow-before-not-boolean",
+    ),
+    pytest.param(
+        {
             "triggers/ext.yaml": "kind: Trigger\nkey: ext\ntype: external\ncampaign_id: {staging: 1}\nparameters:\n  type: object\n  properties:\n    items: {type: array}\n"
         },
         [
