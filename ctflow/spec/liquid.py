@@ -1,0 +1,167 @@
+"""Reading CleverTap's Liquid (``{{ Profile.Name | default: 'x' }}``) in a message text: which
+``Profile`` and ``Event`` properties it reads, how, and where; or where its syntax is wrong.
+
+Parses with python-liquid (imported on first use: ``ctflow --help`` never pays for it); imports
+nothing else of ctflow. What is *said* of the references is :mod:`ctflow.spec.personalisation`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from liquid import Environment
+
+# CleverTap's namespaces (docs.clevertap.com/docs/liquid-tags: "You can personalize your messages
+# for Events and User Profiles", written `Profile.<property>` in tags and outputs, e.g.
+# `{% if Profile.Language == "Spanish" %}`); event properties are `Event.<property>`, read from the
+# event the campaign qualified on (docs.clevertap.com/docs/catalog-send-time-personalization: "the
+# most recent occurrence of the event is used"). Property names with spaces are written
+# `Profile["Loyalty Tier"]`, as Liquid reads any name that is not a plain word.
+ROOTS = ("Profile", "Event")
+_CTFLOW_COMMENT = re.compile(r"\[#.*?#\]", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One read of ``root.name``; ``index`` is where its path starts in the text."""
+
+    root: str
+    name: str
+    index: int
+    printed: bool  # output as it is: {{ Profile.X }}, no filter to turn it into text
+    defaulted: bool  # a `default` filter applies to it
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a text's Liquid reads, or the first reason it is not Liquid (index, message)."""
+
+    references: tuple[Reference, ...] = ()
+    unknown_filters: tuple[tuple[int, str], ...] = ()
+    error: tuple[int, str] | None = None
+
+
+def has_liquid(text: str) -> bool:
+    """Whether ``text`` holds Liquid markup at all (the cheap test run on every text)."""
+    return "{{" in text or "{%" in text
+
+
+@functools.lru_cache(maxsize=4096)
+def read(text: str) -> Reading:
+    """The Liquid of ``text`` as written; ctflow's own ``[# comments #]`` are blanked first (they
+    never reach CleverTap), keeping every index where it was."""
+    from liquid.exceptions import LiquidError
+
+    source = _CTFLOW_COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m[0]), text)
+    env = _environment()
+    try:
+        template = env.parse(source)
+    except LiquidError as error:
+        token = error.token
+        index = token.start_index if token is not None and token.start_index >= 0 else -1
+        return Reading(error=(index, _message(error)))
+    except RecursionError:
+        return Reading(error=(-1, "the Liquid is nested too deeply"))
+    walk = _Walk(env)
+    for node in template.nodes:
+        walk.node(node, frozenset())
+    return Reading(tuple(walk.references), tuple(walk.unknown))
+
+
+def known_filters() -> list[str]:
+    return sorted(_environment().filters)
+
+
+def position(text: str, index: int) -> tuple[int, int]:
+    """1-based (line, column) of ``index`` in ``text``; (1, 1) when it is unknown."""
+    if index < 0:
+        return 1, 1
+    before = text[:index]
+    line = before.count("\n") + 1
+    return line, index - (before.rfind("\n") + 1) + 1
+
+
+@functools.cache
+def _environment() -> Environment:
+    from liquid import Environment
+
+    return Environment()
+
+
+def _message(error: Exception) -> str:
+    text = getattr(error, "message", None) or str(error)
+    return " ".join(str(text).split()) or "invalid Liquid"
+
+
+class _Walk:
+    """Collects the references of a parsed template; names bound by ``assign``, ``capture`` and
+    ``for`` are the template's own, not CleverTap's."""
+
+    def __init__(self, env: Environment) -> None:
+        from liquid.context import RenderContext
+
+        self.env = env
+        self.context = RenderContext(env.from_string(""))
+        self.references: list[Reference] = []
+        self.unknown: list[tuple[int, str]] = []
+        self.bound: set[str] = set()
+
+    def node(self, node: Any, scope: frozenset[str]) -> None:
+        from liquid.builtin.output import OutputNode
+
+        self.bound.update(str(name) for name in node.template_scope())
+        inner = scope | {str(name) for name in node.block_scope()}
+        for expression in node.expressions():
+            self.expression(expression, inner, printed=isinstance(node, OutputNode))
+        for child in node.children(self.context, include_partials=False):
+            self.node(child, inner)
+
+    def expression(self, expression: Any, scope: frozenset[str], *, printed: bool) -> None:
+        from liquid.builtin.expressions import FilteredExpression, Path
+
+        if isinstance(expression, FilteredExpression):
+            filters = list(expression.filters or [])
+            self._filters(filters)
+            defaulted = any(f.name == "default" for f in filters)
+            if isinstance(expression.left, Path):
+                self.path(expression.left, scope, printed and not filters, defaulted)
+            else:
+                self.expression(expression.left, scope, printed=False)
+            for item in filters:
+                for child in item.children():
+                    self.expression(child, scope, printed=False)
+            return
+        if isinstance(expression, Path):
+            self.path(expression, scope, printed, False)
+            return
+        self._filters(list(getattr(expression, "filters", None) or []))
+        self._filters(list(getattr(expression, "tail_filters", None) or []))
+        for child in expression.children():
+            self.expression(child, scope, printed=False)
+
+    def path(self, path: Any, scope: frozenset[str], printed: bool, defaulted: bool) -> None:
+        segments = list(path.path)
+        head = segments[0] if segments else None
+        ours = head in ROOTS and head not in scope and head not in self.bound
+        if ours and len(segments) > 1 and isinstance(segments[1], str):
+            self.references.append(
+                Reference(str(head), segments[1], path.token.start_index, printed, defaulted)
+            )
+        for child in path.children():  # Profile[Event.key]: the inner path is read too
+            self.expression(child, scope, printed=False)
+
+    def _filters(self, filters: list[Any]) -> None:
+        for item in filters:
+            if item.name not in self.env.filters:
+                self.unknown.append((item.token.start_index, item.name))
+
+
+def references(text: str) -> Iterator[Reference]:
+    """The references of ``text`` (none when it is not Liquid or does not parse)."""
+    if has_liquid(text):
+        yield from read(text).references
