@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,20 @@ def test_json_lists_warnings_and_notes_apart_from_problems(tmp_path: Path) -> No
     [warning] = found["warnings"]
     assert (warning["line"], warning["column"]) == (18, 25)
     assert warning["message"].startswith("content.body: Profile.Favourites is a list")
+
+
+def test_a_misspelt_profile_name_in_the_example_project_fails_with_a_suggestion(
+    tmp_path: Path,
+) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "journeys"
+    project = tmp_path / "journeys"
+    shutil.copytree(example, project, ignore=shutil.ignore_patterns(".ctflow"))
+    winback = project / "campaigns" / "winback.yaml"
+    text = winback.read_text(encoding="utf-8")
+    assert "title: 'We miss you, {{ Profile.Name" in text
+    winback.write_text(text.replace("We miss you, {{ Profile.Name", "We miss you, {{ Profile.Nmae"))
+    out, err = io.StringIO(), io.StringIO()
+    assert validate(project, "text", out=out, err=err) == 3
+    assert out.getvalue().replace(f"{project}/", "").splitlines() == [
+        "campaigns/winback.yaml:25:27: content.title: Profile.Nmae: profile property 'Nmae' is not declared (did you mean 'Name'?)",
+    ]
