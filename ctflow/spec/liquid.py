@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 # `Profile["Loyalty Tier"]`, as Liquid reads any name that is not a plain word.
 ROOTS = ("Profile", "Event")
 _CTFLOW_COMMENT = re.compile(r"\[#.*?#\]", re.DOTALL)
+_CTFLOW_CODE = re.compile(r"\[\[.*?\]\]|\[%.*?%\]", re.DOTALL)
+_SPACED = re.compile(r"\b(Profile|Event)\.([\w-]+)\s+$")
+_WORD = re.compile(r"[\w-]+")
+_NAME = re.compile(r"""\w+\s*(?:\.\s*[\w-]+|\[\s*(?:"[^"]*"|'[^']*'|[^\]]*)\s*\])""")
 
 
 @dataclass(frozen=True)
@@ -53,24 +57,53 @@ def has_liquid(text: str) -> bool:
 
 @functools.lru_cache(maxsize=4096)
 def read(text: str) -> Reading:
-    """The Liquid of ``text`` as written; ctflow's own ``[# comments #]`` are blanked first (they
-    never reach CleverTap), keeping every index where it was."""
+    """The Liquid of ``text`` as written, every index where it was in ``text``.
+
+    ctflow's own ``[# comments #]`` are blanked (they never reach CleverTap) and its ``[[ … ]]``
+    and ``[% … %]`` filled with ``_``: what they render to is not known here, so a name they
+    build (``Profile.[[ vars.field ]]``) is not checked, and does not break the Liquid."""
     from liquid.exceptions import LiquidError
 
     source = _CTFLOW_COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m[0]), text)
+    built = [(m.start(), m.end()) for m in _CTFLOW_CODE.finditer(source)]
+    source = _CTFLOW_CODE.sub(lambda m: re.sub(r"[^\n]", "_", m[0]), source)
     env = _environment()
     try:
         template = env.parse(source)
     except LiquidError as error:
         token = error.token
         index = token.start_index if token is not None and token.start_index >= 0 else -1
-        return Reading(error=(index, _message(error)))
+        return Reading(error=(index, _message(error) + _spaced_hint(source, index)))
     except RecursionError:
         return Reading(error=(-1, "the Liquid is nested too deeply"))
     walk = _Walk(env)
     for node in template.nodes:
         walk.node(node, frozenset())
-    return Reading(tuple(walk.references), tuple(walk.unknown))
+    found = [ref for ref in walk.references if not _built(source, ref, built)]
+    return Reading(tuple(found), tuple(walk.unknown))
+
+
+def _built(source: str, ref: Reference, built: list[tuple[int, int]]) -> bool:
+    """Whether ctflow's own code builds part of ``ref``'s ``Profile.name``."""
+    if not built:
+        return False
+    match = _NAME.match(source, ref.index)
+    end = match.end() if match else ref.index + len(ref.root) + len(ref.name) + 1
+    return any(start < end and stop > ref.index for start, stop in built)
+
+
+def _spaced_hint(source: str, index: int) -> str:
+    """For ``{{ Profile.Customer Type }}``: how Liquid writes a name with a space."""
+    found = _SPACED.search(source[:index]) if index > 0 else None
+    word = _WORD.match(source, index) if index >= 0 else None
+    if found is None or word is None:
+        return ""
+    name = f"{found[2]} {word[0]}"
+    return f"; a name with a space is written {found[1]}[{_quoted(name)}]"
+
+
+def _quoted(name: str) -> str:
+    return f'"{name}"'
 
 
 def known_filters() -> list[str]:

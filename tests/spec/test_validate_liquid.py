@@ -122,6 +122,20 @@ CASES = [
         id="liquid-syntax-error",
     ),
     pytest.param(
+        body('"Hi {{ Profile.Customer Type }}"'),
+        3,
+        [
+            'campaigns/winback.yaml:18:33: content.body: Liquid: expected end of expression, found word; a name with a space is written Profile["Customer Type"]',
+        ],
+        id="name-with-a-space-needs-brackets",
+    ),
+    pytest.param(
+        body('"[# {{ Profile.Nope }} #]Hi {{ Profile.[[ vars.brand ]] | default: 1 }}"'),
+        0,
+        [],
+        id="ctflow-comments-and-ctflow-built-names-are-not-read",
+    ),
+    pytest.param(
         body('"Hi {{ Profile.Name | upcase | shout }}"'),
         3,
         [
