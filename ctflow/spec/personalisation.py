@@ -147,8 +147,10 @@ class Personalisation:
 
 
 def _shown(ref: liquid.Reference) -> str:
-    plain = ref.name.isidentifier()
-    return f"{ref.root}.{ref.name}" if plain else f"{ref.root}[{ref.name!r}]"
+    if ref.name.isidentifier():
+        return f"{ref.root}.{ref.name}"
+    quoted = f'"{ref.name}"' if '"' not in ref.name else repr(ref.name)
+    return f"{ref.root}[{quoted}]"
 
 
 def _qualifying_events(audience: Any) -> list[str]:

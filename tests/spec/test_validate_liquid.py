@@ -64,7 +64,7 @@ CASES = [
         body('\'Tier {{ Profile["Loyalty Tierr"] | default: "none" }}\''),
         3,
         [
-            "campaigns/winback.yaml:18:18: content.body: Profile['Loyalty Tierr']: profile property 'Loyalty Tierr' is not declared (did you mean 'Loyalty Tier'?)",
+            "campaigns/winback.yaml:18:18: content.body: Profile[\"Loyalty Tierr\"]: profile property 'Loyalty Tierr' is not declared (did you mean 'Loyalty Tier'?)",
         ],
         id="bracketed-name-with-a-space",
     ),
