@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +37,6 @@ class Reference:
     name: str
     index: int
     printed: bool  # output as it is: {{ Profile.X }}, no filter to turn it into text
-    defaulted: bool  # a `default` filter applies to it
 
 
 @dataclass(frozen=True)
@@ -160,9 +158,8 @@ class _Walk:
         if isinstance(expression, FilteredExpression):
             filters = list(expression.filters or [])
             self._filters(filters)
-            defaulted = any(f.name == "default" for f in filters)
             if isinstance(expression.left, Path):
-                self.path(expression.left, scope, printed and not filters, defaulted)
+                self.path(expression.left, scope, printed=printed and not filters)
             else:
                 self.expression(expression.left, scope, printed=False)
             for item in filters:
@@ -170,20 +167,20 @@ class _Walk:
                     self.expression(child, scope, printed=False)
             return
         if isinstance(expression, Path):
-            self.path(expression, scope, printed, False)
+            self.path(expression, scope, printed=printed)
             return
         self._filters(list(getattr(expression, "filters", None) or []))
         self._filters(list(getattr(expression, "tail_filters", None) or []))
         for child in expression.children():
             self.expression(child, scope, printed=False)
 
-    def path(self, path: Any, scope: frozenset[str], printed: bool, defaulted: bool) -> None:
+    def path(self, path: Any, scope: frozenset[str], *, printed: bool) -> None:
         segments = list(path.path)
         head = segments[0] if segments else None
         ours = head in ROOTS and head not in scope and head not in self.bound
         if ours and len(segments) > 1 and isinstance(segments[1], str):
             self.references.append(
-                Reference(str(head), segments[1], path.token.start_index, printed, defaulted)
+                Reference(str(head), segments[1], path.token.start_index, printed)
             )
         for child in path.children():  # Profile[Event.key]: the inner path is read too
             self.expression(child, scope, printed=False)
@@ -192,9 +189,3 @@ class _Walk:
         for item in filters:
             if item.name not in self.env.filters:
                 self.unknown.append((item.token.start_index, item.name))
-
-
-def references(text: str) -> Iterator[Reference]:
-    """The references of ``text`` (none when it is not Liquid or does not parse)."""
-    if has_liquid(text):
-        yield from read(text).references
