@@ -39,7 +39,7 @@ def test_init_scaffolds_a_project_that_validates(
 
     code, out, err = run(capsys, "validate", "-C", str(target))
     assert (code, out) == (0, "")
-    assert err.startswith("ctflow: valid: 2 events, 0 profile schemas, 1 campaign,")
+    assert err.startswith("ctflow: valid: 2 events, 1 profile schema, 1 campaign,")
 
 
 def test_init_never_overwrites(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

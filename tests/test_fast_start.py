@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("jsonschema", "referencing", "jinja2", "httpx", "starlette", "uvicorn", "rich")
+HEAVY = ("jsonschema", "referencing", "jinja2", "httpx", "starlette", "uvicorn", "rich", "liquid")
 PROBE = """
 import json, runpy, sys
 argv, heavy = json.loads(sys.argv[1]), json.loads(sys.argv[2])

@@ -11,13 +11,15 @@ from pathlib import Path
 from typing import TextIO
 
 from ctflow.errors import ExitCode
+from ctflow.problems import Problem, one_line
 from ctflow.spec.validate import Result, check
 
 
 def validate(
     directory: Path, fmt: str, *, out: TextIO, err: TextIO, now: datetime | None = None
 ) -> int:
-    """Print every problem (``file:line:col: message``) to ``out``; exit 3 if there is any."""
+    """Print every problem (``file:line:col: message``) to ``out``, then the warnings and notes
+    (``file:line:col: warning: message``); exit 3 if there is any problem."""
     result = check(directory, now)
     if fmt == "json":
         json.dump(_json(result), out, indent=2)
@@ -25,6 +27,9 @@ def validate(
     else:
         for problem in result.problems:
             out.write(f"{problem}\n")
+        for severity, found in (("warning", result.warnings), ("note", result.notes)):
+            for item in found:
+                out.write(f"{_labelled(item, severity)}\n")
         err.write(f"ctflow: {_summary(result)}\n")
     return ExitCode.OK if result.valid else ExitCode.INVALID
 
@@ -35,7 +40,15 @@ def _json(result: Result) -> dict[str, object]:
         "files": result.files,
         "counts": result.declarations.counts(),
         "problems": [p.to_json() for p in result.problems],
+        "warnings": [p.to_json() for p in result.warnings],
+        "notes": [p.to_json() for p in result.notes],
     }
+
+
+def _labelled(problem: Problem, severity: str) -> str:
+    return one_line(
+        f"{problem.path}:{problem.line}:{problem.column}: {severity}: {problem.message}"
+    )
 
 
 def _summary(result: Result) -> str:
@@ -52,7 +65,10 @@ def _summary(result: Result) -> str:
         _plural(counts["Trigger"], "trigger"),
         _plural(counts["Dataset"], "dataset"),
     ]
-    return f"valid: {', '.join(parts)} in {_plural(result.files, 'file')}"
+    extra = [_plural(len(result.warnings), "warning")] if result.warnings else []
+    extra += [_plural(len(result.notes), "note")] if result.notes else []
+    more = f" ({', '.join(extra)})" if extra else ""
+    return f"valid: {', '.join(parts)} in {_plural(result.files, 'file')}{more}"
 
 
 def _plural(count: int, noun: str) -> str:

@@ -106,6 +106,12 @@ class _Control:
     async def campaigns(self, request: Request) -> Response:
         return JSONResponse({"status": "success", "campaigns": plain(self.sb.campaigns())})
 
+    async def messages(self, request: Request) -> Response:
+        raw = request.path_params["campaign_id"]
+        if not raw.isdecimal() or self.sb.store.campaign(int(raw)) is None:
+            raise fail(f"no campaign {raw}", 404, 404)
+        return JSONResponse({"status": "success", "messages": plain(self.sb.messages(int(raw)))})
+
 
 def _fault_value(key: str, value: Any) -> Any:
     """A fault field's new value, checked: ``paths`` a list of paths (kept as a set) or null,
@@ -142,4 +148,5 @@ def control_routes(sb: SandboxState) -> list[Route]:
         Route("/_sandbox/seed", control.seed, methods=["POST"]),
         Route("/_sandbox/sends", control.sends, methods=["GET"]),
         Route("/_sandbox/campaigns", control.campaigns, methods=["GET"]),
+        Route("/_sandbox/campaigns/{campaign_id}/messages", control.messages, methods=["GET"]),
     ]

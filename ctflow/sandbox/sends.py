@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ctflow.sandbox import content as checks
+from ctflow.sandbox import personalise
 from ctflow.sandbox.config import SandboxConfig
 from ctflow.sandbox.replies import ApiError, Json, fail_body, malformed
 from ctflow.sandbox.store import Store
@@ -62,7 +63,12 @@ def identity_send(
         checks.check_provider(channel, body, config)
     except checks.ContentError as error:
         raise _reject(error, config) from None
-    store.add_send(path, body, now)
+    send_id = store.add_send(path, body, now)
+    if personalise.has_liquid(
+        body.get("content")
+    ):  # what each recipient gets, as CleverTap fills it
+        rendered = personalise.deliveries(store, body["to"], body["content"])
+        store.put_state(personalise.KIND, str(send_id), {"deliveries": rendered})
     return dict(QUEUED)
 
 

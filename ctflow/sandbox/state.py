@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from ctflow.sandbox import personalise
 from ctflow.sandbox.clock import Clock
 from ctflow.sandbox.config import SandboxConfig
 from ctflow.sandbox.faults import FaultPicker, Faults
 from ctflow.sandbox.limits import Limiter
+from ctflow.sandbox.query import Query, matching_profiles, parse_query
 from ctflow.sandbox.reports import status_of
 from ctflow.sandbox.seed import seed as seed_population
 from ctflow.sandbox.store import Store
@@ -58,10 +61,30 @@ class SandboxState:
         ]
 
     def sends(self) -> list[dict[str, Any]]:
-        return [
-            {"endpoint": endpoint, "body": body, "at": _at(at)}
-            for endpoint, body, at in self.store.sends()
-        ]
+        """Every send as received; one with Liquid in its content also has ``personalised``:
+        each recipient and the content as CleverTap fills it in with their profile."""
+        found = []
+        for send_id, (endpoint, body, at) in zip(
+            self.store.send_ids(), self.store.sends(), strict=True
+        ):
+            send = {"endpoint": endpoint, "body": body, "at": _at(at)}
+            rendered = self.store.get_state(personalise.KIND, str(send_id))
+            if rendered is not None:
+                send["personalised"] = rendered["deliveries"]
+            found.append(send)
+        return found
+
+    def messages(self, campaign_id: int) -> list[dict[str, Any]]:
+        """What each profile the campaign's audience holds now receives: its content with
+        CleverTap's Liquid filled in from the profile."""
+        row = self.store.campaign(campaign_id)
+        if row is None:
+            return []
+        where = row.payload.get("where")
+        tz = ZoneInfo(self.config.timezone)
+        query = Query() if where is None else parse_query(where, tz, self.clock.timestamp())
+        people = matching_profiles(self.store, query)
+        return personalise.messages(people, row.payload.get("content"))
 
     def events(self, name: str | None = None) -> list[dict[str, Any]]:
         events = self.store.events(name=name)

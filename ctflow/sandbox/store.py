@@ -447,15 +447,19 @@ class Store:
         self._run("UPDATE campaigns SET stopped_at = ? WHERE id = ?", [at, campaign_id])
 
     # -- sends --------------------------------------------------------------------------
-    def add_send(self, endpoint: str, body: dict[str, Any], at: float) -> None:
-        self._run(
+    def add_send(self, endpoint: str, body: dict[str, Any], at: float) -> int:
+        cursor = self._run(
             "INSERT INTO sends (endpoint, body, at) VALUES (?, ?, ?)",
             [endpoint, json.dumps(body), at],
         )
+        return int(cursor.lastrowid or 0)
 
     def sends(self) -> list[tuple[str, dict[str, Any], float]]:
         rows = self._all("SELECT endpoint, body, at FROM sends ORDER BY id")
         return [(row["endpoint"], json.loads(row["body"]), row["at"]) for row in rows]
+
+    def send_ids(self) -> list[int]:
+        return [row["id"] for row in self._all("SELECT id FROM sends ORDER BY id")]
 
     # -- small keyed state (cursors, count requests) ------------------------------------
     def put_state(self, kind: str, key: str, value: dict[str, Any]) -> None:

@@ -28,6 +28,7 @@ from ctflow.spec.datasets import check_dataset
 from ctflow.spec.discovery import discover
 from ctflow.spec.documents import Broken, Reading, read_declarations
 from ctflow.spec.model import KIND_ORDER, Decl, Declarations
+from ctflow.spec.personalisation import Personalisation
 from ctflow.spec.timeparse import zone
 from ctflow.spec.triggers import check_trigger
 from ctflow.spec.types import Property
@@ -37,11 +38,14 @@ _POSITION = re.compile(r"^(.*?):(\d+):(\d+): (.*)$")
 
 @dataclass(frozen=True)
 class Result:
-    """What ``validate`` found: the declarations that loaded and every problem, sorted."""
+    """What ``validate`` found: the declarations that loaded and every problem, sorted; the
+    warnings and notes do not make the project invalid."""
 
     declarations: Declarations
     problems: list[Problem]
     files: int
+    warnings: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
@@ -85,8 +89,15 @@ def _check(directory: Path, now: datetime | None) -> Result:
     today = now.astimezone(tz).date() if now is not None else None
     # Templates depend on ctflow.yaml's environments and variables: when they failed, checking
     # templates would only say "not declared" of every variable.
-    declarations = _Checks(project, problems, not broken_config, today).run(reading)
-    return Result(declarations, problems.sorted(), len(files))
+    checks = _Checks(project, problems, not broken_config, today)
+    declarations = checks.run(reading)
+    return Result(
+        declarations,
+        problems.sorted(),
+        len(files),
+        checks.warnings.sorted(),
+        checks.notes.sorted(),
+    )
 
 
 def load(directory: Path) -> Declarations:
@@ -115,6 +126,9 @@ class _Checks:
     today: date | None
     events: Mapping[str, Mapping[str, Property]] = field(default_factory=dict)
     profile: Mapping[str, Property] = field(default_factory=dict)
+    warnings: Problems = field(default_factory=Problems)
+    notes: Problems = field(default_factory=Problems)
+    liquid: Personalisation | None = None
 
     def run(self, reading: Reading) -> Declarations:
         decls, problems = reading.decls, self.problems
@@ -122,6 +136,15 @@ class _Checks:
         salvaged = {kind: [salvage.pruned(b) for b in found] for kind, found in broken.items()}
         profile_decls = _by_kind(decls, "ProfileSchema")
         self._tracking(reading, broken)
+        self.liquid = Personalisation(
+            self.events,
+            self.profile,
+            bool(profile_decls or broken["ProfileSchema"])
+            or "ProfileSchema" in reading.unread_kinds,
+            problems,
+            self.warnings,
+            self.notes,
+        )
         journey_decls = campaigns.check_names(_by_kind(decls, "Journey"), "journey", problems)
         expanded = [c for j in journey_decls.values() for c in self._journey(j)]
         campaign_decls = campaigns.check_names(
@@ -137,9 +160,12 @@ class _Checks:
         trigger_decls = campaigns.check_names(_by_kind(decls, "Trigger"), "trigger", problems)
         for decl in trigger_decls.values():
             check_trigger(decl, self.project, problems, project_ok=self.templates)
+            self.liquid.trigger(decl, templating.fields(decl, Problems()))
         for decl in salvaged["Trigger"]:
             if salvage.plain_parameters(decl):
                 check_trigger(decl, self.project, problems, project_ok=self.templates)
+            self.liquid.trigger(decl, templating.fields(decl, Problems()))
+        self.liquid.finish()
         dataset_decls = campaigns.check_names(_by_kind(decls, "Dataset"), "dataset", problems)
         strict = frozenset(d.key for d in _by_kind(decls, "EventSchema") if d.data.get("strict"))
         profiles = bool(profile_decls or broken["ProfileSchema"]) or (
@@ -195,6 +221,8 @@ class _Checks:
         ``plan`` will."""
         campaigns.check_campaign(decl, self.events, self.profile, self.problems, today=self.today)
         items = list(templating.fields(decl, self.problems))
+        if self.liquid is not None:
+            self.liquid.campaign(decl, items)
         if self.templates:
             broken = templating.check_fields(self.project, items, self.problems)
             templating.check_renders(
