@@ -62,6 +62,11 @@ TRACKING = """\
 kind: EventSchema
 event: App Launched
 version: 1
+---
+kind: ProfileSchema
+key: customers
+properties:
+  Name: {type: string}
 """
 CAMPAIGN = """\
 kind: Campaign

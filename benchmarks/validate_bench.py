@@ -39,6 +39,7 @@ kind: ProfileSchema
 key: customers
 properties:
   Customer Type: {type: string, enum: [Silver, Gold]}
+  Name: {type: string}
 """
 CAMPAIGN = """\
 kind: Campaign

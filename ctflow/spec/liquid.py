@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ _CTFLOW_COMMENT = re.compile(r"\[#.*?#\]", re.DOTALL)
 _CTFLOW_CODE = re.compile(r"\[\[.*?\]\]|\[%.*?%\]", re.DOTALL)
 _SPACED = re.compile(r"\b(Profile|Event)\.([\w-]+)\s+$")
 _WORD = re.compile(r"[\w-]+")
+_MARKUP = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 _NAME = re.compile(r"""\w+\s*(?:\.\s*[\w-]+|\[\s*(?:"[^"]*"|'[^']*'|[^\]]*)\s*\])""")
 
 
@@ -53,32 +54,65 @@ def has_liquid(text: str) -> bool:
     return "{{" in text or "{%" in text
 
 
-@functools.lru_cache(maxsize=4096)
 def read(text: str) -> Reading:
     """The Liquid of ``text`` as written, every index where it was in ``text``.
 
     ctflow's own ``[# comments #]`` are blanked (they never reach CleverTap) and its ``[[ … ]]``
     and ``[% … %]`` filled with ``_``: what they render to is not known here, so a name they
-    build (``Profile.[[ vars.field ]]``) is not checked, and does not break the Liquid."""
-    from liquid.exceptions import LiquidError
+    build (``Profile.[[ vars.field ]]``) is not checked, and does not break the Liquid.
 
+    The text between the markup changes nothing the Liquid reads, so only the markup is parsed,
+    once for every text with the same markup (campaigns share their personalisation and differ
+    in their words), and its indices are moved back to where the markup is in ``text``."""
     source = _CTFLOW_COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m[0]), text)
     built = [(m.start(), m.end()) for m in _CTFLOW_CODE.finditer(source)]
     source = _CTFLOW_CODE.sub(lambda m: re.sub(r"[^\n]", "_", m[0]), source)
+    spans = [(m.start(), m.end()) for m in _MARKUP.finditer(source)]
+    left = _MARKUP.sub("", source)
+    if "{{" in left or "{%" in left:  # markup left open: parsed whole, for the text's own error
+        spans = [(0, len(source))]
+    skeleton = "".join(source[start:stop] for start, stop in spans)
+    parsed = _parse(skeleton)
+
+    def moved(index: int) -> int:
+        """``index`` in the skeleton, in ``text``."""
+        if index < 0:
+            return index
+        offset = 0
+        for start, stop in spans:
+            if index < offset + stop - start:
+                return start + index - offset
+            offset += stop - start
+        return len(source)  # the end of the markup: the end of the text
+
+    if parsed.error is not None:
+        index = moved(parsed.error[0])
+        return Reading(error=(index, parsed.error[1] + _spaced_hint(source, index)))
+    found = [replace(ref, index=moved(ref.index)) for ref in parsed.references]
+    return Reading(
+        tuple(ref for ref in found if not _built(source, ref, built)),
+        tuple((moved(index), name) for index, name in parsed.unknown_filters),
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(source: str) -> Reading:
+    """The references of ``source``'s Liquid (ctflow's own code already masked)."""
+    from liquid.exceptions import LiquidError
+
     env = _environment()
     try:
         template = env.parse(source)
     except LiquidError as error:
         token = error.token
         index = token.start_index if token is not None and token.start_index >= 0 else -1
-        return Reading(error=(index, _message(error) + _spaced_hint(source, index)))
+        return Reading(error=(index, _message(error)))
     except RecursionError:
         return Reading(error=(-1, "the Liquid is nested too deeply"))
     walk = _Walk(env)
     for node in template.nodes:
         walk.node(node, frozenset())
-    found = [ref for ref in walk.references if not _built(source, ref, built)]
-    return Reading(tuple(found), tuple(walk.unknown))
+    return Reading(tuple(walk.references), tuple(walk.unknown))
 
 
 def _built(source: str, ref: Reference, built: list[tuple[int, int]]) -> bool:
