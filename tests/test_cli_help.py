@@ -36,6 +36,7 @@ RUN_ORDER = [
     "now",
     "campaigns",
     "campaigns list",
+    "report",
     "count",
     "export",
     "profile",
@@ -50,7 +51,6 @@ last: the project it makes inside the copy would be read as the copy's declarati
 
 CANNOT_RUN = {
     "stop": "names the production environment (no credentials here)",
-    "report": "names a campaign id of the page's account",
     "sandbox serve": "serves until interrupted",
     "journal": "copies into a PostgreSQL server",
     "journal copy": "copies into a PostgreSQL server",
