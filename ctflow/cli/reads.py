@@ -288,7 +288,11 @@ def drift(state: AppState, env: str | None, fmt: str, detailed_exitcode: bool) -
     help="Only this environment's runs (read from its journal).",
     shell_complete=complete.environments,
 )
-@click.option("--kind", type=click.Choice(["apply", "upload", "send", "stop"]), help="Only these.")
+@click.option(
+    "--kind",
+    type=click.Choice(["apply", "upload", "send", "test-send", "stop"]),
+    help="Only these.",
+)
 @click.option(
     "--since", "since", type=_DATE, metavar="YYYY-MM-DD", help="Started that day or later."
 )
