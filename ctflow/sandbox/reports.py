@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ctflow.sandbox.config import SandboxConfig
-from ctflow.sandbox.dashboard import dashboard_campaigns
+from ctflow.sandbox.dashboard import DashboardCampaign, dashboard_campaigns
 from ctflow.sandbox.dates import local, parse_yyyymmdd
 from ctflow.sandbox.replies import Json, fail, malformed
 from ctflow.sandbox.store import CampaignRow, Store
@@ -109,13 +109,39 @@ def stop(store: Store, body: object, config: SandboxConfig, now: float) -> Json:
 
 
 def result(store: Store, body: object, config: SandboxConfig, now: float) -> Json:
-    """§4.7: the figures of :func:`figures`, once the campaign has completed."""
-    row = _existing(store, body)
-    if status_of(row, now, config.run_seconds) != "completed":
+    """§4.7: the figures of :func:`figures`, once the campaign has completed; "all campaign
+    types", so the dashboard's too."""
+    campaign_id = _campaign_id(body)
+    built = {made.id: made for made in dashboard_campaigns(store)}.get(campaign_id)
+    if built is not None:
+        status = _dashboard_status(built, now, config)
+        sent = built.sent + _identity_sends(store, built.id)
+    else:
+        row = _existing(store, body)
+        status, sent = status_of(row, now, config.run_seconds), sum(row.estimates.values())
+    if status != "completed":
         # §4.7 sample has no code; HTTP 200 is our reading of an unrecorded status [?].
         return {"status": "fail", "error": NOT_COMPLETED}
-    found = figures(store, row.id, sum(row.estimates.values()))
+    found = figures(store, campaign_id, sent)
     return {"status": "success", "result": {"sent": found["sent"], "clicked": found["clicked"]}}
+
+
+def _dashboard_status(made: DashboardCampaign, now: float, config: SandboxConfig) -> str:
+    if made.stopped:
+        return "stopped"
+    if now < made.start:
+        return "scheduled"
+    return "completed" if now >= made.start + config.run_seconds else "running"
+
+
+def _identity_sends(store: Store, campaign_id: int) -> int:
+    """§5: identity sends that name a dashboard "API campaign" count under it: their
+    recipients."""
+    total = 0
+    for _endpoint, body, _at in store.sends():
+        if str(body.get("campaign_id")) == str(campaign_id) and isinstance(body.get("to"), dict):
+            total += sum(len(v) for v in body["to"].values() if isinstance(v, list))
+    return total
 
 
 def figures(store: Store, campaign_id: int, sent: int) -> dict[str, int]:
@@ -211,13 +237,8 @@ def _reported(store: Store, config: SandboxConfig, now: float) -> list[Json]:
             }
         )
     for made in dashboard_campaigns(store):
-        if made.stopped:
-            status = "stopped"
-        elif now < made.start:
-            status = "scheduled"
-        else:
-            status = "completed" if now >= made.start + config.run_seconds else "running"
-        sent = made.sent if now >= made.start else 0
+        status = _dashboard_status(made, now, config)
+        sent = made.sent + _identity_sends(store, made.id) if now >= made.start else 0
         items.append(
             {
                 "id": made.id,

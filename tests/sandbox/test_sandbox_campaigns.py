@@ -393,3 +393,24 @@ async def test_message_report_holds_back_past_its_cap_and_says_how_many_matched(
     body = report.json()
     assert body["total_results"] == 3
     assert [m["message_name"] for m in body["messages"]] == ["Blast 2", "Blast 1"]
+
+
+async def test_a_dashboard_campaign_reports_the_identity_sends_made_under_its_id(
+    sb: Sandbox, client: httpx.AsyncClient
+) -> None:
+    api_campaign = sb.add_dashboard_campaign("Order updates", channel="email", sent=0)
+    early = await client.post("/1/targets/result.json", json={"id": api_campaign})
+    assert early.json() == {"status": "fail", "error": "This target hasn't been completed"}
+    send = {
+        "to": {"Identity": ["a-1", "a-2", "a-3"]},
+        "campaign_id": api_campaign,
+        "content": {"subject": "S", "body": "B", "sender_name": "Shop"},
+    }
+    assert (await client.post("/1/send/email.json", json=send)).status_code == 200
+    sb.clock.advance(hours=1)
+    result = await client.post("/1/targets/result.json", json={"id": api_campaign})
+    assert result.json()["result"]["sent"] == 3
+    report = await client.post(
+        "/1/message/report.json", json={"from": "20261122", "to": "20261122"}
+    )
+    assert report.json()["messages"][0]["sent"] == 3

@@ -254,3 +254,40 @@ def test_test_lists_are_checked_where_they_are_written(
     code, _, err = ctflow(capsys, tmp_path, "send", "--test", "x", "--to", "qa")
     assert code == 3
     assert problem in err
+
+
+def test_a_lost_answer_is_ambiguous_exit_6_and_the_journal_says_partial(
+    shop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ctflow.sandbox import DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE
+    from tests.contract.support import LoopbackServer
+
+    sandbox = Sandbox(db=":memory:")
+    sandbox.faults.fail_next = [500]
+    config = shop / "ctflow.yaml"
+    environ = {
+        "STAGING_CLEVERTAP_ACCOUNT_ID": DEFAULT_ACCOUNT_ID,
+        "STAGING_CLEVERTAP_PASSCODE": DEFAULT_PASSCODE,
+    }
+    try:
+        with LoopbackServer(sandbox) as server:  # staging, served by a sandbox that fails once
+            text = config.read_text(encoding="utf-8")
+            staging = "  staging:\n    region: in1\n"
+            assert staging in text
+            config.write_text(
+                text.replace(staging, f"  staging:\n    base_url: {server.base_url}\n"),
+                encoding="utf-8",
+            )
+            argv = ["-C", str(shop), "send", "--test", "winback-2027-q1-push", "--to", "design"]
+            code = cli.run([*argv, "--env", "staging"], environ)
+            out = capsys.readouterr().out
+    finally:
+        sandbox.close()
+    assert code == 6
+    assert "  design-pixel-7 (design): ambiguous (" in out
+    journal = SqliteJournal.open(shop / ".ctflow" / JOURNAL_NAME)
+    try:
+        [run] = journal.runs(kind="test-send")
+    finally:
+        journal.close()
+    assert (run["environment"], run["outcome"]) == ("staging", "partial")
