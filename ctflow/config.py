@@ -47,6 +47,8 @@ class Environment:
     timezone: str | None = None
     journal: str | None = None
     """This environment's journal URL (``journal:``), instead of the project's."""
+    test_recipients: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Named lists of test identities (``test_recipients:``) for ``ctflow send --test``."""
 
     @property
     def is_sandbox(self) -> bool:
@@ -263,6 +265,7 @@ def _project(path: Path, document: Document) -> Project:
                 variables=raw.get("variables") or {},
                 db=raw.get("db"),
                 journal=raw.get("journal"),
+                test_recipients=_test_recipients(raw),
             )
             continue
         creds = raw.get("credentials") or {}
@@ -277,6 +280,7 @@ def _project(path: Path, document: Document) -> Project:
             db=raw.get("db"),
             timezone=raw.get("timezone"),
             journal=raw.get("journal"),
+            test_recipients=_test_recipients(raw),
         )
     limits = data.get("limits") or {}
     return Project(
@@ -292,6 +296,11 @@ def _project(path: Path, document: Document) -> Project:
         document=document,
         journal=data.get("journal"),
     )
+
+
+def _test_recipients(raw: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    lists = raw.get("test_recipients") or {}
+    return {str(name): tuple(identities) for name, identities in lists.items()}
 
 
 def resolve_target(project: Project, env_name: str | None, environ: Mapping[str, str]) -> Target:

@@ -39,6 +39,7 @@ RUN_ORDER = [
     "import schemas",
     "campaigns",
     "campaigns list",
+    "report",
     "count",
     "export",
     "profile",
@@ -53,7 +54,6 @@ last: the project it makes inside the copy would be read as the copy's declarati
 
 CANNOT_RUN = {
     "stop": "names the production environment (no credentials here)",
-    "report": "names a campaign id of the page's account",
     "sandbox serve": "serves until interrupted",
     "journal": "copies into a PostgreSQL server",
     "journal copy": "copies into a PostgreSQL server",

@@ -37,6 +37,7 @@ from ctflow.clevertap.models import (
     CampaignSummary,
     CreatedCampaign,
     Estimates,
+    MessageReport,
     MessageReportRow,
     Profile,
     RealtimeCounts,
@@ -292,13 +293,28 @@ class CleverTap:
         label: str | Sequence[str] | None = None,
     ) -> list[MessageReportRow]:
         """All campaigns (dashboard-built too) started in the range; filters are sent as arrays."""
+        found = await self.message_report_window(
+            from_date, to_date, status=status, channel=channel, label=label
+        )
+        return found.rows
+
+    async def message_report_window(
+        self,
+        from_date: date,
+        to_date: date,
+        *,
+        status: str | Sequence[str] | None = None,
+        channel: str | Sequence[str] | None = None,
+        label: str | Sequence[str] | None = None,
+    ) -> MessageReport:
+        """:meth:`message_report` with ``total_results``, the number of campaigns that matched."""
         checks.date_range("message_report", from_date, to_date)
         body: dict[str, Any] = {"from": f"{yyyymmdd(from_date)}", "to": f"{yyyymmdd(to_date)}"}
         for key, value in (("status", status), ("channel", channel), ("label", label)):
             if value is not None:
                 body[key] = [value] if isinstance(value, str) else list(value)
         doc = await self._call("message_report", "POST", "/1/message/report.json", json=body)
-        return [MessageReportRow.from_api(m) for m in _list(doc.get("messages")) if _is_map(m)]
+        return MessageReport.from_api(doc)
 
     # --- sends ------------------------------------------------------------------------------
 

@@ -223,6 +223,23 @@ class MessageReportRow:
         )
 
 
+@dataclass(frozen=True)
+class MessageReport:
+    """One answer of ``/1/message/report.json``: its rows, and how many campaigns matched
+    (``total_results``; more than the rows when CleverTap held some back)."""
+
+    rows: list[MessageReportRow]
+    total: int
+
+    @classmethod
+    def from_api(cls, doc: Mapping[str, Any]) -> MessageReport:
+        messages = doc.get("messages")
+        items = messages if isinstance(messages, list) else []
+        rows = [MessageReportRow.from_api(m) for m in items if isinstance(m, Mapping)]
+        total = as_int(doc.get("total_results"))
+        return cls(rows, max(total if total is not None else len(rows), len(rows)))
+
+
 def _report_date(value: Any) -> datetime | None:
     if isinstance(value, str):
         try:

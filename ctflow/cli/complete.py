@@ -102,3 +102,6 @@ renderable = _completer(
     ]
 )
 """``render NAME``: a trigger, or one campaign (a journey's step, not the journey)."""
+testable = _completer(
+    lambda n, _: [*_each(n.campaigns, "campaign"), *_each(n.steps, "journey step")]
+)

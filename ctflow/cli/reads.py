@@ -117,16 +117,41 @@ def campaigns_list(
     return command.list_campaigns(reader, _day(start), _day(end), fmt, every=every)
 
 
-@click.command(epilog=example("ctflow report 1795358126 --format json"))
-@click.argument("campaign_id", type=click.IntRange(min=1), metavar="CAMPAIGN_ID")
+@click.command(epilog=example("ctflow report --from 2026-11-01 --to 2026-11-30 --format csv"))
+@click.argument("campaign_id", required=False, type=click.IntRange(min=1), metavar="[CAMPAIGN_ID]")
+@click.option(
+    "--from", "start", type=_DATE, metavar="YYYY-MM-DD", help="First start day (no CAMPAIGN_ID)."
+)
+@click.option(
+    "--to", "end", type=_DATE, metavar="YYYY-MM-DD", help="Last start day (default today)."
+)
+@click.option(
+    "--label", "labels", multiple=True, metavar="LABEL", help="Only campaigns with this label."
+)
 @ENV_OPTION
-@FORMAT_OPTION
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "csv"]),
+    default="text",
+    show_default=True,
+)
 @pass_state
-def report(state: AppState, campaign_id: int, env: str | None, fmt: str) -> int:
-    """Show a finished campaign's results (sent, clicked, …)."""
+def report(
+    state: AppState,
+    campaign_id: int | None,
+    start: datetime | None,
+    end: datetime | None,
+    labels: tuple[str, ...],
+    env: str | None,
+    fmt: str,
+) -> int:
+    """Show a finished campaign's figures (sent, clicked, …), or, without CAMPAIGN_ID, every
+    campaign's that started in a window (default the last 30 days), dashboard-built ones too."""
     from ctflow.commands import report as command
 
-    return command.report(_reader(state, env), campaign_id, fmt)
+    options = command.ReportOptions(campaign_id, _day(start), _day(end), labels, fmt)
+    return command.run(_reader(state, env), options)
 
 
 @click.command(
@@ -278,7 +303,11 @@ def drift(state: AppState, env: str | None, fmt: str, detailed_exitcode: bool) -
     help="Only this environment's runs (read from its journal).",
     shell_complete=complete.environments,
 )
-@click.option("--kind", type=click.Choice(["apply", "upload", "send", "stop"]), help="Only these.")
+@click.option(
+    "--kind",
+    type=click.Choice(["apply", "upload", "send", "test-send", "stop"]),
+    help="Only these.",
+)
 @click.option(
     "--since", "since", type=_DATE, metavar="YYYY-MM-DD", help="Started that day or later."
 )

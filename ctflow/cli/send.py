@@ -15,9 +15,20 @@ from ctflow.cli.shared import ENV_OPTION, FORMAT_OPTION, AppState, example, invo
 
 
 @click.command(epilog=example("ctflow send otp-sms --to C100234 --fixture login --dry-run"))
-@click.argument("trigger", shell_complete=complete.triggers)
+@click.argument("trigger", required=False, shell_complete=complete.triggers)
 @click.option(
-    "--to", "to", multiple=True, metavar="RECIPIENT", help="Who receives it (repeatable)."
+    "--test",
+    "test",
+    metavar="CAMPAIGN",
+    help="Send a campaign's (or journey step's) content to test recipients; no campaign made.",
+    shell_complete=complete.testable,
+)
+@click.option(
+    "--to",
+    "to",
+    multiple=True,
+    metavar="RECIPIENT",
+    help="Who receives it (repeatable); with --test a test list or identity:ID.",
 )
 @click.option("--data", metavar="JSON|@FILE", help="The send's data: JSON, or @file.json.")
 @click.option(
@@ -39,14 +50,46 @@ from ctflow.cli.shared import ENV_OPTION, FORMAT_OPTION, AppState, example, invo
 @ENV_OPTION
 @FORMAT_OPTION
 @pass_state
-def send(state: AppState, /, trigger: str, env: str | None, fmt: str, **flags: Any) -> int:
-    """Send a declared transactional message (a Trigger), rendered and checked, once."""
+def send(
+    state: AppState,
+    /,
+    trigger: str | None,
+    test: str | None,
+    env: str | None,
+    fmt: str,
+    **flags: Any,
+) -> int:
+    """Send a declared transactional message (a Trigger), rendered and checked, once; or, with
+    --test CAMPAIGN, a campaign's content to the environment's test recipients."""
+    if test is not None:
+        return _test(state, trigger, test, env, fmt, flags)
+    if trigger is None:
+        raise click.UsageError("name the TRIGGER to send, or --test CAMPAIGN for a test send")
     from ctflow.commands import send as command
 
     flags["batch"] = state.under(flags["batch"])
     options = command.SendOptions(trigger=trigger, fmt=fmt, **flags)
     inv = invocation(state, env, offline=options.dry_run)  # a dry run needs no credentials
     return command.send(inv, options, out=sys.stdout, err=sys.stderr)
+
+
+def _test(
+    state: AppState, trigger: str | None, test: str, env: str | None, fmt: str, flags: Any
+) -> int:
+    from ctflow.commands import testsend as command
+
+    others = [
+        f"--{k.replace('_', '-')}" for k, v in flags.items() if v and k not in ("to", "dry_run")
+    ]
+    if trigger is not None or others:
+        given = ([repr(trigger)] if trigger is not None else []) + others
+        raise click.UsageError(
+            f"--test sends a campaign's own content: drop {', '.join(given)} (they are for "
+            "sending a Trigger)"
+        )
+    options = command.TestSendOptions(test, flags["to"], flags["dry_run"], fmt)
+    inv = invocation(state, env, offline=options.dry_run)
+    return command.test_send(inv, options, out=sys.stdout, err=sys.stderr)
 
 
 @click.command(epilog=example("ctflow render order-shipped --fixture one-item"))

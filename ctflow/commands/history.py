@@ -17,7 +17,13 @@ from ctflow.errors import ExitCode, UsageError
 from ctflow.journal import Journal, JournalLocation, existing_journal
 from ctflow.masking import mask
 
-KINDS = {"apply": "apply", "upload": "upload", "send": "send", "stop": "stop-all"}
+KINDS = {
+    "apply": "apply",
+    "upload": "upload",
+    "send": "send",
+    "test-send": "test-send",
+    "stop": "stop-all",
+}
 """``--kind`` words and the kinds of run the journal records."""
 
 

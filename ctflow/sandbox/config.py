@@ -85,6 +85,9 @@ class SandboxConfig:
     providers: set[str] | None = None
     # §4.3 wzrk_cid: None accepts any Android notification channel id.
     notification_channels: set[str] | None = None
+    # §4.10: the message report answers with `total_results`; whether it holds back campaigns
+    # past some number is not recorded. None answers them all [?].
+    message_report_max_results: int | None = None
 
     def limit_for(self, family: str) -> int:
         return self.limits.get(family, 15 if family == "upload" else 3)

@@ -112,6 +112,32 @@ class _Control:
             raise fail(f"no campaign {raw}", 404, 404)
         return JSONResponse({"status": "success", "messages": plain(self.sb.messages(int(raw)))})
 
+    async def dashboard_campaign(self, request: Request) -> Response:
+        """Add a dashboard-built campaign: ``name``, optional ``channel``, ``start`` (ISO-8601),
+        ``sent``, ``labels``."""
+        body = await _body(request)
+        name, sent = body.get("name"), body.get("sent", 1000)
+        if not isinstance(name, str) or not name.strip():
+            raise fail("name must be non-empty text")
+        if isinstance(sent, bool) or not isinstance(sent, int) or sent < 0:
+            raise fail("sent must be a whole number, 0 or more")
+        try:
+            start = datetime.fromisoformat(body["start"]) if "start" in body else None
+        except (TypeError, ValueError):
+            raise fail("start must be an ISO-8601 datetime") from None
+        if start is not None and start.tzinfo is None:
+            raise fail("start must name its timezone (e.g. 2026-11-20T10:00:00+05:30)")
+        labels = body.get("labels", [])
+        if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+            raise fail("labels must be a list of text")
+        channel = body.get("channel", "push")
+        if not isinstance(channel, str):
+            raise fail("channel must be text")
+        made = self.sb.add_dashboard_campaign(
+            name, channel=channel, start=start, sent=sent, labels=labels
+        )
+        return JSONResponse({"status": "success", "id": made})
+
 
 def _fault_value(key: str, value: Any) -> Any:
     """A fault field's new value, checked: ``paths`` a list of paths (kept as a set) or null,
@@ -149,4 +175,5 @@ def control_routes(sb: SandboxState) -> list[Route]:
         Route("/_sandbox/sends", control.sends, methods=["GET"]),
         Route("/_sandbox/campaigns", control.campaigns, methods=["GET"]),
         Route("/_sandbox/campaigns/{campaign_id}/messages", control.messages, methods=["GET"]),
+        Route("/_sandbox/dashboard-campaigns", control.dashboard_campaign, methods=["POST"]),
     ]

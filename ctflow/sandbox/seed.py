@@ -96,11 +96,13 @@ def _product(category: str, price: int) -> str:
 
 
 def seed(store: Store, now: float, profiles: int, seed: int) -> dict[str, Any]:
-    """Replace every profile and event (campaigns and sends stay) with `profiles` demo users."""
+    """Replace every profile and event (campaigns and sends stay) with `profiles` demo users,
+    and the campaigns built in the dashboard with two sent to them lately."""
     rng = random.Random(seed)
     end = int(now)
     people: list[tuple[Any, ...]] = []
     events: list[tuple[Any, ...]] = []
+    push = email_opted_in = 0
     for pid in range(1, profiles + 1):
         gender = rng.choice("MF")
         first = rng.choice(MALE if gender == "M" else FEMALE)
@@ -120,12 +122,15 @@ def seed(store: Store, now: float, profiles: int, seed: int) -> dict[str, Any]:
             "MSG-push": True,
             "MSG-sms": rng.random() < 0.8,
         }
-        platform = json.dumps(_platform(rng, guid))
+        devices = _platform(rng, guid)
+        push += bool(devices)
+        email_opted_in += bool(data["MSG-email"])
+        platform = json.dumps(devices)
         people.append((pid, guid, f"user-{pid:05d}", email, json.dumps(data), platform, signup))
         events += _events(rng, pid, signup, end)
     with store.transaction():
         store.clear_people()
         store.bulk_profiles(people)
         store.bulk_events(events)
-        built = dashboard.seed(store, now)
+        built = dashboard.seed(store, now, push, email_opted_in)
     return {"profiles": profiles, "events": len(events), "seed": seed, "dashboard_campaigns": built}

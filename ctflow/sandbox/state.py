@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from ctflow.sandbox import personalise
 from ctflow.sandbox.clock import Clock
 from ctflow.sandbox.config import SandboxConfig
+from ctflow.sandbox.dashboard import add_dashboard_campaign
 from ctflow.sandbox.faults import FaultPicker, Faults
 from ctflow.sandbox.limits import Limiter
 from ctflow.sandbox.query import Query, matching_profiles, parse_query
@@ -59,6 +60,23 @@ class SandboxState:
             }
             for row in self.store.campaigns()
         ]
+
+    def add_dashboard_campaign(
+        self,
+        name: str,
+        *,
+        channel: str = "push",
+        start: datetime | None = None,
+        sent: int = 1000,
+        labels: list[str] | None = None,
+    ) -> int:
+        """A campaign built in the dashboard (the message report shows it, targets/list does
+        not), starting at ``start`` (default: now) to ``sent`` users; its id."""
+        at = self.clock.timestamp() if start is None else start.timestamp()
+        made = add_dashboard_campaign(
+            self.store, name=name, channel=channel, start=at, sent=sent, labels=labels
+        )
+        return made.id
 
     def sends(self) -> list[dict[str, Any]]:
         """Every send as received; one with Liquid in its content also has ``personalised``:

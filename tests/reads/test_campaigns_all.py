@@ -84,3 +84,19 @@ def test_the_seeded_sandbox_has_dashboard_built_campaigns(
     assert run(capsys, tmp_path, "sandbox", "seed", "--profiles", "20")[0] == 0
     _, again, _ = run(capsys, tmp_path, "campaigns", "list", "--all", "--format", "json")
     assert len(json.loads(again)["campaigns"]) == 2, "seeding again adds no second copy"
+
+
+def test_the_seeded_dashboard_campaigns_are_the_same_in_the_list_and_the_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for _ in range(2):
+        assert run(capsys, tmp_path, "sandbox", "seed", "--profiles", "20")[0] == 0
+    code, out, _ = run(capsys, tmp_path, "campaigns", "list", "--all", "--format", "json")
+    assert code == 0
+    listed = {(r["id"], r["name"], r["status"]) for r in json.loads(out)["campaigns"]}
+    code, out, _ = run(capsys, tmp_path, "report", "--format", "json")
+    assert code == 0
+    reported = json.loads(out)["campaigns"]
+    assert {(r["id"], r["name"], r["status"]) for r in reported} == listed
+    assert len(reported) == 2, "each seeded campaign once"
+    assert all(0 < r["figures"]["sent"] <= 20 for r in reported), "sent to the seeded users"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -9,7 +10,7 @@ import pytest
 
 from ctflow.sandbox import Sandbox
 
-from .conftest import campaign
+from .conftest import NOW, campaign
 
 
 async def create(client: httpx.AsyncClient, body: dict[str, Any]) -> httpx.Response:
@@ -322,6 +323,10 @@ async def test_message_report_filters(client: httpx.AsyncClient) -> None:
                 "channel": "push",
                 "status": "running",
                 "labels": ["ctflow", "ctflow:shop"],
+                "sent": 0,  # nobody to send to: the sandbox holds no profiles
+                "viewed": 0,
+                "clicked": 0,
+                "errors": 0,
             }
         ],
     }
@@ -330,3 +335,82 @@ async def test_message_report_filters(client: httpx.AsyncClient) -> None:
         json={"from": "20261101", "to": "20261130", "status": ["scheduled"]},
     )
     assert [m["channel"] for m in scheduled.json()["messages"]] == ["sms"]
+
+
+async def test_message_report_shows_dashboard_campaigns_that_list_never_does(
+    sb: Sandbox, client: httpx.AsyncClient
+) -> None:
+    sb.seed(profiles=40)
+    ours = await created_id(client, campaign())
+    sb.clock.advance(hours=1)
+    theirs = sb.add_dashboard_campaign(
+        "Diwali sale", channel="email", start=NOW + timedelta(minutes=50), sent=500
+    )
+    listed = await client.post("/1/targets/list.json", json={"from": 20261122, "to": 20261122})
+    assert [t["id"] for t in listed.json()["targets"]] == [ours]
+    report = await client.post(
+        "/1/message/report.json", json={"from": "20261122", "to": "20261122"}
+    )
+    messages = {m["message id"]: m for m in report.json()["messages"]}
+    assert set(messages) == {ours, theirs}
+    dashboard = messages[theirs]
+    assert (dashboard["message_name"], dashboard["channel"]) == ("Diwali sale", "email")
+    assert dashboard["status"] == "running"  # started 10 minutes ago; sends for 5 more
+    assert dashboard["sent"] == 500
+    assert 0 < dashboard["clicked"] < dashboard["viewed"] < dashboard["sent"]
+    stored = next(c for c in sb.campaigns() if c["id"] == ours)
+    assert messages[ours]["sent"] == sum(stored["estimates"].values()) > 0
+
+
+async def test_report_figures_count_the_notification_events_that_name_the_campaign(
+    sb: Sandbox, client: httpx.AsyncClient
+) -> None:
+    sb.seed(profiles=40)
+    campaign_id = await created_id(client, campaign())
+    sb.clock.advance(hours=1)
+    ts = int(sb.clock.timestamp())
+    # Devices raise CleverTap's notification events (an upload may not: code 513).
+    for profile_id in (1, 2, 3):
+        sb.store.add_event(profile_id, "Notification Clicked", ts, {"Campaign id": campaign_id}, {})
+    sb.store.add_event(4, "Notification Clicked", ts, {"Campaign id": 1}, {})  # another's
+    result = await client.post("/1/targets/result.json", json={"id": campaign_id})
+    assert result.json()["result"]["clicked"] == 3
+    report = await client.post(
+        "/1/message/report.json", json={"from": "20261122", "to": "20261122"}
+    )
+    assert report.json()["messages"][0]["clicked"] == 3
+
+
+async def test_message_report_holds_back_past_its_cap_and_says_how_many_matched(
+    sb: Sandbox, client: httpx.AsyncClient
+) -> None:
+    sb.config.message_report_max_results = 2
+    for n in range(3):
+        sb.add_dashboard_campaign(f"Blast {n}", start=NOW - timedelta(days=n))
+    report = await client.post(
+        "/1/message/report.json", json={"from": "20261101", "to": "20261130"}
+    )
+    body = report.json()
+    assert body["total_results"] == 3
+    assert [m["message_name"] for m in body["messages"]] == ["Blast 2", "Blast 1"]
+
+
+async def test_a_dashboard_campaign_reports_the_identity_sends_made_under_its_id(
+    sb: Sandbox, client: httpx.AsyncClient
+) -> None:
+    api_campaign = sb.add_dashboard_campaign("Order updates", channel="email", sent=0)
+    early = await client.post("/1/targets/result.json", json={"id": api_campaign})
+    assert early.json() == {"status": "fail", "error": "This target hasn't been completed"}
+    send = {
+        "to": {"Identity": ["a-1", "a-2", "a-3"]},
+        "campaign_id": api_campaign,
+        "content": {"subject": "S", "body": "B", "sender_name": "Shop"},
+    }
+    assert (await client.post("/1/send/email.json", json=send)).status_code == 200
+    sb.clock.advance(hours=1)
+    result = await client.post("/1/targets/result.json", json={"id": api_campaign})
+    assert result.json()["result"]["sent"] == 3
+    report = await client.post(
+        "/1/message/report.json", json={"from": "20261122", "to": "20261122"}
+    )
+    assert report.json()["messages"][0]["sent"] == 3
