@@ -92,8 +92,9 @@ def list_campaigns(
         board = sum(1 for r in rows if r["source"] == "dashboard")
         built = f": {len(rows) - board} API-created, {board} built in the dashboard"
     reader.out.write(
-        f"{len(rows)} {campaigns} {span} ({reader.place}){built}; {ours} carry the marker of "
-        f"project {reader.project} (KEY is their resource key).\n"
+        f"{len(rows)} {campaigns} {span} ({reader.place}){built}; {ours} "
+        f"{'carries' if ours == 1 else 'carry'} the marker of project {reader.project} (KEY is "
+        "their resource key).\n"
     )
     return ExitCode.OK
 

@@ -185,7 +185,7 @@ def _csv(campaigns: Sequence[dict[str, Any]], names: Sequence[str]) -> str:
 def _text(
     reader: Reader, asked: Window, campaigns: Sequence[dict[str, Any]], names: Sequence[str]
 ) -> None:
-    span = f"started {asked.first} to {asked.last}"
+    span = f"starting {asked.first} to {asked.last}"  # scheduled ones too: a start in the window
     if asked.labels:
         span += f" labelled {', '.join(asked.labels)}"
     if not campaigns:
@@ -214,10 +214,12 @@ def _text(
     )
     ours = sum(1 for c in campaigns if c["ours"])
     noun = "campaign" if len(campaigns) == 1 else "campaigns"
+    others = len(campaigns) - ours
     reader.out.write(
-        f"{len(campaigns)} {noun} {span} ({reader.place}); {ours} carry the marker of project "
-        f"{reader.project} (KEY is their resource key), {len(campaigns) - ours} were built "
-        "elsewhere (the dashboard, another project).\n"
+        f"{len(campaigns)} {noun} {span} ({reader.place}); {ours} "
+        f"{'carries' if ours == 1 else 'carry'} the marker of project {reader.project} (KEY is "
+        f"their resource key), {others} {'was' if others == 1 else 'were'} built elsewhere (the "
+        "dashboard, another project).\n"
     )
 
 

@@ -45,7 +45,7 @@ def test_all_adds_the_dashboard_built_campaigns_marked_as_not_ours(
             "Win back lapsed buyers",
             f"{plain}  pending    api        2026-11-22 08:15          -        Diwali sale",
             "3 campaigns scheduled 2026-11-01 to 2026-11-30 (environment 'local'): 2 API-created, "
-            "1 built in the dashboard; 1 carry the marker of project shop (KEY is their "
+            "1 built in the dashboard; 1 carries the marker of project shop (KEY is their "
             "resource key).",
         ]
 

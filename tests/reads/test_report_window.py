@@ -82,7 +82,7 @@ def test_window_lists_every_campaign_with_its_figures_ours_by_key(
     mine_line = next(line for line in text.splitlines() if line.startswith(str(ours)))
     assert "winback  Win back lapsed buyers" in mine_line
     assert text.splitlines()[-1] == (
-        "3 campaigns started 2026-11-01 to 2026-11-20 (environment 'local'); 1 carry the marker "
+        "3 campaigns starting 2026-11-01 to 2026-11-20 (environment 'local'); 1 carries the marker "
         "of project shop (KEY is their resource key), 2 were built elsewhere (the dashboard, "
         "another project)."
     )
