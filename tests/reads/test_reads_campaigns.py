@@ -44,7 +44,7 @@ def test_list_marks_this_projects_campaigns_with_their_key(
             f"{ours}  pending  2026-11-21 10:00          winback  Win back lapsed buyers",
             f"{theirs}  pending  2026-11-21 11:00          -        {THEIRS}",
             f"{plain}  pending  2026-11-22 08:15          -        Diwali sale",
-            "3 campaigns scheduled 2026-11-01 to 2026-11-30 (environment 'local'); 1 carry the "
+            "3 campaigns scheduled 2026-11-01 to 2026-11-30 (environment 'local'); 1 carries the "
             "marker of project shop (KEY is their resource key).",
         ]
 
