@@ -168,7 +168,7 @@ async def _execute(
     try:
         outcome = await executor.run(made)
     except (KeyboardInterrupt, asyncio.CancelledError):
-        progress.finish()
+        progress.finish()  # before the lines below: they go where the status line was
         done = executor.outcome
         if done.uploads_done:  # interrupted among the campaigns: say what was done
             journal.finish(run_id, "interrupted", done.summary())
@@ -179,7 +179,8 @@ async def _execute(
                 "stopped)\n"
             )
         raise
-    progress.finish()
+    finally:  # any error too (credentials refused, the journal): the terminal gets its cursor back
+        progress.finish()
     return _report(made, outcome, uploads.results, inv, run, out, err)
 
 

@@ -42,7 +42,9 @@ class StatusLine:
     def print(self, line: str) -> None:
         """A line of its own, above the status line while one is drawn."""
         if self._bar is not None:
-            self._bar.console.print(line, markup=False, highlight=False, soft_wrap=True)
+            self._bar.console.print(
+                line, markup=False, highlight=False, emoji=False, soft_wrap=True
+            )
             return
         self.err.write(line + "\n")
         self.err.flush()

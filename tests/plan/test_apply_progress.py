@@ -6,8 +6,12 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
+
+from ctflow.clevertap.errors import AuthError
 from ctflow.commands.applyprogress import ApplyProgress
 from ctflow.commands.statusline import StatusLine
+from ctflow.plan.apply import Applier
 from ctflow.plan.cost import plan_cost
 from tests.plan.support import Bed
 from tests.plan.test_cost import REPLACE, create
@@ -62,3 +66,33 @@ def test_apply_in_ci_is_quiet_between_its_progress_lines(bed: Bed) -> None:
 
     assert ran.code == 0, ran.err
     assert "ctflow: apply: " not in ran.err
+
+
+def test_the_status_line_is_taken_down_when_apply_fails(
+    bed: Bed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a terminal the status line hides the cursor; an apply that ends in an error (here
+    credentials refused after a first create) shows it again and stops drawing."""
+
+    async def refused(self: Applier, plan: object) -> None:
+        self.made("create", 1)
+        raise AuthError("credentials refused")
+
+    monkeypatch.setattr(Applier, "run", refused)
+    ran = bed.apply(live=True, progress_every=0)
+
+    assert ran.code == 4
+    assert HIDE_CURSOR in ran.err, "the status line was drawn"
+    assert ran.err.rindex(SHOW_CURSOR) > ran.err.rindex(HIDE_CURSOR), ran.err
+
+
+def test_lines_above_the_status_line_are_printed_as_written() -> None:
+    err = io.StringIO()
+    status = StatusLine(err, live=True, every=0)
+    status.show("apply: 1/2 calls")
+    status.print("  + diwali: created 17 'Diwali :fire: sale [bold]now[/bold]'")
+    status.done()
+    assert "'Diwali :fire: sale [bold]now[/bold]'" in err.getvalue()
+
+
+HIDE_CURSOR, SHOW_CURSOR = "\x1b[?25l", "\x1b[?25h"
