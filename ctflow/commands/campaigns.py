@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ctflow.clevertap import CampaignSummary, MessageReportRow
+from ctflow.commands.performance import Fetched, Window, fetch
 from ctflow.commands.reading import Reader, table, ticking
 from ctflow.errors import ExitCode, UsageError
 from ctflow.plan import marker
@@ -36,15 +37,19 @@ def list_campaigns(
     ``every``, the message report's other campaigns (built in the dashboard) as well."""
     first, last = window(reader, start, end)
 
-    async def ask() -> tuple[list[CampaignSummary], list[MessageReportRow]]:
+    async def ask() -> tuple[list[CampaignSummary], Fetched]:
         async with reader.client() as client:
             listed = await client.list_campaigns(first, last)
             if not every:
-                return listed, []
-            report = client.message_report(first, last)
+                return listed, Fetched([])
+            # in report's slices: one call for the whole window is slow, and may hold some back
+            report = fetch(client, Window(first, last))
             return listed, await ticking(report, "message report:", reader)
 
-    listed, reported = asyncio.run(ask())
+    listed, fetched = asyncio.run(ask())
+    reported = fetched.rows
+    for held in fetched.held_back or ():
+        reader.say(held)
     rows = [_row(reader, c) for c in listed]
     if every:
         for row in rows:

@@ -78,7 +78,7 @@ async def fetch(client: CleverTap, asked: Window) -> Fetched:
             assert done.held_back is not None
             done.held_back.append(
                 f"CleverTap answered {len(answer.rows)} of the {answer.total} campaigns started "
-                f"on {first}; the others are missing from this report (narrow it with --label)"
+                f"on {first}; the others are missing from this list"
             )
             return answer.rows
         middle = first + (last - first) // 2
@@ -145,7 +145,7 @@ def performance(reader: Reader, asked: Window, fmt: str) -> int:
     campaigns.sort(key=lambda c: (c["start_date"] or "", str(c["id"])))
     names = figure_names(campaigns)
     for held in fetched.held_back or ():
-        reader.say(held)
+        reader.say(f"{held} (narrow it with --label)")
     if fmt == "json":
         reader.json(
             {

@@ -4,7 +4,7 @@ this project's marker and, from the message report, those built in the dashboard
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -58,7 +58,8 @@ def test_all_adds_the_dashboard_built_campaigns_marked_as_not_ours(
         (plain, "api", False, None),
     ]
     assert rows[0]["status"] == "completed"
-    assert account.recorder.count("POST /1/message/report.json") == 2, "asked with --all only"
+    asked = account.recorder.count("POST /1/message/report.json")
+    assert asked == 2 * 3, "asked with --all only, in report's 14-day slices (14 + 14 + 2 days)"
 
 
 def test_all_on_an_account_without_campaigns_says_so(
@@ -100,3 +101,18 @@ def test_the_seeded_dashboard_campaigns_are_the_same_in_the_list_and_the_report(
     assert {(r["id"], r["name"], r["status"]) for r in reported} == listed
     assert len(reported) == 2, "each seeded campaign once"
     assert all(0 < r["figures"]["sent"] <= 20 for r in reported), "sent to the seeded users"
+
+
+def test_all_misses_no_campaign_the_report_holds_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A message report answers at most so many campaigns a call: --all asks in the slices
+    ``report`` does, halving one that holds some back, so every campaign is listed."""
+    with served_account(tmp_path, capsys, message_report_max_results=1) as account:
+        for days in (1, 4, 9):
+            start = account.sandbox.clock.now() - timedelta(days=days)
+            account.sandbox.add_dashboard_campaign(f"{days} days ago", start=start)
+        code, out, err = account.run("campaigns", "list", "--all", "--format", "json")
+    assert (code, err) == (0, "")
+    names = [c["name"] for c in json.loads(out)["campaigns"] if c["source"] == "dashboard"]
+    assert sorted(names) == ["1 days ago", "4 days ago", "9 days ago"]

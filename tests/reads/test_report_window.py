@@ -159,7 +159,7 @@ def test_a_slice_that_holds_campaigns_back_is_halved_until_all_are_answered(
     assert code_again == 0
     assert err_again == (
         "ctflow: CleverTap answered 1 of the 2 campaigns started on 2026-11-19; the others are "
-        "missing from this report (narrow it with --label)\n"
+        "missing from this list (narrow it with --label)\n"
     )
 
 
