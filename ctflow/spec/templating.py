@@ -45,15 +45,16 @@ class Field:
         message = f"{dotted(keys)}: {message}"
         start_line, start_column = document.position(keys)
         style = document.scalar_style(keys)
+        path = document.path
         if style == "|":  # a literal block keeps its lines: template line n is file line L + n
-            text_line = start_line + line
-            indent = _indent(document.path, text_line)
-            problems.at(document.path, text_line, indent + column, message)
-        elif line == 1 and style != ">" and "\n" not in self.source:
-            quoted = 1 if style in ("'", '"') else 0
-            problems.at(document.path, start_line, start_column + quoted + column - 1, message)
-        else:  # folded or multi-line flow text: its lines are not the file's; point at the value
-            problems.at(document.path, start_line, start_column, message)
+            # past the block's indentation, a line's own (deeper) indentation is in the text
+            problems.at(path, start_line + line, _block_indent(path, start_line) + column, message)
+            return
+        quoted = 1 if style in ("'", '"') else 0
+        if line == 1 and style != ">" and _as_written(self.source, path, start_line, start_column):
+            problems.at(path, start_line, start_column + quoted + column - 1, message)
+        else:  # folded, multi-line or escaped ('', \n): the text is not the file's; the value
+            problems.at(path, start_line, start_column, message)
 
 
 def fields(decl: Decl, problems: Problems) -> Iterator[Field]:
@@ -301,12 +302,26 @@ def forget_files() -> None:
     _lines.cache_clear()
 
 
-def _indent(path: Path, line: int) -> int:
-    lines = _lines(path)
-    if 1 <= line <= len(lines):
-        text = lines[line - 1]
-        return len(text) - len(text.lstrip(" "))
+def _block_indent(path: Path, header: int) -> int:
+    """The indentation of the literal block whose ``|`` is on line ``header``: its first line
+    with text (lines indented deeper keep the rest in the block's text)."""
+    for text in _lines(path)[header:]:
+        if text.strip():
+            return len(text) - len(text.lstrip(" "))
     return 0
+
+
+def _as_written(source: str, path: Path, line: int, column: int) -> bool:
+    """Whether the one-line ``source`` stands in the file as it is, at ``column`` of ``line``
+    (after the opening quote of a quoted scalar): no escape (``''``, ``\\t``) moved its text."""
+    if "\n" in source:
+        return False
+    lines = _lines(path)
+    if not 1 <= line <= len(lines):
+        return False
+    text = lines[line - 1]
+    start = column - 1 + (1 if text[column - 1 : column] in ("'", '"') else 0)
+    return text[start : start + len(source)] == source
 
 
 @lru_cache(maxsize=256)

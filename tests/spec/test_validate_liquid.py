@@ -53,6 +53,30 @@ NO_PROFILE_SCHEMA = {
 
 CASES = [
     pytest.param(
+        body("'It''s {{ Profile.Nmae }}'"),
+        3,
+        [
+            "campaigns/winback.yaml:18:9: content.body: Profile.Nmae: profile property 'Nmae' is not declared (did you mean 'Name'?)",
+        ],
+        id="an-escape-moves-the-text-so-the-value-is-pointed-at",
+    ),
+    pytest.param(
+        body('"caf\\u00e9 {{ Profile.Nmae }}"'),
+        3,
+        [
+            "campaigns/winback.yaml:18:9: content.body: Profile.Nmae: profile property 'Nmae' is not declared (did you mean 'Name'?)",
+        ],
+        id="a-double-quoted-escape-too",
+    ),
+    pytest.param(
+        body("|\n    Hi\n      {{ Profile.Nmae }}"),
+        3,
+        [
+            "campaigns/winback.yaml:20:10: content.body: Profile.Nmae: profile property 'Nmae' is not declared (did you mean 'Name'?)",
+        ],
+        id="a-literal-line-indented-deeper-than-its-block",
+    ),
+    pytest.param(
         body('"Your tier: {{ Profile.Loyalty_Tierr }}"'),
         3,
         [
