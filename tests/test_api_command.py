@@ -189,6 +189,12 @@ def test_bad_input_is_refused_before_anything_is_sent(
     code, _, err = run(capsys, *base, "GET", "/1/now.json", "--query", "no-equals")
     assert code == 64
     assert "'no-equals' is not KEY=VALUE" in err
+    path = "/1/profile.json?identity=a"
+    code, _, err = run(capsys, *base, "GET", path, "--query", "identity=b")
+    assert (code, err) == (
+        3,
+        f"ctflow: GET {path}: identity is given in the path and with --query; give it once\n",
+    )
 
 
 def test_the_answer_is_scrubbed_of_the_passcode_before_it_is_printed() -> None:

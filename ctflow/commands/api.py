@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 from ctflow.clevertap.generic import ApiAnswer, changes_the_account, check_path
 from ctflow.commands.reading import Reader
@@ -32,7 +33,13 @@ def api(reader: Reader, call: Call, *, directory: Path, yes: bool, confirm: Conf
     printed too, then raised as the error it means (its exit code). A call that may change a
     real account asks on the terminal first, unless ``yes``."""
     method = call.method.upper()
-    bare, _ = check_path(method, call.path)
+    bare, written = check_path(method, call.path)
+    twice = sorted(set(call.query or ()) & {k for k, _ in parse_qsl(written or "", True)})
+    if twice:
+        raise InvalidInput(
+            f"{method} {call.path}: {', '.join(twice)} is given in the path and with --query; "
+            "give it once"
+        )
     content = None if call.data is None else _body(call.data, directory)
     what = f"{method} {call.path}"
     if changes_the_account(method, bare) and not reader.target.is_sandbox and not yes:
@@ -52,7 +59,10 @@ def api(reader: Reader, call: Call, *, directory: Path, yes: bool, confirm: Conf
             return await client.request(method, call.path, params=call.query, content=content)
 
     answer = asyncio.run(ask())
-    reader.out.write(_shown(answer.body, call.fmt))
+    shown = _shown(answer.body, call.fmt)
+    if shown and not shown.endswith("\n") and reader.out.isatty():  # raw: the prompt on its line
+        shown += "\n"
+    reader.out.write(shown)
     if answer.error is not None:
         if answer.status == 405 and method in ("GET", "POST"):
             # CleverTap's read endpoints differ: /1/now.json is POST, /1/profile.json GET
