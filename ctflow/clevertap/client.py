@@ -39,6 +39,8 @@ from ctflow.clevertap.models import (
     Profile,
     RealtimeCounts,
     Schema,
+    Segment,
+    SegmentUpdate,
     SendAck,
     UploadResult,
     as_int,
@@ -298,6 +300,48 @@ class CleverTap:
         doc = await self._call("message_report", "POST", "/1/message/report.json", json=body)
         return [MessageReportRow.from_api(m) for m in _list(doc.get("messages")) if _is_map(m)]
 
+    # --- API segments (§9) ------------------------------------------------------------------
+
+    async def create_segment(self, name: str, customer_segment_id: str) -> Segment:
+        """Create an empty API segment, or find the one made with ``customer_segment_id`` before:
+        the id is the client's idempotency key, so a lost answer is repaired by asking again."""
+        endpoint = "POST /api/createSegment"
+        body = [{"segment_name": name, "customer_segment_id": customer_segment_id}]
+        doc = await self._call("create_segment", "POST", "/api/createSegment", json=body)
+        for item in _list(doc.get("segments")):
+            found = _dict_of(item)
+            ct_id = as_int(found.get("ct_segment_id"))
+            if ct_id is not None and str(found.get("customer_segment_id")) == customer_segment_id:
+                return Segment(ct_id=ct_id, customer_id=customer_segment_id, name=name)
+        raise UnexpectedResponseError(
+            f"{endpoint}: success without the segment's id; asking again finds it",
+            endpoint=endpoint,
+        )
+
+    async def update_segment(
+        self,
+        customer_segment_id: str,
+        *,
+        add: Sequence[str] = (),
+        remove: Sequence[str] = (),
+        key: Literal["identity", "guid"] = "identity",
+    ) -> SegmentUpdate:
+        """Add and remove 1..100 profiles (by identity or GUID) in one call; CleverTap applies
+        what it can and lists the rest (unknown profiles) as unprocessed."""
+        checks.segment_profiles("update_segment", add, remove)
+        bulk = [
+            {
+                "user_profiles": [{key: value} for value in values],
+                "segments": [{"customer_segment_id": customer_segment_id, "action": action}],
+            }
+            for action, values in (("ADD", add), ("REMOVE", remove))
+            if values
+        ]
+        doc = await self._call(
+            "update_segment", "POST", "/api/updateSegment", json={"bulk_profiles": bulk}
+        )
+        return SegmentUpdate.from_api(doc)
+
     # --- sends ------------------------------------------------------------------------------
 
     async def send(
@@ -470,6 +514,10 @@ class CleverTap:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+def _dict_of(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _is_map(value: Any) -> bool:

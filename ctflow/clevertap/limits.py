@@ -35,6 +35,7 @@ Family: TypeAlias = Literal[
     "profile",
     "delete",
     "schema",
+    "segment",
 ]
 FAMILIES: tuple[Family, ...] = get_args(Family)
 FAMILY_OF: Mapping[Operation, Family] = {
@@ -57,6 +58,8 @@ FAMILY_OF: Mapping[Operation, Family] = {
     "count_profiles": "count_profiles",
     "now": "now",
     "get_schema": "schema",
+    "create_segment": "segment",
+    "update_segment": "segment",
 }
 """The API (and so the slots) each call of the client counts against."""
 

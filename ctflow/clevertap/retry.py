@@ -3,7 +3,8 @@ and how (stamina: jittered exponential backoff within a budget).
 
 A 429 and a connection that could not be made are retried for every call: CleverTap did not
 process them. A 5xx or a lost answer says nothing of whether the request was processed, so only
-calls safe to repeat (reads, stops, profile and token upserts, deletes) are asked again; for the
+calls safe to repeat (reads, stops, profile and token upserts, deletes, segment creates and
+membership changes) are asked again; for the
 others (creates, sends, external triggers, event uploads) it is ambiguous, raised as
 ``AmbiguousOutcomeError`` after one attempt, and the caller reconciles.
 """
@@ -46,6 +47,8 @@ Operation: TypeAlias = Literal[
     "count_profiles",
     "now",
     "get_schema",
+    "create_segment",
+    "update_segment",
 ]
 """Every call the client makes, named as in docs/client.md's retry table."""
 
@@ -93,6 +96,9 @@ RETRIES: Mapping[Operation, Retries] = {
     "count_profiles": SAFE_TO_REPEAT,
     "now": SAFE_TO_REPEAT,
     "get_schema": SAFE_TO_REPEAT,
+    # The client's customer_segment_id is an idempotency key: asked again, the same segment.
+    "create_segment": SAFE_TO_REPEAT,
+    "update_segment": SAFE_TO_REPEAT,  # ADD and REMOVE are set operations: twice is once
 }
 
 

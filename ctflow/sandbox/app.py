@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ctflow.sandbox import campaigns, exports, reads, reports, sends, upload
+from ctflow.sandbox import campaigns, exports, reads, reports, segments, sends, upload
 from ctflow.sandbox.control import control_routes
 from ctflow.sandbox.gate import GateMiddleware
 from ctflow.sandbox.replies import ApiError, Json, fail_body, malformed
@@ -199,6 +199,8 @@ def api_routes(sb: SandboxState) -> list[Route]:
             sb.store, b, sb.config, api.now()
         ),
         trigger: lambda b: sends.external_trigger(sb.store, b, sb.config, api.now(), trigger),
+        "/api/createSegment": lambda b: segments.create(sb.store, b, api.now()),
+        "/api/updateSegment": lambda b: segments.update(sb.store, b, sb.config),
     }
     return [
         Route("/1/upload", api.upload_records, methods=["POST"]),

@@ -28,6 +28,7 @@ FAMILIES = (
     "delete",
     "message_report",
     "schema",
+    "segment",
     "other",
 )
 
@@ -83,6 +84,8 @@ class SandboxConfig:
     custom_control_groups: set[str] = field(default_factory=set)
     # §4.1 provider_nick_name: None accepts any nickname.
     providers: set[str] | None = None
+    # §9: profiles per updateSegment request, "≤100" per one client's catalogue [?]; 0: no limit.
+    segment_profiles_per_request: int = 100
     # §4.3 wzrk_cid: None accepts any Android notification channel id.
     notification_channels: set[str] | None = None
 

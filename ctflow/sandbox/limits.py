@@ -25,6 +25,8 @@ FAMILY_BY_PATH = {
     "/1/delete/profiles.json": "delete",
     "/1/message/report.json": "message_report",
     "/getSchema": "schema",
+    "/api/createSegment": "segment",
+    "/api/updateSegment": "segment",
 }
 
 

@@ -16,6 +16,8 @@ from ctflow.sandbox.faults import FaultPicker, Faults
 from ctflow.sandbox.limits import Limiter
 from ctflow.sandbox.reports import status_of
 from ctflow.sandbox.seed import seed as seed_population
+from ctflow.sandbox.segments import listing as segment_listing
+from ctflow.sandbox.segments import members as segment_members
 from ctflow.sandbox.store import Store
 
 
@@ -88,6 +90,15 @@ class SandboxState:
             "profileData": found.data,
             "platformInfo": found.platform,
         }
+
+    def segments(self) -> list[dict[str, Any]]:
+        """API segments: ct and customer ids, name, member count."""
+        return segment_listing(self.store)
+
+    def segment_members(self, ct_segment_id: int) -> set[str]:
+        """The identities (or GUIDs, for profiles without one) in a segment."""
+        ids = segment_members(self.store, ct_segment_id)
+        return {p.identity or p.guid for p in self.store.profiles_by_id(ids).values()}
 
     def counts(self) -> dict[str, int]:
         return self.store.counts()

@@ -289,6 +289,16 @@ async def get_schema(ct: CleverTap) -> tuple[str, Act]:
     return "/getSchema", lambda: ct.get_schema()
 
 
+async def create_segment(ct: CleverTap) -> tuple[str, Act]:
+    return "/api/createSegment", lambda: ct.create_segment("Retry table", "retry-table")
+
+
+async def update_segment(ct: CleverTap) -> tuple[str, Act]:
+    await uploaded(ct.upload_events([event("m-1")]))
+    await ct.create_segment("Retry members", "retry-members")
+    return "/api/updateSegment", lambda: ct.update_segment("retry-members", add=["m-1"])
+
+
 CALLS: dict[str, Prepare] = {
     prepare.__name__: prepare
     for prepare in (
@@ -311,6 +321,8 @@ CALLS: dict[str, Prepare] = {
         count_profiles,
         now,
         get_schema,
+        create_segment,
+        update_segment,
     )
 }
 # Client methods that make another method's call, on another endpoint.
