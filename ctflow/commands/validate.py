@@ -52,6 +52,8 @@ def _summary(result: Result) -> str:
         _plural(counts["Trigger"], "trigger"),
         _plural(counts["Dataset"], "dataset"),
     ]
+    if counts["Audience"]:
+        parts.append(_plural(counts["Audience"], "audience"))
     return f"valid: {', '.join(parts)} in {_plural(result.files, 'file')}"
 
 

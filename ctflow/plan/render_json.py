@@ -13,6 +13,7 @@ from ctflow.plan import triggerdiff
 from ctflow.plan.model import (
     FORMAT_VERSION,
     Action,
+    AudienceUpdate,
     Change,
     Create,
     DatasetFile,
@@ -106,12 +107,30 @@ def _upload(change: Upload, payloads: bool) -> dict[str, Any]:
     return {"hash": change.hash, "payload": asdict(change.dataset)}
 
 
+def _audience(change: AudienceUpdate, payloads: bool) -> dict[str, Any]:
+    """Counts always; the members added and removed in a saved plan (apply sends those)."""
+    carried: dict[str, Any] = {
+        "hash": change.hash,
+        "segment": change.segment,
+        "new_segment": change.new_segment,
+        "members": {
+            "declared": change.members,
+            "add": len(change.add),
+            "remove": len(change.remove),
+        },
+    }
+    if payloads:
+        carried["payload"] = {"add": list(change.add), "remove": list(change.remove)}
+    return carried
+
+
 _CARRIED: dict[type[Change], Callable[[Any, bool], dict[str, Any]]] = {
     Create: _create,
     Replace: _create,
     Stop: lambda change, payloads: {},
     Repair: _repair,
     Upload: _upload,
+    AudienceUpdate: _audience,
 }
 """What each kind of change adds to the keys every change has."""
 
@@ -178,6 +197,17 @@ def _change_from(raw: Mapping[str, Any]) -> Change:
         return Stop(**common)
     if action is Action.REPAIR:
         return Repair(**common, keep=_ref(raw["keep"]))
+    if action is Action.AUDIENCE:
+        members, payload = raw["members"], raw.get("payload") or {}
+        return AudienceUpdate(
+            **common,
+            hash=str(raw.get("hash") or ""),
+            segment=str(raw["segment"]),
+            new_segment=bool(raw["new_segment"]),
+            members=int(members["declared"]),
+            add=tuple(payload.get("add") or ()),
+            remove=tuple(payload.get("remove") or ()),
+        )
     if action is Action.UPLOAD:
         return Upload(
             **common, hash=str(raw.get("hash") or ""), dataset=DatasetFile(**raw["payload"])

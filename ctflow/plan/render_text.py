@@ -12,6 +12,7 @@ from ctflow.masking import SENSITIVE, is_sensitive
 from ctflow.plan.diff import is_long, text_diff
 from ctflow.plan.model import (
     Action,
+    AudienceUpdate,
     Change,
     Create,
     FieldChange,
@@ -57,10 +58,15 @@ def groups(plan: Plan) -> list[tuple[str, list[Change]]]:
     """``Journey <key>`` sections in key order, then ``Campaigns``; empty ones left out."""
     journeys = sorted({c.journey for c in plan.changes if c.journey is not None})
     found = [(f"Journey {j}", [c for c in plan.changes if c.journey == j]) for j in journeys]
-    loose = [c for c in plan.changes if c.journey is None and not isinstance(c, Upload)]
+    apart = (Upload, AudienceUpdate)
+    loose = [c for c in plan.changes if c.journey is None and not isinstance(c, apart)]
     data: list[Change] = [c for c in plan.changes if isinstance(c, Upload)]
+    people: list[Change] = [c for c in plan.changes if isinstance(c, AudienceUpdate)]
     return (
-        found + ([("Campaigns", loose)] if loose else []) + ([("Datasets", data)] if data else [])
+        found
+        + ([("Campaigns", loose)] if loose else [])
+        + ([("Datasets", data)] if data else [])
+        + ([("Audiences", people)] if people else [])
     )
 
 
@@ -94,12 +100,19 @@ def _upload_detail(change: Upload) -> str:
     return f"({text}; {done:,} already accepted)" if done else f"({text})"
 
 
+def _audience_detail(change: AudienceUpdate) -> str:
+    """``(+120 members, −8 members)``; a new segment says so first."""
+    counts = f"+{len(change.add):,} members, −{len(change.remove):,} members"
+    return f"(new segment; {counts})" if change.new_segment else f"({counts})"
+
+
 _DETAILS: dict[Action, Callable[[Any], str]] = {
     Action.CREATE: _create_detail,
     Action.REPLACE: _replace_detail,
     Action.STOP: _stop_detail,
     Action.REPAIR: _repair_detail,
     Action.UPLOAD: _upload_detail,
+    Action.AUDIENCE: _audience_detail,
 }
 
 
@@ -213,6 +226,8 @@ def _change(pen: Pen, change: Change) -> list[str]:
     lines = [f"  {title}", f"      {pen('dim', '# ' + change.reason)}"]
     if isinstance(change, Upload):
         lines.append(f"      file: {change.name}")
+    if isinstance(change, AudienceUpdate):
+        lines.append(f"      segment: {change.segment} ({change.members:,} members declared)")
     lines += [f"      {note}" for note in change_notes(change)]
     fields, forces = field_diff(change)
     for field in fields:

@@ -1,0 +1,47 @@
+"""The journal's audiences, against SQLite and PostgreSQL alike: the segment of each Audience,
+and its members last applied, per environment, each batch all or nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from ctflow.journal import Journal
+from tests.journal.support import Backend, clock
+
+
+@pytest.fixture
+def journal(backend: Backend) -> Iterator[Journal]:
+    with backend.open(now=clock()) as opened:
+        yield opened
+
+
+def test_a_segment_is_remembered_per_environment_and_key(journal: Journal) -> None:
+    assert journal.audience("prod", "vip") is None
+    journal.record_audience("prod", "vip", customer_segment_id="ctflow.shop.vip", ct_segment_id=7)
+    journal.record_audience("prod", "vip", customer_segment_id="ctflow.shop.vip", ct_segment_id=8)
+    found = journal.audience("prod", "vip")
+    assert found is not None
+    assert (found["customer_segment_id"], found["ct_segment_id"]) == ("ctflow.shop.vip", 8)
+    assert journal.audience("staging", "vip") is None
+    assert journal.audiences("prod") == ["vip"]
+    assert journal.audiences("staging") == []
+
+
+def test_members_are_added_and_removed_batch_by_batch(journal: Journal) -> None:
+    journal.record_members("prod", "vip", added=["identity:a", "identity:b"], removed=[])
+    journal.record_members(
+        "prod", "vip", added=["identity:c", "identity:a"], removed=["identity:b"]
+    )
+    journal.record_members("staging", "vip", added=["identity:z"], removed=[])
+    assert journal.audience_members("prod", "vip") == {"identity:a", "identity:c"}
+    assert journal.audience_members("staging", "vip") == {"identity:z"}
+    assert journal.audience_members("prod", "other") == set()
+
+
+def test_the_members_survive_a_reopen(backend: Backend) -> None:
+    with backend.open() as first:
+        first.record_members("prod", "vip", added=["identity:a"], removed=[])
+    with backend.open() as second:
+        assert second.audience_members("prod", "vip") == {"identity:a"}
