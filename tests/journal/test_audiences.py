@@ -4,11 +4,12 @@ and its members last applied, per environment, each batch all or nothing."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from ctflow.journal import Journal
-from tests.journal.support import Backend, clock
+from ctflow.journal import Holder, Journal, copy_journal
+from tests.journal.support import Backend, clock, sqlite_backend
 
 
 @pytest.fixture
@@ -45,3 +46,28 @@ def test_the_members_survive_a_reopen(backend: Backend) -> None:
         first.record_members("prod", "vip", added=["identity:a"], removed=[])
     with backend.open() as second:
         assert second.audience_members("prod", "vip") == {"identity:a"}
+
+
+def test_a_copy_into_postgresql_keeps_the_segments_and_members(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    laptop = sqlite_backend(tmp_path)
+    with laptop.open() as journal:
+        journal.record_audience(
+            "prod", "vip", customer_segment_id="ctflow.shop.vip", ct_segment_id=9
+        )
+        journal.record_members("prod", "vip", added=["identity:a", "identity:b"], removed=[])
+    shared = Backend("postgresql", postgres_url, tmp_path)
+    holder = Holder(1, "ana", "laptop", "ctflow journal copy", "2026-05-01T09:00:00+00:00")
+    source = tmp_path / ".ctflow" / "journal.db"
+
+    copied = copy_journal(source, shared.location, project="shop", holder=holder)
+    again = copy_journal(source, shared.location, project="shop", holder=holder)
+
+    assert (copied.copied["audiences"], copied.copied["audience_members"]) == (1, 2)
+    assert (again.already["audiences"], again.already["audience_members"]) == (1, 2)
+    with shared.open() as journal:
+        found = journal.audience("prod", "vip")
+        assert found is not None
+        assert found["ct_segment_id"] == 9
+        assert journal.audience_members("prod", "vip") == {"identity:a", "identity:b"}

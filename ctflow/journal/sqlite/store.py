@@ -59,11 +59,20 @@ _SCHEMA = (
         PRIMARY KEY (environment, key))""",
     """CREATE TABLE IF NOT EXISTS audience_members (
         environment TEXT NOT NULL, key TEXT NOT NULL, member TEXT NOT NULL,
-        PRIMARY KEY (environment, key, member)) WITHOUT ROWID""",
+        PRIMARY KEY (environment, key, member))""",
 )
 
 
-JOURNAL_TABLES = ("runs", "steps", "specs", "upload_batches", "uploads", "sends")
+JOURNAL_TABLES = (
+    "runs",
+    "steps",
+    "specs",
+    "upload_batches",
+    "uploads",
+    "sends",
+    "audiences",
+    "audience_members",
+)
 """The tables that hold what the journal remembers (``meta`` holds its own bookkeeping)."""
 
 
