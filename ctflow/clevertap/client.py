@@ -342,6 +342,54 @@ class CleverTap:
         )
         return SegmentUpdate.from_api(doc)
 
+    # --- custom lists (§9) -------------------------------------------------------------------
+
+    async def upload_custom_list(
+        self,
+        name: str,
+        members: Sequence[tuple[Literal["identity", "guid"], str]],
+        *,
+        creator: str,
+        email: str,
+        filename: str = "members.csv",
+        replace: bool = False,
+    ) -> None:
+        """A custom list segment ``name`` of ``members`` (identities or GUIDs): a presigned
+        URL, the CSV (``Type,Identity``) PUT there, then the completion. CleverTap e-mails the
+        result. A name already taken fails ``duplicate_name`` (a ``ValidationError``) unless
+        ``replace``."""
+        doc = await self._call("custom_list_url", "POST", "/get_custom_list_segment_url", json={})
+        url = doc.get("presignedS3URL") or doc.get("url")
+        if not isinstance(url, str) or not url:
+            endpoint = "POST /get_custom_list_segment_url"
+            raise UnexpectedResponseError(f"{endpoint}: no presigned URL", endpoint=endpoint)
+        lines = ["Type,Identity", *(f"{'i' if by == 'identity' else 'g'},{v}" for by, v in members)]
+        content = ("\r\n".join(lines) + "\r\n").encode("utf-8")
+        put = await self._transport.put_elsewhere(url, content, "text/csv")
+        if put.status == 403:
+            raise AuthError(
+                "PUT (presigned URL): 403, the URL expired or was refused; ask for another",
+                endpoint="PUT (presigned URL)",
+                status=403,
+            )
+        if not 200 <= put.status < 300:
+            raise ServerError(
+                f"PUT (presigned URL): HTTP {put.status}",
+                endpoint="PUT (presigned URL)",
+                status=put.status,
+            )
+        body = {
+            "name": name,
+            "creator": creator,
+            "filename": filename,
+            "email": email,
+            "url": url,
+            "replace": replace,
+        }
+        await self._call(
+            "custom_list_completed", "POST", "/upload_custom_list_segment_completed", json=body
+        )
+
     # --- sends ------------------------------------------------------------------------------
 
     async def send(

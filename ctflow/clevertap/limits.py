@@ -36,6 +36,7 @@ Family: TypeAlias = Literal[
     "delete",
     "schema",
     "segment",
+    "custom_list",
 ]
 FAMILIES: tuple[Family, ...] = get_args(Family)
 FAMILY_OF: Mapping[Operation, Family] = {
@@ -60,6 +61,8 @@ FAMILY_OF: Mapping[Operation, Family] = {
     "get_schema": "schema",
     "create_segment": "segment",
     "update_segment": "segment",
+    "custom_list_url": "custom_list",
+    "custom_list_completed": "custom_list",
 }
 """The API (and so the slots) each call of the client counts against."""
 

@@ -49,6 +49,8 @@ Operation: TypeAlias = Literal[
     "get_schema",
     "create_segment",
     "update_segment",
+    "custom_list_url",
+    "custom_list_completed",
 ]
 """Every call the client makes, named as in docs/client.md's retry table."""
 
@@ -99,6 +101,9 @@ RETRIES: Mapping[Operation, Retries] = {
     # The client's customer_segment_id is an idempotency key: asked again, the same segment.
     "create_segment": SAFE_TO_REPEAT,
     "update_segment": SAFE_TO_REPEAT,  # ADD and REMOVE are set operations: twice is once
+    "custom_list_url": SAFE_TO_REPEAT,  # another URL, nothing made
+    # Made once, a second completion without replace fails duplicate_name: say it may be done.
+    "custom_list_completed": ONCE,
 }
 
 

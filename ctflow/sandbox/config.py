@@ -29,6 +29,7 @@ FAMILIES = (
     "message_report",
     "schema",
     "segment",
+    "custom_list",
     "other",
 )
 
@@ -86,6 +87,8 @@ class SandboxConfig:
     providers: set[str] | None = None
     # §9: profiles per updateSegment request, "≤100" per one client's catalogue [?]; 0: no limit.
     segment_profiles_per_request: int = 100
+    # §9: how long a custom list's presigned URL takes a PUT ("valid 24 h").
+    custom_list_url_seconds: int = 86_400
     # §4.3 wzrk_cid: None accepts any Android notification channel id.
     notification_channels: set[str] | None = None
 

@@ -27,6 +27,8 @@ FAMILY_BY_PATH = {
     "/getSchema": "schema",
     "/api/createSegment": "segment",
     "/api/updateSegment": "segment",
+    "/get_custom_list_segment_url": "custom_list",
+    "/upload_custom_list_segment_completed": "custom_list",
 }
 
 

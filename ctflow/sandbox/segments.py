@@ -74,7 +74,8 @@ def create(store: Store, body: object, now: float) -> Json:
             if not rows:
                 last = store.conn.execute("SELECT MAX(id) FROM segments").fetchone()[0]
                 store.conn.execute(
-                    "INSERT INTO segments VALUES (?, ?, ?, ?)",
+                    "INSERT INTO segments (id, customer_segment_id, name, created_at)"
+                    " VALUES (?, ?, ?, ?)",
                     [max(FIRST_ID, (last or 0) + 1), client_id, name, now],
                 )
                 rows = store.conn.execute(
@@ -149,10 +150,12 @@ def update(store: Store, body: object, config: SandboxConfig) -> Json:
             for raw in item["segments"]:
                 column, value = _segment_ref(raw) or ("", "")
                 rows = store.conn.execute(
-                    f"SELECT id FROM segments WHERE {column} = ?", [value]
+                    f"SELECT id, kind FROM segments WHERE {column} = ?", [value]
                 ).fetchall()
                 if not rows:
                     raise fail(f"Segment not found: {column} {value}", 404, 404)  # [?] text
+                if rows[0]["kind"] != "api":
+                    raise fail("Only API segments can be updated")  # §9; [?] text
                 targets.append((rows[0][0], raw["action"]))
             for raw in item["user_profiles"]:
                 ref = _profile_ref(raw)
@@ -192,6 +195,6 @@ def listing(store: Store) -> list[Json]:
     """Every segment with its member count (for the sandbox's own inspection)."""
     rows = store.db.all(
         "SELECT s.*, (SELECT COUNT(*) FROM segment_members m WHERE m.segment_id = s.id) AS size "
-        "FROM segments s ORDER BY s.id"
+        "FROM segments s WHERE kind = 'api' ORDER BY s.id"
     )
     return [{**_entry(row), "members": row["size"]} for row in rows]

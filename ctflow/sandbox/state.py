@@ -12,6 +12,7 @@ from typing import Any
 
 from ctflow.sandbox.clock import Clock
 from ctflow.sandbox.config import SandboxConfig
+from ctflow.sandbox.custom_lists import custom_lists as custom_list_segments
 from ctflow.sandbox.faults import FaultPicker, Faults
 from ctflow.sandbox.limits import Limiter
 from ctflow.sandbox.reports import status_of
@@ -94,6 +95,10 @@ class SandboxState:
     def segments(self) -> list[dict[str, Any]]:
         """API segments: ct and customer ids, name, member count."""
         return segment_listing(self.store)
+
+    def custom_lists(self) -> list[dict[str, Any]]:
+        """Custom list segments: id, name, member count."""
+        return custom_list_segments(self.store)
 
     def segment_members(self, ct_segment_id: int) -> set[str]:
         """The identities (or GUIDs, for profiles without one) in a segment."""

@@ -47,8 +47,8 @@ CREATE TABLE IF NOT EXISTS sends (
 CREATE TABLE IF NOT EXISTS kv (
     kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, key));
 CREATE TABLE IF NOT EXISTS segments (
-    id INTEGER PRIMARY KEY, customer_segment_id TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
-    created_at REAL NOT NULL);
+    id INTEGER PRIMARY KEY, customer_segment_id TEXT UNIQUE, name TEXT NOT NULL,
+    created_at REAL NOT NULL, kind TEXT NOT NULL DEFAULT 'api');
 CREATE TABLE IF NOT EXISTS segment_members (
     segment_id INTEGER NOT NULL, profile_id INTEGER NOT NULL,
     PRIMARY KEY (segment_id, profile_id)) WITHOUT ROWID;

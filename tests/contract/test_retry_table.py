@@ -72,7 +72,13 @@ def test_the_table_in_the_docs_is_the_one_in_the_code() -> None:
 
 def test_the_calls_not_safe_to_repeat_are_creates_sends_triggers_and_event_uploads() -> None:
     once = {name for name, retries in doc_table().items() if not retries.server_error}
-    assert once == {"create_campaign", "send", "external_trigger", "upload_events"}
+    assert once == {
+        "create_campaign",
+        "send",
+        "external_trigger",
+        "upload_events",
+        "custom_list_completed",
+    }
 
 
 # -- the table against the real client and the served sandbox --------------------------------
@@ -299,6 +305,21 @@ async def update_segment(ct: CleverTap) -> tuple[str, Act]:
     return "/api/updateSegment", lambda: ct.update_segment("retry-members", add=["m-1"])
 
 
+async def custom_list_url(ct: CleverTap) -> tuple[str, Act]:
+    """The URL call alone, through the method that makes it first."""
+    path = "/get_custom_list_segment_url"
+    return path, lambda: ct.upload_custom_list(
+        "Retry list", [("identity", "m-1")], creator="ana", email="ana@example.com", replace=True
+    )
+
+
+async def custom_list_completed(ct: CleverTap) -> tuple[str, Act]:
+    path = "/upload_custom_list_segment_completed"
+    return path, lambda: ct.upload_custom_list(
+        "Retry list", [("identity", "m-1")], creator="ana", email="ana@example.com", replace=True
+    )
+
+
 CALLS: dict[str, Prepare] = {
     prepare.__name__: prepare
     for prepare in (
@@ -323,6 +344,8 @@ CALLS: dict[str, Prepare] = {
         get_schema,
         create_segment,
         update_segment,
+        custom_list_url,
+        custom_list_completed,
     )
 }
 # Client methods that make another method's call, on another endpoint.
