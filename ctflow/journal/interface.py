@@ -284,6 +284,11 @@ class AudienceRecords(Protocol):
         """One batch of members applied: all of it recorded, or (an error) none of it."""
         ...
 
+    def forget_environment_audiences(self, environment: str) -> int:
+        """Forget every Audience's segment and members in ``environment`` (its account was
+        emptied); how many audiences were forgotten."""
+        ...
+
 
 class Journal(RunLog, AppliedSpecs, ApplyLock, UploadRecords, SendKeys, AudienceRecords, Protocol):
     """ctflow's memory: everything above, open until :meth:`close`."""

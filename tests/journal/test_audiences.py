@@ -71,3 +71,18 @@ def test_a_copy_into_postgresql_keeps_the_segments_and_members(
         assert found is not None
         assert found["ct_segment_id"] == 9
         assert journal.audience_members("prod", "vip") == {"identity:a", "identity:b"}
+
+
+def test_an_emptied_environment_forgets_its_audiences_only(journal: Journal) -> None:
+    journal.record_audience(
+        "sandbox", "vip", customer_segment_id="ctflow.shop.vip", ct_segment_id=1
+    )
+    journal.record_members("sandbox", "vip", added=["identity:a"], removed=[])
+    journal.record_audience("prod", "vip", customer_segment_id="ctflow.shop.vip", ct_segment_id=2)
+    journal.record_members("prod", "vip", added=["identity:b"], removed=[])
+
+    assert journal.forget_environment_audiences("sandbox") == 1
+
+    assert journal.audience("sandbox", "vip") is None
+    assert journal.audience_members("sandbox", "vip") == set()
+    assert journal.audience_members("prod", "vip") == {"identity:b"}

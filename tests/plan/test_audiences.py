@@ -297,3 +297,19 @@ def test_an_apply_killed_among_the_membership_batches_is_finished_by_the_next(
     check = ctflow(root, "plan", "--env", "served", "--detailed-exitcode")
     out, err = check.communicate(timeout=30)
     assert check.returncode == 0, out + err
+
+
+def test_after_a_sandbox_reset_the_next_apply_makes_the_segment_again(
+    capsys: pytest.CaptureFixture[str], project: tuple[Path, Sandbox]
+) -> None:
+    root, sb = project
+    assert run(capsys, root, "apply", "--auto-approve")[0] == 0
+    code, out, err = run(capsys, root, "sandbox", "reset")
+    assert code == 0, err
+    assert "Forgot the members of 1 audience(s)" in out
+    people(sb, 200)
+
+    code, out, err = run(capsys, root, "apply", "--auto-approve")
+    assert code == 0, out + err
+    assert "+ audience vip" in out
+    assert members_of(sb) == {f"u-{i}" for i in range(150)}

@@ -66,6 +66,18 @@ class PgAudiences:
         )
         return {str(row["member"]) for row in rows}
 
+    def forget_environment_audiences(self, environment: str) -> int:
+        found = len(self.audiences(environment))
+        self._execute(
+            "DELETE FROM audience_members WHERE project = %s AND environment = %s",
+            (self.project, environment),
+        )
+        self._execute(
+            "DELETE FROM audiences WHERE project = %s AND environment = %s",
+            (self.project, environment),
+        )
+        return found
+
     def record_members(
         self, environment: str, key: str, *, added: Sequence[str], removed: Sequence[str]
     ) -> None:

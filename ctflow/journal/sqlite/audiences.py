@@ -44,6 +44,12 @@ class SqliteAudiences(Store):
         )
         return {row["member"] for row in rows}
 
+    def forget_environment_audiences(self, environment: str) -> int:
+        found = len(self.audiences(environment))
+        self._execute("DELETE FROM audience_members WHERE environment = ?", (environment,))
+        self._execute("DELETE FROM audiences WHERE environment = ?", (environment,))
+        return found
+
     def record_members(
         self, environment: str, key: str, *, added: Sequence[str], removed: Sequence[str]
     ) -> None:
