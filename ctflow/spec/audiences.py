@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ctflow.errors import InvalidInput
 from ctflow.problems import Problems, suggest
 from ctflow.spec.datasets import FORMATS
 from ctflow.spec.files import unreadable
@@ -35,8 +36,8 @@ class Members:
     values: frozenset[str]
 
 
-class MembersError(Exception):
-    """A members file that cannot be read; the message says why (and where)."""
+class MembersError(InvalidInput):
+    """A members file that cannot be read; the message says why (and where): exit 3."""
 
 
 def audience_by(data: Mapping[str, Any]) -> str:
