@@ -269,9 +269,10 @@ class AudienceRecords(Protocol):
         ...
 
     def record_audience(
-        self, environment: str, key: str, *, customer_segment_id: str, ct_segment_id: int
+        self, environment: str, key: str, *, customer_segment_id: str, ct_segment_id: int | None
     ) -> None:
-        """Remember the segment an Audience's apply created (or found)."""
+        """Remember the segment an Audience's apply created (or found); a custom list has no
+        ``ct_segment_id`` (CleverTap does not return one)."""
         ...
 
     def audience_members(self, environment: str, key: str) -> set[str]:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from ctflow.clevertap import AuthError, CleverTap, CleverTapError
 from ctflow.journal import Journal
-from ctflow.plan.audiences import member_token, segment_id, split_token
+from ctflow.plan.audiences import LIST_PREFIX, member_token, segment_id, split_token
 from ctflow.plan.model import AudienceUpdate
 from ctflow.spec.payload import placeholder_audience
 
@@ -80,6 +80,11 @@ class AudienceApplier:
             detail={"add": len(change.add), "remove": len(change.remove)},
         )
         try:
+            if change.custom_list:
+                await self._custom_list(change, done)
+                self.journal.outcome(step, "done", detail=_counts(done))
+                self.say(_line(change, done))
+                return done
             done.ct_segment_id = await self._segment(change)
             applied = self.journal.audience_members(self.environment, change.key)
             add = [t for t in change.add if t not in applied]
@@ -109,6 +114,31 @@ class AudienceApplier:
         self.journal.outcome(step, "done", detail=_counts(done))
         self.say(_line(change, done))
         return done
+
+    async def _custom_list(self, change: AudienceUpdate, done: AudienceOutcome) -> None:
+        """The whole list uploaded, replacing the one of that name: the same upload again
+        (its answer lost) changes nothing, and a list made in the dashboard under the name
+        becomes the declared one."""
+        applied = self.journal.audience_members(self.environment, change.key)
+        members = sorted((applied | set(change.add)) - set(change.remove))
+        await self.client.upload_custom_list(
+            change.segment,
+            [_member(token) for token in members],
+            creator=f"ctflow ({self.project})",
+            email=change.notify or "",
+            filename=f"{change.key}.csv",
+            replace=True,
+        )
+        self.journal.record_audience(
+            self.environment,
+            change.key,
+            customer_segment_id=LIST_PREFIX + change.segment,
+            ct_segment_id=None,
+        )
+        self.journal.record_members(
+            self.environment, change.key, added=change.add, removed=change.remove
+        )
+        done.added, done.removed = len(change.add), len(change.remove)
 
     async def _segment(self, change: AudienceUpdate) -> int:
         record = self.journal.audience(self.environment, change.key)
@@ -143,6 +173,11 @@ class AudienceApplier:
         return {**body, "segment": ct_id}
 
 
+def _member(token: str) -> tuple[Literal["identity", "guid"], str]:
+    by, value = split_token(token)
+    return ("guid" if by == "guid" else "identity"), value
+
+
 def _counts(done: AudienceOutcome) -> dict[str, Any]:
     return {
         "ct_segment_id": done.ct_segment_id,
@@ -153,6 +188,11 @@ def _counts(done: AudienceOutcome) -> dict[str, Any]:
 
 
 def _line(change: AudienceUpdate, done: AudienceOutcome) -> str:
+    if change.custom_list:
+        return (
+            f"  ~ audience {change.key}: uploaded custom list {change.segment!r}, "
+            f"+{done.added} −{done.removed} (CleverTap e-mails the result to {change.notify})"
+        )
     verb = "created segment" if change.new_segment else "segment"
     line = f"  ~ audience {change.key}: {verb} {done.ct_segment_id}, +{done.added} −{done.removed}"
     if done.unknown:

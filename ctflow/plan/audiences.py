@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ctflow.journal import AudienceRecords
 from ctflow.plan.model import AudienceUpdate, Note, NoteKind
 from ctflow.plan.planner import targeted
-from ctflow.spec.audiences import read_members
+from ctflow.spec.audiences import CUSTOM_LIST, audience_source, read_members
 from ctflow.spec.model import Declarations
 
+LEFT_LIST = (
+    "no longer declared; the custom list {name!r} stays in the account, as CleverTap has no API "
+    "to delete it, and ctflow no longer manages it"
+)
 LEFT = (
     "no longer declared; its segment (ct_segment_id {id}) stays in the account with its "
     "members, as CleverTap has no API to delete a segment, and ctflow no longer manages it"
@@ -28,6 +32,10 @@ def segment_id(project: str, key: str) -> str:
     """The ``customer_segment_id`` of an Audience: the same for every run, so a create whose
     answer was lost is asked again and answered with the segment it made."""
     return f"ctflow.{project}.{key}"
+
+
+LIST_PREFIX = "custom_list:"
+"""How the journal records a custom list (CleverTap gives it no id back): this and its name."""
 
 
 def member_token(by: str, value: str) -> str:
@@ -51,6 +59,10 @@ class AudienceFacts:
     members: frozenset[str] | None
     applied: frozenset[str] = frozenset()
     ct_segment_id: int | None = None
+    recorded: bool = False
+    """The journal knows of its segment (or list) in this environment."""
+    source: str = "api_segment"
+    notify: str | None = None
 
 
 def audience_changes(
@@ -65,12 +77,14 @@ def audience_changes(
         if not targeted(fact.key, targets):
             continue
         if fact.members is None:
-            message = LEFT.format(id=fact.ct_segment_id)
+            message = (LEFT_LIST if fact.source == CUSTOM_LIST else LEFT).format(
+                id=fact.ct_segment_id, name=fact.segment
+            )
             notes.append(Note(NoteKind.AUDIENCE_LEFT, fact.key, fact.name, message))
             continue
         add = tuple(sorted(fact.members - fact.applied))
         remove = tuple(sorted(fact.applied - fact.members))
-        new = fact.ct_segment_id is None
+        new = not fact.recorded
         if not (new or add or remove):
             unchanged.append(fact.key)
             continue
@@ -85,12 +99,18 @@ def audience_changes(
                 members=len(fact.members),
                 add=add,
                 remove=remove,
+                source=fact.source,
+                notify=fact.notify,
             )
         )
     return changes, notes, unchanged
 
 
 def _reason(fact: AudienceFacts, new: bool) -> str:
+    if fact.source == CUSTOM_LIST:
+        if new:
+            return "not uploaded to this environment yet: apply uploads the list"
+        return "the members changed since the last upload: apply uploads the whole list again"
     if new:
         return "no segment in this environment yet: apply creates it, then adds the members"
     return "the members changed since the last apply"
@@ -110,18 +130,25 @@ def audience_facts(
     known = set(journal.audiences(environment)) if journal is not None else set()
     for key, decl in sorted(declarations.audiences.items()):
         members = read_members(decl)
-        facts.append(
-            _fact(
-                key,
-                str(decl.data["name"]),
-                segment_id(project, key),
-                frozenset(member_token(members.by, v) for v in members.values),
-                journal,
-                environment,
-            )
+        source = audience_source(decl.data)
+        name = str(decl.data["name"])
+        fact = _fact(
+            key,
+            name,
+            name if source == CUSTOM_LIST else segment_id(project, key),
+            frozenset(member_token(members.by, v) for v in members.values),
+            journal,
+            environment,
         )
+        notify = decl.data.get("notify")
+        facts.append(replace(fact, source=source, notify=str(notify) if notify else None))
     for key in sorted(known - set(declarations.audiences)):
-        facts.append(_fact(key, key, segment_id(project, key), None, journal, environment))
+        fact = _fact(key, key, segment_id(project, key), None, journal, environment)
+        record = journal.audience(environment, key) if journal is not None else None
+        listed = str(record["customer_segment_id"]) if record else ""
+        if listed.startswith(LIST_PREFIX):  # a custom list: its name is in the record
+            fact = replace(fact, source=CUSTOM_LIST, segment=listed.removeprefix(LIST_PREFIX))
+        facts.append(fact)
     return facts
 
 
@@ -136,11 +163,13 @@ def _fact(
     if journal is None:
         return AudienceFacts(key, name, segment, members)
     record = journal.audience(environment, key)
+    ct_id = record["ct_segment_id"] if record else None
     return AudienceFacts(
         key,
         name,
         segment,
         members,
         applied=frozenset(journal.audience_members(environment, key)),
-        ct_segment_id=int(record["ct_segment_id"]) if record else None,
+        ct_segment_id=int(ct_id) if ct_id is not None else None,
+        recorded=record is not None,
     )

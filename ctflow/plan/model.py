@@ -189,10 +189,17 @@ class AudienceUpdate(Change):
     members: int
     add: tuple[str, ...] = ()
     remove: tuple[str, ...] = ()
+    source: str = "api_segment"
+    """``custom_list``: uploaded whole (``segment`` is then the list's name) to ``notify``."""
+    notify: str | None = None
 
     @property
     def symbol(self) -> str:
         return "+" if self.new_segment else SYMBOLS[self.action]
+
+    @property
+    def custom_list(self) -> bool:
+        return self.source == "custom_list"
 
 
 class NoteKind(StrEnum):

@@ -118,6 +118,8 @@ def _audience(change: AudienceUpdate, payloads: bool) -> dict[str, Any]:
             "add": len(change.add),
             "remove": len(change.remove),
         },
+        "source": change.source,
+        "notify": change.notify,
     }
     if payloads:
         carried["payload"] = {"add": list(change.add), "remove": list(change.remove)}
@@ -207,6 +209,8 @@ def _change_from(raw: Mapping[str, Any]) -> Change:
             members=int(members["declared"]),
             add=tuple(payload.get("add") or ()),
             remove=tuple(payload.get("remove") or ()),
+            source=str(raw.get("source") or "api_segment"),
+            notify=raw.get("notify"),
         )
     if action is Action.UPLOAD:
         return Upload(

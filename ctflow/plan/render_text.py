@@ -101,8 +101,10 @@ def _upload_detail(change: Upload) -> str:
 
 
 def _audience_detail(change: AudienceUpdate) -> str:
-    """``(+120 members, −8 members)``; a new segment says so first."""
+    """``(+120 members, −8 members)``; a new segment (or a custom list) says so first."""
     counts = f"+{len(change.add):,} members, −{len(change.remove):,} members"
+    if change.custom_list:
+        return f"(custom list{', new' if change.new_segment else ''}; {counts})"
     return f"(new segment; {counts})" if change.new_segment else f"({counts})"
 
 
@@ -226,7 +228,9 @@ def _change(pen: Pen, change: Change) -> list[str]:
     lines = [f"  {title}", f"      {pen('dim', '# ' + change.reason)}"]
     if isinstance(change, Upload):
         lines.append(f"      file: {change.name}")
-    if isinstance(change, AudienceUpdate):
+    if isinstance(change, AudienceUpdate) and change.custom_list:
+        lines.append(f"      list: {change.segment!r}, uploaded whole ({change.members:,} members)")
+    elif isinstance(change, AudienceUpdate):
         lines.append(f"      segment: {change.segment} ({change.members:,} members declared)")
     lines += [f"      {note}" for note in change_notes(change)]
     fields, forces = field_diff(change)

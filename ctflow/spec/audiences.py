@@ -40,8 +40,16 @@ class MembersError(InvalidInput):
     """A members file that cannot be read; the message says why (and where): exit 3."""
 
 
+CUSTOM_LIST = "custom_list"
+
+
 def audience_by(data: Mapping[str, Any]) -> str:
     return str(data.get("by", "identity"))
+
+
+def audience_source(data: Mapping[str, Any]) -> str:
+    """``api_segment`` (the default) or ``custom_list``."""
+    return str(data.get("source", "api_segment"))
 
 
 def members_format(path: str) -> str | None:
@@ -200,6 +208,11 @@ def check_references(
                     problems.add(journey.document, keys, MIXED)
 
 
+CUSTOM_LIST_TARGET = (
+    "{key!r} is a custom list: CleverTap returns no segment id for a custom list, so a campaign "
+    "cannot target it by key (make it an API segment, source: api_segment, or target the list "
+    "in the dashboard)"
+)
 MIXED = (
     "a step cannot join conditions to an Audience of the defaults, or an Audience to their "
     "conditions: CleverTap targets a segment or a query, not both"
@@ -218,7 +231,11 @@ def _reference(
     audiences: Mapping[str, Decl],
     problems: Problems,
 ) -> None:
-    if not isinstance(value, str) or value == EVERYONE or value in audiences:
+    if not isinstance(value, str) or value == EVERYONE:
+        return
+    if value in audiences:
+        if audience_source(audiences[value].data) == CUSTOM_LIST:
+            problems.add(document, keys, CUSTOM_LIST_TARGET.format(key=value))
         return
     problems.add(
         document,

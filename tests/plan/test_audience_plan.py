@@ -24,7 +24,9 @@ def facts(
     members: set[str] | None, applied: set[str] = frozenset(), ct: int | None = None
 ) -> AudienceFacts:
     declared = None if members is None else frozenset(members)
-    return AudienceFacts("vip", "VIP", SEGMENT, declared, frozenset(applied), ct)
+    return AudienceFacts(
+        "vip", "VIP", SEGMENT, declared, frozenset(applied), ct, recorded=ct is not None
+    )
 
 
 @pytest.mark.parametrize(

@@ -313,3 +313,46 @@ def test_after_a_sandbox_reset_the_next_apply_makes_the_segment_again(
     assert code == 0, out + err
     assert "+ audience vip" in out
     assert members_of(sb) == {f"u-{i}" for i in range(150)}
+
+
+NEWSLETTER = """\
+kind: Audience
+key: news
+name: Newsletter readers
+source: custom_list
+notify: crm@shop.example
+members: ../data/news.csv
+"""
+
+
+def test_a_custom_list_is_uploaded_whole_and_replaced_when_its_members_change(
+    capsys: pytest.CaptureFixture[str], project: tuple[Path, Sandbox]
+) -> None:
+    root, sb = project
+    (root / "audiences" / "news.yaml").write_text(NEWSLETTER, encoding="utf-8")
+    (root / "data" / "news.csv").write_text(members_csv(["u-1", "u-2", "u-3"]), encoding="utf-8")
+
+    code, out, err = run(capsys, root, "plan")
+    assert code == 0, err
+    assert (
+        '+ audience news  "Newsletter readers"  (custom list, new; +3 members, −0 members)' in out
+    )
+    assert run(capsys, root, "apply", "--auto-approve")[0] == 0
+    [made] = sb.custom_lists()
+    assert made["name"] == "Newsletter readers"
+    assert sb.segment_members(made["id"]) == {"u-1", "u-2", "u-3"}
+
+    (root / "data" / "news.csv").write_text(members_csv(["u-3", "u-4"]), encoding="utf-8")
+    code, out, _ = run(capsys, root, "plan")
+    assert '~ audience news  "Newsletter readers"  (custom list; +1 members, −2 members)' in out
+    code, out, err = run(capsys, root, "apply", "--auto-approve")
+    assert code == 0, out + err
+    [replaced] = sb.custom_lists()
+    assert replaced["id"] == made["id"], "the same list, replaced"
+    assert sb.segment_members(made["id"]) == {"u-3", "u-4"}
+    code, out, err = run(capsys, root, "plan", "--detailed-exitcode")
+    assert code == 0, out + err
+
+    (root / "audiences" / "news.yaml").unlink()
+    code, out, _ = run(capsys, root, "plan")
+    assert "! news: no longer declared; the custom list 'Newsletter readers' stays" in out

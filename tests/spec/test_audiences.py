@@ -136,3 +136,38 @@ steps:
         "journeys/vip.yaml:22:15: steps[1].audience: 'vipp' is not 'everyone' or a declared "
         "Audience (did you mean 'vip'?)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        pytest.param(
+            {
+                "audiences/vip.yaml": BASE["audiences/vip.yaml"] + "source: custom_list\n"
+                "notify: crm@shop.example\n",
+                "campaigns/winback.yaml": TARGETED,
+            },
+            [
+                "campaigns/winback.yaml:5:11: audience: 'vip' is a custom list: CleverTap "
+                "returns no segment id for a custom list, so a campaign cannot target it by key "
+                "(make it an API segment, source: api_segment, or target the list in the "
+                "dashboard)",
+            ],
+            id="targeting-a-custom-list",
+        ),
+        pytest.param(
+            {"audiences/vip.yaml": BASE["audiences/vip.yaml"] + "source: custom_list\n"},
+            ["audiences/vip.yaml:1:1: missing required field 'notify'"],
+            id="custom-list-without-notify",
+        ),
+        pytest.param(
+            {"audiences/vip.yaml": BASE["audiences/vip.yaml"] + "notify: crm@shop.example\n"},
+            ["audiences/vip.yaml:5:9: notify: notify is for a custom list (source: custom_list)"],
+            id="notify-on-an-api-segment",
+        ),
+    ],
+)
+def test_custom_list_problems(
+    tmp_path: Path, overrides: dict[str, str | None], expected: list[str]
+) -> None:
+    assert problems(tmp_path, overrides) == expected

@@ -47,7 +47,7 @@ class PgAudiences:
         return [str(row["key"]) for row in rows]
 
     def record_audience(
-        self, environment: str, key: str, *, customer_segment_id: str, ct_segment_id: int
+        self, environment: str, key: str, *, customer_segment_id: str, ct_segment_id: int | None
     ) -> None:
         self._execute(
             "INSERT INTO audiences (project, environment, key, customer_segment_id,"

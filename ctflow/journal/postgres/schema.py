@@ -51,7 +51,7 @@ _TABLES: tuple[LiteralString, ...] = (
 _AUDIENCES: tuple[LiteralString, ...] = (
     """CREATE TABLE IF NOT EXISTS audiences (
         project text NOT NULL, environment text NOT NULL, key text NOT NULL,
-        customer_segment_id text NOT NULL, ct_segment_id bigint NOT NULL,
+        customer_segment_id text NOT NULL, ct_segment_id bigint,
         updated_at text NOT NULL, PRIMARY KEY (project, environment, key))""",
     """CREATE TABLE IF NOT EXISTS audience_members (
         project text NOT NULL, environment text NOT NULL, key text NOT NULL,

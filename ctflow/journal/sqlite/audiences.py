@@ -27,7 +27,7 @@ class SqliteAudiences(Store):
         return [row["key"] for row in rows]
 
     def record_audience(
-        self, environment: str, key: str, *, customer_segment_id: str, ct_segment_id: int
+        self, environment: str, key: str, *, customer_segment_id: str, ct_segment_id: int | None
     ) -> None:
         self._execute(
             "INSERT INTO audiences (environment, key, customer_segment_id, ct_segment_id,"

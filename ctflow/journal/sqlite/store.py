@@ -55,7 +55,7 @@ _SCHEMA = (
     # version 4: audiences, their segments and the members last applied
     """CREATE TABLE IF NOT EXISTS audiences (
         environment TEXT NOT NULL, key TEXT NOT NULL, customer_segment_id TEXT NOT NULL,
-        ct_segment_id INTEGER NOT NULL, updated_at TEXT NOT NULL,
+        ct_segment_id INTEGER, updated_at TEXT NOT NULL,
         PRIMARY KEY (environment, key))""",
     """CREATE TABLE IF NOT EXISTS audience_members (
         environment TEXT NOT NULL, key TEXT NOT NULL, member TEXT NOT NULL,
