@@ -28,6 +28,7 @@ KINDS: dict[str, str] = {
     "Journey": "journey",
     "Trigger": "trigger",
     "Dataset": "dataset",
+    "Audience": "audience",
 }
 
 

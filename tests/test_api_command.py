@@ -221,6 +221,10 @@ def test_the_answer_is_scrubbed_of_the_passcode_before_it_is_printed() -> None:
         ("POST", "/1/send/sms.json", "send", True),
         ("POST", "/1/upload", "upload_events", True),
         ("POST", "/1/targets/stop.json", "stop_campaign", True),
+        ("POST", "/api/createSegment", "create_segment", True),
+        ("POST", "/api/updateSegment", "update_segment", True),
+        ("POST", "/get_custom_list_segment_url", "custom_list_url", False),
+        ("POST", "/upload_custom_list_segment_completed", "custom_list_completed", True),
     ],
 )
 def test_each_path_takes_its_operations_retry_row(

@@ -123,7 +123,7 @@ def test_validate_json_lists_problems_as_data(
             "line": 1,
             "column": 7,
             "message": "kind: unknown kind 'Campain' (did you mean 'Campaign'?); known kinds: "
-            "EventSchema, ProfileSchema, Campaign, Journey, Trigger, Dataset",
+            "EventSchema, ProfileSchema, Campaign, Journey, Trigger, Dataset, Audience",
         }
     ]
     assert report["counts"]["Campaign"] == 1

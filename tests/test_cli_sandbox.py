@@ -65,14 +65,17 @@ def test_seed_replaces_uploaded_data_so_plan_uploads_the_datasets_again(
     assert code == 0
     assert "in place of the profiles and events it held (campaigns and sends stay)" in out
     assert "Forgot 2 uploaded batch(es) recorded for the sandbox" in err
+    assert "Forgot the members of 1 audience(s) recorded for the sandbox" in err
     code, out, _ = run(capsys, "-C", str(shop), "plan", "--detailed-exitcode")
     assert code == 2
-    assert "Plan: 0 to create, 0 to replace, 0 to stop, 2 to upload." in out
+    assert "Plan: 0 to create, 0 to replace, 0 to stop, 2 to upload, 1 audience to update." in out
 
     assert run(capsys, "-C", str(shop), "apply", "--auto-approve")[0] == 0
     sandbox = Sandbox(db=shop / ".ctflow" / "sandbox.db")
     try:
         assert sandbox.counts()["profiles"] == 20 + 10, "the seeded and the VIP customers"
+        [segment] = sandbox.segments()
+        assert segment["members"] == 6, "the seed kept the segment; apply filled it again"
     finally:
         sandbox.close()
 

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "journeys"
 ENVIRONMENTS = ["production", "sandbox", "staging"]
 TRIGGERS = ["order-shipped", "otp-sms", "payment-failed-email", "payment-failed-sms"]
-CAMPAIGNS = ["winback-2027-q1-email", "winback-2027-q1-push"]
+CAMPAIGNS = ["early-access-invite", "winback-2027-q1-email", "winback-2027-q1-push"]
 JOURNEYS = ["cart-abandonment-sale-2027-01", "onboarding-2027-01"]
 STEPS = [
     "cart-abandonment-sale-2027-01.email",
@@ -33,6 +33,7 @@ STEPS = [
     "onboarding-2027-01.welcome",
 ]
 DATASETS = ["loyalty-backfill-2026", "vip-customers"]
+AUDIENCES = ["early-access"]
 
 
 def shell(
@@ -79,14 +80,20 @@ def test_env_of_history_completes_them_too() -> None:
     assert complete("ctflow history --env s") == ["sandbox", "staging"]
 
 
-def test_target_completes_campaigns_journeys_their_steps_and_datasets() -> None:
-    assert complete("ctflow plan --target ") == [*CAMPAIGNS, *JOURNEYS, *STEPS, *DATASETS]
+def test_target_completes_campaigns_journeys_their_steps_datasets_and_audiences() -> None:
+    assert complete("ctflow plan --target ") == [
+        *CAMPAIGNS,
+        *JOURNEYS,
+        *STEPS,
+        *DATASETS,
+        *AUDIENCES,
+    ]
     assert complete("ctflow apply --target onb") == [JOURNEYS[1], *STEPS[2:]]
 
 
 def test_replace_completes_what_can_be_created_again() -> None:
     assert complete("ctflow plan --replace ") == [*CAMPAIGNS, *JOURNEYS, *STEPS]
-    assert complete("ctflow apply --replace win") == CAMPAIGNS
+    assert complete("ctflow apply --replace win") == CAMPAIGNS[1:]
 
 
 def test_send_completes_trigger_names() -> None:

@@ -182,8 +182,9 @@ def test_the_wheel_runs_the_readme_try_it_on_a_copy_of_the_example(
     shutil.copytree(ROOT / "examples" / "journeys", tmp_path / "journeys")
     apply = ctflow(installed, tmp_path, "-C", "journeys", "apply", "--auto-approve")
     assert apply.returncode == 0, apply.stdout + apply.stderr
-    assert "Apply complete: 7 created, 0 adopted, 0 stopped, 2 dataset(s) uploaded." in (
-        apply.stdout
-    )
+    assert (
+        "Apply complete: 8 created, 0 adopted, 0 stopped, 2 dataset(s) uploaded, "
+        "1 audience(s) updated."
+    ) in apply.stdout
     again = ctflow(installed, tmp_path, "-C", "journeys", "plan", "--detailed-exitcode")
     assert again.returncode == 0, again.stdout + again.stderr

@@ -137,6 +137,23 @@ class Transport:
             headers=dict(response.headers),
         )
 
+    async def put_elsewhere(self, url: str, content: bytes, content_type: str) -> RawResponse:
+        """PUT ``content`` to an absolute ``url`` that is not CleverTap's (a presigned upload
+        URL): none of the default headers (the credentials) go with it."""
+        endpoint = "PUT (presigned URL)"
+        request = httpx.Request("PUT", url, content=content, headers={"Content-Type": content_type})
+        try:
+            response = await self._client.send(request)
+        except _NOT_SENT as exc:
+            raise TransportError(
+                f"{endpoint}: could not connect: {_describe(exc)}", endpoint=endpoint
+            ) from None
+        except (httpx.HTTPError, ConnectionError, TimeoutError) as exc:
+            raise AmbiguousOutcomeError(
+                f"{endpoint}: no answer was read ({_describe(exc)})", endpoint=endpoint
+            ) from None
+        return RawResponse(response.status_code, response.content, dict(response.headers))
+
     async def aclose(self) -> None:
         await self._client.aclose()
 

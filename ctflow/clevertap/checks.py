@@ -13,6 +13,7 @@ MAX_TOKEN_RECORDS = 100
 MAX_DELETE_PER_CALL = 100
 MAX_SEND_IDENTITIES = 1000
 MAX_TRIGGER_CAMPAIGNS = 5
+MAX_SEGMENT_PROFILES = 100
 
 
 def upload_batch(what: str, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -67,6 +68,15 @@ def campaign_ids(what: str, ids: Sequence[int | str]) -> list[int | str]:
     if len({str(value) for value in found}) != len(found):
         raise InvalidRequest(f"{what}: a campaign id is given twice")
     return found
+
+
+def segment_profiles(what: str, add: Sequence[str], remove: Sequence[str]) -> None:
+    """1..100 profiles in one updateSegment call (§9, from one client's catalogue)."""
+    total = len(_sequence(f"{what}: add", add)) + len(_sequence(f"{what}: remove", remove))
+    if not 1 <= total <= MAX_SEGMENT_PROFILES:
+        raise InvalidRequest(
+            f"{what}: {total} profiles; CleverTap takes 1 to {MAX_SEGMENT_PROFILES} a call"
+        )
 
 
 def date_range(what: str, from_date: date, to_date: date) -> None:

@@ -42,6 +42,8 @@ from ctflow.clevertap.models import (
     Profile,
     RealtimeCounts,
     Schema,
+    Segment,
+    SegmentUpdate,
     SendAck,
     UploadResult,
     as_int,
@@ -316,6 +318,96 @@ class CleverTap:
         doc = await self._call("message_report", "POST", "/1/message/report.json", json=body)
         return MessageReport.from_api(doc)
 
+    # --- API segments (§9) ------------------------------------------------------------------
+
+    async def create_segment(self, name: str, customer_segment_id: str) -> Segment:
+        """Create an empty API segment, or find the one made with ``customer_segment_id`` before:
+        the id is the client's idempotency key, so a lost answer is repaired by asking again."""
+        endpoint = "POST /api/createSegment"
+        body = [{"segment_name": name, "customer_segment_id": customer_segment_id}]
+        doc = await self._call("create_segment", "POST", "/api/createSegment", json=body)
+        for item in _list(doc.get("segments")):
+            found = _dict_of(item)
+            ct_id = as_int(found.get("ct_segment_id"))
+            if ct_id is not None and str(found.get("customer_segment_id")) == customer_segment_id:
+                return Segment(ct_id=ct_id, customer_id=customer_segment_id, name=name)
+        raise UnexpectedResponseError(
+            f"{endpoint}: success without the segment's id; asking again finds it",
+            endpoint=endpoint,
+        )
+
+    async def update_segment(
+        self,
+        customer_segment_id: str,
+        *,
+        add: Sequence[str] = (),
+        remove: Sequence[str] = (),
+        key: Literal["identity", "guid"] = "identity",
+    ) -> SegmentUpdate:
+        """Add and remove 1..100 profiles (by identity or GUID) in one call; CleverTap applies
+        what it can and lists the rest (unknown profiles) as unprocessed."""
+        checks.segment_profiles("update_segment", add, remove)
+        bulk = [
+            {
+                "user_profiles": [{key: value} for value in values],
+                "segments": [{"customer_segment_id": customer_segment_id, "action": action}],
+            }
+            for action, values in (("ADD", add), ("REMOVE", remove))
+            if values
+        ]
+        doc = await self._call(
+            "update_segment", "POST", "/api/updateSegment", json={"bulk_profiles": bulk}
+        )
+        return SegmentUpdate.from_api(doc)
+
+    # --- custom lists (§9) -------------------------------------------------------------------
+
+    async def upload_custom_list(
+        self,
+        name: str,
+        members: Sequence[tuple[Literal["identity", "guid"], str]],
+        *,
+        creator: str,
+        email: str,
+        filename: str = "members.csv",
+        replace: bool = False,
+    ) -> None:
+        """A custom list segment ``name`` of ``members`` (identities or GUIDs): a presigned
+        URL, the CSV (``Type,Identity``) PUT there, then the completion. CleverTap e-mails the
+        result. A name already taken fails ``duplicate_name`` (a ``ValidationError``) unless
+        ``replace``."""
+        doc = await self._call("custom_list_url", "POST", "/get_custom_list_segment_url", json={})
+        url = doc.get("presignedS3URL") or doc.get("url")
+        if not isinstance(url, str) or not url:
+            endpoint = "POST /get_custom_list_segment_url"
+            raise UnexpectedResponseError(f"{endpoint}: no presigned URL", endpoint=endpoint)
+        lines = ["Type,Identity", *(f"{'i' if by == 'identity' else 'g'},{v}" for by, v in members)]
+        content = ("\r\n".join(lines) + "\r\n").encode("utf-8")
+        put = await self._transport.put_elsewhere(url, content, "text/csv")
+        if put.status == 403:
+            raise AuthError(
+                "PUT (presigned URL): 403, the URL expired or was refused; ask for another",
+                endpoint="PUT (presigned URL)",
+                status=403,
+            )
+        if not 200 <= put.status < 300:
+            raise ServerError(
+                f"PUT (presigned URL): HTTP {put.status}",
+                endpoint="PUT (presigned URL)",
+                status=put.status,
+            )
+        body = {
+            "name": name,
+            "creator": creator,
+            "filename": filename,
+            "email": email,
+            "url": url,
+            "replace": replace,
+        }
+        await self._call(
+            "custom_list_completed", "POST", "/upload_custom_list_segment_completed", json=body
+        )
+
     # --- sends ------------------------------------------------------------------------------
 
     async def send(
@@ -539,6 +631,10 @@ class CleverTap:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+def _dict_of(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _is_map(value: Any) -> bool:

@@ -28,6 +28,10 @@ _KNOWN: dict[str, Operation] = {
     "/1/counts/profiles.json": "count_profiles",
     "/1/now.json": "now",
     "/getSchema": "get_schema",
+    "/api/createSegment": "create_segment",
+    "/api/updateSegment": "update_segment",
+    "/get_custom_list_segment_url": "custom_list_url",
+    "/upload_custom_list_segment_completed": "custom_list_completed",
 }
 _SEND = re.compile(r"/1/send/[a-z]+\.json")
 READS: frozenset[Operation] = frozenset(
@@ -42,6 +46,7 @@ READS: frozenset[Operation] = frozenset(
         "count_profiles",
         "now",
         "get_schema",
+        "custom_list_url",  # a presigned URL to upload to: nothing is made until completion
     }
 )
 """The known endpoints that change nothing in the account, whatever their method."""

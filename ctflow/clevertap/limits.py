@@ -36,6 +36,8 @@ Family: TypeAlias = Literal[
     "delete",
     "schema",
     "api",
+    "segment",
+    "custom_list",
 ]
 FAMILIES: tuple[Family, ...] = get_args(Family)
 FAMILY_OF: Mapping[Operation, Family] = {
@@ -60,6 +62,10 @@ FAMILY_OF: Mapping[Operation, Family] = {
     "get_schema": "schema",
     "api_read": "api",  # paths the client does not know share one family of 3 slots
     "api_write": "api",
+    "create_segment": "segment",
+    "update_segment": "segment",
+    "custom_list_url": "custom_list",
+    "custom_list_completed": "custom_list",
 }
 """The API (and so the slots) each call of the client counts against."""
 

@@ -253,6 +253,33 @@ def _report_date(value: Any) -> datetime | None:
 
 
 @dataclass(frozen=True)
+class Segment:
+    """An API segment (§9): CleverTap's id for it and the client-chosen one it was created with."""
+
+    ct_id: int
+    customer_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class SegmentUpdate:
+    """What ``updateSegment`` applied: profiles processed, and those it could not (unknown ones)."""
+
+    processed: int
+    unprocessed: tuple[Mapping[str, Any], ...]
+
+    @classmethod
+    def from_api(cls, doc: Mapping[str, Any]) -> SegmentUpdate:
+        items = doc.get("unprocessed")
+        return cls(
+            processed=as_int(doc.get("processed"), 0) or 0,
+            unprocessed=tuple(
+                _dict(i) for i in (items if isinstance(items, list) else []) if _dict(i)
+            ),
+        )
+
+
+@dataclass(frozen=True)
 class SendAck:
     """CleverTap queued the message ("Added to queue for processing"); no id is returned."""
 

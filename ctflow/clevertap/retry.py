@@ -3,7 +3,8 @@ and how (stamina: jittered exponential backoff within a budget).
 
 A 429 and a connection that could not be made are retried for every call: CleverTap did not
 process them. A 5xx or a lost answer says nothing of whether the request was processed, so only
-calls safe to repeat (reads, stops, profile and token upserts, deletes) are asked again; for the
+calls safe to repeat (reads, stops, profile and token upserts, deletes, segment creates and
+membership changes) are asked again; for the
 others (creates, sends, external triggers, event uploads) it is ambiguous, raised as
 ``AmbiguousOutcomeError`` after one attempt, and the caller reconciles.
 """
@@ -48,6 +49,10 @@ Operation: TypeAlias = Literal[
     "get_schema",
     "api_read",
     "api_write",
+    "create_segment",
+    "update_segment",
+    "custom_list_url",
+    "custom_list_completed",
 ]
 """Every call the client makes, named as in docs/client.md's retry table."""
 
@@ -97,6 +102,12 @@ RETRIES: Mapping[Operation, Retries] = {
     "get_schema": SAFE_TO_REPEAT,
     "api_read": SAFE_TO_REPEAT,  # ctflow api: a GET of a path the client does not know
     "api_write": ONCE,  # ctflow api: any other method on such a path
+    # The client's customer_segment_id is an idempotency key: asked again, the same segment.
+    "create_segment": SAFE_TO_REPEAT,
+    "update_segment": SAFE_TO_REPEAT,  # ADD and REMOVE are set operations: twice is once
+    "custom_list_url": SAFE_TO_REPEAT,  # another URL, nothing made
+    # Made once, a second completion without replace fails duplicate_name: say it may be done.
+    "custom_list_completed": ONCE,
 }
 
 

@@ -91,9 +91,10 @@ targets = _completer(
         *_each(n.journeys, "journey: all its steps"),
         *_each(n.steps, "journey step"),
         *_each(n.datasets, "dataset"),
+        *_each(n.audiences, "audience"),
     ]
 )
-"""``--target``: ``--replace``'s names and the datasets (their uploads are planned too)."""
+"""``--target``: ``--replace``'s names, the datasets and the audiences (planned too)."""
 renderable = _completer(
     lambda n, _: [
         *_each(n.triggers, "trigger"),

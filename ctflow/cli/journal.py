@@ -32,9 +32,9 @@ def journal() -> None:
 def copy(state: AppState, source: Path | None, destination: str | None) -> int:
     """Copy a SQLite journal into a PostgreSQL one.
 
-    Copies runs and their steps, applied specs, the upload ledger and send keys. Rows already
-    there are left alone; if one differs, nothing is copied (exit 7). The SQLite file is left
-    as it was."""
+    Copies runs and their steps, applied specs, the upload ledger, send keys and audiences.
+    Rows already there are left alone; if one differs, nothing is copied (exit 7). The SQLite
+    file is left as it was."""
     from ctflow.commands import journal as command
     from ctflow.config import JOURNAL_FILE
     from ctflow.journal.location import parse_location

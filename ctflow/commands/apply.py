@@ -269,6 +269,7 @@ def _finished(outcome: Outcome, env_flag: str, *, uploaded: int = 0) -> str:
         + (f", {n['failed']} failed" if n["failed"] else "")
         + (f", {n['skipped']} skipped" if n["skipped"] else "")
         + (f", {uploaded} dataset(s) uploaded" if uploaded else "")
+        + (f", {len(outcome.audiences)} audience(s) updated" if outcome.audiences else "")
         + "."
     )
     for key, message, _code in outcome.failed:

@@ -19,6 +19,8 @@ SHOWN = (
     ("upload_batches", "upload batches"),
     ("uploads", "uploads"),
     ("sends", "send keys"),
+    ("audiences", "audience segments"),
+    ("audience_members", "audience members"),
 )
 """The tables in the order the report names them, and what it calls them."""
 

@@ -11,7 +11,7 @@ from typing import Any
 from ctflow import __version__
 from ctflow.errors import ExitCode
 from ctflow.plan.apply import Outcome
-from ctflow.plan.model import Change, Plan, Upload
+from ctflow.plan.model import AudienceUpdate, Change, Plan, Upload
 from ctflow.plan.render_markdown import escape
 from ctflow.upload.report import FileResult, exit_code, to_json
 
@@ -89,6 +89,10 @@ def _change(change: Change, ended: Ended, results: Mapping[str, FileResult]) -> 
     }
     if isinstance(change, Upload):
         return out | _upload(change, results)
+    if isinstance(change, AudienceUpdate):
+        sent = [(a, r) for key, a, r in ended.outcome.audiences if key == change.key]
+        members = {"added": sent[0][0], "removed": sent[0][1]} if sent else None
+        return out | _campaigns(change, ended.outcome) | {"members": members}
     return out | _campaigns(change, ended.outcome)
 
 
@@ -131,6 +135,8 @@ def _detail(change: Mapping[str, Any]) -> str:
     if change["upload"] is not None:
         up = change["upload"]
         shown.append(f"sent {up['accepted']:,} of {up['rows']:,} rows")
+    if change.get("members"):
+        shown.append(f"+{change['members']['added']:,} −{change['members']['removed']:,} members")
     shown += [e["message"] for e in change["errors"]]
     return escape("; ".join(shown))
 

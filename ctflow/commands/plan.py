@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from ctflow import __version__
 from ctflow.clevertap import CleverTap
+from ctflow.commands.audiences import Segments, known_segments, with_audiences
 from ctflow.commands.shared import (
     Invocation,
     announce,
@@ -78,7 +79,7 @@ def plan(inv: Invocation, options: PlanOptions, *, out: TextIO, err: TextIO) -> 
         async with connect(inv, project) as client:
             made = await build_plan(inv, declarations, options.targets, options.replace, client)
             if options.estimate:
-                made = await _estimate(made, client)
+                made = await _estimate(made, client, known_segments(project, inv.target))
             return made
 
     made = asyncio.run(run())
@@ -138,7 +139,7 @@ async def build_plan(
     span = live_window(today, scheduled_dates(d.payload for d in desired))
     live = await read_live(client, project.name, span)
     jobs = dataset_jobs(declarations)
-    keys = {d.key for d in desired} | set(live.by_key) | set(jobs)
+    keys = {d.key for d in desired} | set(live.by_key) | set(jobs) | set(declarations.audiences)
     for name in (*targets, *replacing):
         if not any(targeted(key, (name,)) for key in keys):
             raise UsageError(
@@ -159,14 +160,14 @@ async def build_plan(
         timezone=project.timezone_for(env),
     )
     made = replace(make_plan(desired, live, ctx), journal=_named_journal(project, inv.target))
-    if not jobs:
-        return made
-    uploads, unchanged = dataset_changes(_dataset_facts(project, jobs, inv.target), targets)
-    return replace(
-        made,
-        changes=(*made.changes, *uploads),
-        unchanged=(*made.unchanged, *unchanged),
-    )
+    if jobs:
+        uploads, unchanged = dataset_changes(_dataset_facts(project, jobs, inv.target), targets)
+        made = replace(
+            made,
+            changes=(*made.changes, *uploads),
+            unchanged=(*made.unchanged, *unchanged),
+        )
+    return with_audiences(made, declarations, inv.target, targets)
 
 
 def _named_journal(project: Project, target: Target) -> str:
@@ -187,14 +188,18 @@ def _dataset_facts(
         return dataset_facts(jobs, project.root, journal, env)
 
 
-async def _estimate(made: Plan, client: CleverTap) -> Plan:
-    """Reach per device of every create and replace (``estimate_only``; creates nothing)."""
+async def _estimate(made: Plan, client: CleverTap, segments: Segments) -> Plan:
+    """Reach per device of every create and replace (``estimate_only``; creates nothing); none
+    for a campaign on an Audience whose segment is not created yet."""
 
     async def one(change: Change) -> Change:
         if not isinstance(change, Create):
             return change
-        estimates = await client.estimate_campaign(change.body)
-        return replace(change, estimate=reach(change.body, estimates.by_device))
+        body = segments(change.body)
+        if body is None:
+            return change
+        estimates = await client.estimate_campaign(body)
+        return replace(change, estimate=reach(body, estimates.by_device))
 
     changes = await asyncio.gather(*(one(c) for c in made.changes))
     return replace(made, changes=tuple(changes))

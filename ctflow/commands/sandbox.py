@@ -129,16 +129,22 @@ def reset(
 
 def _forget_uploads(journal: JournalLocation | None, project: str | None, out: TextIO) -> None:
     """The sandbox's profiles and events are gone: forget that the journal saw them uploaded,
-    so that the next upload or apply sends them again."""
+    and the audiences' members applied, so that the next upload or apply sends them again."""
     opened = existing_journal(journal, project=project) if journal is not None else None
     if opened is None:
         return
     with opened:
         batches = opened.forget_environment_uploads("sandbox")
+        audiences = opened.forget_environment_audiences("sandbox")
     if batches:
         out.write(
             f"Forgot {batches} uploaded batch(es) recorded for the sandbox in "
             f"{opened.location}; uploads and datasets will be sent again.\n"
+        )
+    if audiences:
+        out.write(
+            f"Forgot the members of {audiences} audience(s) recorded for the sandbox in "
+            f"{opened.location}; the next apply sends them again.\n"
         )
 
 

@@ -65,6 +65,8 @@ def _summary(result: Result) -> str:
         _plural(counts["Trigger"], "trigger"),
         _plural(counts["Dataset"], "dataset"),
     ]
+    if counts["Audience"]:
+        parts.append(_plural(counts["Audience"], "audience"))
     extra = [_plural(len(result.warnings), "warning")] if result.warnings else []
     extra += [_plural(len(result.notes), "note")] if result.notes else []
     more = f" ({', '.join(extra)})" if extra else ""

@@ -27,6 +27,7 @@ from ctflow.errors import ConfigError, UsageError
 from ctflow.journal.interface import (
     AppliedSpecs,
     ApplyLock,
+    AudienceRecords,
     BatchState,
     Holder,
     Journal,
@@ -54,6 +55,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "AppliedSpecs",
     "ApplyLock",
+    "AudienceRecords",
     "BatchState",
     "Holder",
     "Journal",

@@ -7,6 +7,7 @@ another.
     ApplyLock      one apply (or upload) at a time per project and environment
     UploadRecords  the upload ledger: each batch's state, and which file contents went up whole
     SendKeys       send idempotency keys, each claimed before its call by exactly one process
+    AudienceRecords each Audience's segment and the members last applied to it
     Journal        all of them, and the journal's own life (where it is, new or not, close)
 
 Every write is durable when the call returns. Imports only the standard library.
@@ -257,7 +258,40 @@ class SendKeys(Protocol):
         ...
 
 
-class Journal(RunLog, AppliedSpecs, ApplyLock, UploadRecords, SendKeys, Protocol):
+class AudienceRecords(Protocol):
+    def audience(self, environment: str, key: str) -> dict[str, Any] | None:
+        """The segment of one Audience (``customer_segment_id``, ``ct_segment_id``,
+        ``updated_at``), or ``None`` when none was created."""
+        ...
+
+    def audiences(self, environment: str) -> list[str]:
+        """The keys of every Audience with a segment in ``environment``, sorted."""
+        ...
+
+    def record_audience(
+        self, environment: str, key: str, *, customer_segment_id: str, ct_segment_id: int | None
+    ) -> None:
+        """Remember the segment an Audience's apply created (or found); a custom list has no
+        ``ct_segment_id`` (CleverTap does not return one)."""
+        ...
+
+    def audience_members(self, environment: str, key: str) -> set[str]:
+        """The members last applied to an Audience's segment."""
+        ...
+
+    def record_members(
+        self, environment: str, key: str, *, added: Sequence[str], removed: Sequence[str]
+    ) -> None:
+        """One batch of members applied: all of it recorded, or (an error) none of it."""
+        ...
+
+    def forget_environment_audiences(self, environment: str) -> int:
+        """Forget every Audience's segment and members in ``environment`` (its account was
+        emptied); how many audiences were forgotten."""
+        ...
+
+
+class Journal(RunLog, AppliedSpecs, ApplyLock, UploadRecords, SendKeys, AudienceRecords, Protocol):
     """ctflow's memory: everything above, open until :meth:`close`."""
 
     @property

@@ -3,6 +3,8 @@ step before and after. One handler per kind of change, in this order:
 
 - uploads of declared datasets first, so the data is there before any campaign starts: handed
   to ``uploads``, which ``ctflow.upload`` provides (this package cannot import it);
+- then the audiences (``audience_apply``): segments created and members sent, so a campaign
+  targeting one is created after it (its body gets the segment's id);
 - then every stop (of a stop, a repair, a replace's old version), all together;
 - then the creates; a replace creates only once its old version stopped. Creates run together
   and the client keeps them under CleverTap's ceiling (3 in flight, 3 starts a second).
@@ -31,9 +33,19 @@ from ctflow.clevertap import (
 from ctflow.errors import CtflowError, ExitCode
 from ctflow.journal import Journal
 from ctflow.masking import masked
+from ctflow.plan.audience_apply import AudienceApplier
 from ctflow.plan.cost import plan_cost
 from ctflow.plan.live import read_live
-from ctflow.plan.model import ACTIVE, Change, Create, LiveRef, Plan, Status, Upload
+from ctflow.plan.model import (
+    ACTIVE,
+    AudienceUpdate,
+    Change,
+    Create,
+    LiveRef,
+    Plan,
+    Status,
+    Upload,
+)
 
 RECONCILE_ATTEMPTS = 3
 """Creates of one change, counting those a listing proved never happened."""
@@ -64,6 +76,8 @@ class Outcome:
     skipped: list[str] = field(default_factory=list)
     upload_code: int = ExitCode.OK
     uploads_done: bool = False
+    audiences: list[tuple[str, int, int]] = field(default_factory=list)
+    """(key, members added, members removed) of each Audience brought up to date."""
 
     @property
     def ok(self) -> bool:
@@ -77,13 +91,16 @@ class Outcome:
         return self.failed[0][2] if self.failed else ExitCode.ERROR
 
     def summary(self) -> dict[str, int]:
-        return {
+        counts = {
             "created": len(self.created),
             "adopted": len(self.adopted),
             "stopped": len(self.stopped),
             "failed": len(self.failed),
             "skipped": len(self.skipped),
         }
+        if self.audiences:
+            counts["audiences"] = len(self.audiences)
+        return counts
 
 
 def reach(payload: Mapping[str, Any], by_device: Mapping[str, int]) -> dict[str, int]:
@@ -124,6 +141,16 @@ class Applier:
         self.uploads = uploads
         self.made = made
         self.outcome = Outcome()
+        self.audiences = AudienceApplier(
+            client,
+            journal,
+            run_id,
+            project=project,
+            environment=environment,
+            say=say,
+            made=self._audience_made,
+        )
+        self._audience_calls: dict[str, int] = {}
 
     async def run(self, plan: Plan) -> Outcome:
         datasets = [c for c in plan.changes if isinstance(c, Upload)]
@@ -133,6 +160,9 @@ class Applier:
                 return self.outcome
             self.made("upload", plan_cost(datasets).calls["upload"])
         self.outcome.uploads_done = True
+        for change in plan.changes:
+            if isinstance(change, AudienceUpdate):
+                await self._audience(change)
         stopped = await asyncio.gather(*(self._stops(c) for c in plan.changes))
         creates = []
         for change, ok in zip(plan.changes, stopped, strict=True):
@@ -150,6 +180,27 @@ class Applier:
                 self.say(f"  ! {change.key}: not created, its live version could not be stopped")
         await asyncio.gather(*creates)
         return self.outcome
+
+    # --- audiences ----------------------------------------------------------------------------
+
+    async def _audience(self, change: AudienceUpdate) -> None:
+        self._audience_calls = {}
+        try:
+            done = await self.audiences.apply(change)
+        finally:
+            # Calls planned but not made (a failure, batches a cut-short run already sent) are
+            # no longer to make: counted as made, so the progress's estimate of what is left holds.
+            for kind, n in plan_cost([change]).calls.items():
+                if n > self._audience_calls.get(kind, 0):
+                    self.made(kind, n - self._audience_calls.get(kind, 0))
+        if done.error is not None:
+            self.outcome.failed.append((change.key, *done.error))
+        else:
+            self.outcome.audiences.append((change.key, done.added, done.removed))
+
+    def _audience_made(self, kind: str, n: int) -> None:
+        self._audience_calls[kind] = self._audience_calls.get(kind, 0) + n
+        self.made(kind, n)
 
     # --- stops --------------------------------------------------------------------------------
 
@@ -219,7 +270,15 @@ class Applier:
             self.made("create", 1)
 
     async def _create_one(self, change: Create) -> None:
-        body = change.body
+        body = self.audiences.resolved(change.body)
+        if isinstance(body, str):
+            self.outcome.skipped.append(change.key)
+            step = self.journal.intent(
+                self.run_id, key=change.key, action="create", hash=change.hash
+            )
+            self.journal.outcome(step, "skipped", detail={"why": body})
+            self.say(f"  ! {change.key}: not created, {body}")
+            return
         for attempt in range(1, RECONCILE_ATTEMPTS + 1):
             step = self.journal.intent(
                 self.run_id,

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ctflow.plan.model import Action, Change, Repair, Replace, Stop, Upload
+from ctflow.plan.model import Action, AudienceUpdate, Change, Repair, Replace, Stop, Upload
 
 ROUND_TRIP = 0.3
 """A typical round trip of one call, in seconds: what the estimate assumes (and says)."""
@@ -26,7 +26,7 @@ class Pace:
     round_trip: float = ROUND_TRIP
     uploads_in_flight: int = 15
     calls_in_flight: int = 3
-    """Of every API but upload: stops, creates."""
+    """Of every API but upload: stops, creates (an apply's audience calls go one at a time)."""
     creates_per_second: int = 3
     rate_window: float = 1.1
     """The client's window for ``creates_per_second`` (a second and a margin)."""
@@ -71,18 +71,48 @@ def _creates(calls: int, pace: Pace) -> float:
     return max(by_rate, by_slots) + pace.round_trip
 
 
+def _one_at_a_time(calls: int, pace: Pace) -> float:
+    """Apply brings audiences up to date one call after another, each recorded as it ends."""
+    return calls * pace.round_trip
+
+
 PHASES: dict[str, Callable[[int, Pace], float]] = {
     "upload": _uploads,
+    "segment": _one_at_a_time,
+    "members": _one_at_a_time,
+    "custom_list": _one_at_a_time,
     "stop": _stops,
     "create": _creates,
 }
 """Each kind of call, in the order apply makes them (one kind after the other), and the seconds
 ``n`` of them take."""
 
+ALWAYS = ("upload", "stop", "create")
+"""The kinds every cost lists (its JSON too), even at 0; the audiences' only when they call."""
+
 
 def _upload_calls(change: Upload) -> dict[str, int]:
     """The batches still to send: those an interrupted upload delivered are skipped."""
     return {"upload": max(0, change.dataset.batches - change.dataset.accepted_batches)}
+
+
+MEMBERS_A_CALL = 100
+"""Profiles one updateSegment call adds or removes (``ctflow.plan.audience_apply.BATCH``)."""
+
+CUSTOM_LIST_CALLS = 3
+"""A custom list's upload: its presigned URL, the PUT of its CSV there, the completion."""
+
+
+def _audience_calls(change: AudienceUpdate) -> dict[str, int]:
+    """A segment created when new, then the members in batches of one key kind each (identity,
+    guid); a custom list is uploaded whole."""
+    if change.custom_list:
+        return {"custom_list": CUSTOM_LIST_CALLS}
+    batches = 0
+    for by in ("identity", "guid"):
+        n = sum(1 for t in (*change.add, *change.remove) if t.partition(":")[0] == by)
+        batches += math.ceil(n / MEMBERS_A_CALL)
+    return {"segment": int(change.new_segment), "members": batches}
 
 
 def _stop_calls(change: Stop | Repair) -> dict[str, int]:
@@ -99,6 +129,7 @@ CALLS: dict[Action, Callable[[Any], Mapping[str, int]]] = {
     Action.REPAIR: _stop_calls,
     Action.REPLACE: _replace_calls,
     Action.CREATE: lambda change: {"create": 1},
+    Action.AUDIENCE: _audience_calls,
 }
 """The calls to CleverTap applying one change makes, by kind (a key of :data:`PHASES`)."""
 
@@ -150,7 +181,12 @@ class Cost:
 
 
 UNDER_A_SECOND = "under a second"
-_NOUNS = {"upload": ("upload batch", "upload batches")}
+_NOUNS = {
+    "upload": ("upload batch", "upload batches"),
+    "segment": ("segment create", "segment creates"),
+    "members": ("membership batch", "membership batches"),
+    "custom_list": ("custom-list call", "custom-list calls"),
+}
 
 
 def _count(n: int, kind: str) -> str:
@@ -160,10 +196,11 @@ def _count(n: int, kind: str) -> str:
 
 def plan_cost(changes: Iterable[Change], pace: Pace | None = None) -> Cost:
     """The calls applying ``changes`` makes, by kind in apply's order, and at what pace."""
-    calls = dict.fromkeys(PHASES, 0)
+    made: dict[str, int] = {}
     for change in changes:
         for kind, n in CALLS[change.action](change).items():
-            calls[kind] += n
+            made[kind] = made.get(kind, 0) + n
+    calls = {kind: made.get(kind, 0) for kind in PHASES if kind in ALWAYS or made.get(kind)}
     return Cost(calls, pace or Pace())
 
 

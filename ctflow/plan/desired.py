@@ -82,13 +82,14 @@ def desired_state(declarations: Declarations, env: Environment, today: date) -> 
         }
         spec = create_payload(data, symbolic=True, **common)
         payload = dict(spec)  # the body sent differs only in its windows, fixed to today's dates
-        payload["where"] = compile_where(
-            data["audience"],
-            today,
-            events=declarations.event_properties,
-            profile=declarations.profile_properties,
-            timezone=timezone,
-        )
+        if "where" in payload:
+            payload["where"] = compile_where(
+                data["audience"],
+                today,
+                events=declarations.event_properties,
+                profile=declarations.profile_properties,
+                timezone=timezone,
+            )
         version = marker.digest(spec)
         payload["name"] = marker.mark(data["name"], project.name, key, version)
         step, after = _place(decl, declarations)

@@ -25,6 +25,7 @@ class Action(StrEnum):
     STOP = "stop"
     REPAIR = "repair"
     UPLOAD = "upload"
+    AUDIENCE = "audience"
 
 
 SYMBOLS = {
@@ -33,6 +34,7 @@ SYMBOLS = {
     Action.STOP: "-",
     Action.REPAIR: "~",
     Action.UPLOAD: "+",
+    Action.AUDIENCE: "~",
 }
 
 
@@ -73,8 +75,9 @@ class FieldChange:
 @dataclass(frozen=True, kw_only=True)
 class Change:
     """One action on one key: what every kind of change has. The kinds are :class:`Create`,
-    :class:`Replace`, :class:`Stop`, :class:`Repair` and :class:`Upload`, each with what it
-    carries; ``action`` says which (and is what the JSON plan calls it).
+    :class:`Replace`, :class:`Stop`, :class:`Repair`, :class:`Upload` and
+    :class:`AudienceUpdate`, each with what it carries; ``action`` says which (and is what the
+    JSON plan calls it).
 
     ``stop`` lists the live campaigns the change stops: the old version of a replace, the
     campaign of a stop, the extra copies of a repair; none for a create or an upload.
@@ -172,10 +175,38 @@ class Upload(Change):
     dataset: DatasetFile
 
 
+@dataclass(frozen=True, kw_only=True)
+class AudienceUpdate(Change):
+    """A declared Audience's segment brought to its members: created first when ``new_segment``,
+    then ``add`` and ``remove`` (members as ``identity:ID`` or ``guid:GUID``) sent in batches.
+    ``segment`` is the ``customer_segment_id`` (from the project and key); ``members`` how many
+    are declared; ``hash`` a digest of them."""
+
+    action: ClassVar[Action] = Action.AUDIENCE
+    hash: str
+    segment: str
+    new_segment: bool
+    members: int
+    add: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+    source: str = "api_segment"
+    """``custom_list``: uploaded whole (``segment`` is then the list's name) to ``notify``."""
+    notify: str | None = None
+
+    @property
+    def symbol(self) -> str:
+        return "+" if self.new_segment else SYMBOLS[self.action]
+
+    @property
+    def custom_list(self) -> bool:
+        return self.source == "custom_list"
+
+
 class NoteKind(StrEnum):
     ALREADY_SENT = "already_sent"
     DRIFT = "drift"
     PAST_SCHEDULE = "past_schedule"
+    AUDIENCE_LEFT = "audience_left"
 
 
 @dataclass(frozen=True)
@@ -269,7 +300,7 @@ class Plan:
         counts = {"create": 0, "replace": 0, "stop": 0, "upload": 0}
         for change in self.changes:
             name = "stop" if change.action is Action.REPAIR else change.action.value
-            counts[name] += 1
+            counts[name] = counts.get(name, 0) + 1  # "audience" only when there is one
         return counts
 
     def summary(self) -> str:
@@ -279,7 +310,11 @@ class Plan:
             return "No changes. The live campaigns match the declarations."
         n = self.counts()
         uploads = f", {n['upload']} to upload" if n["upload"] else ""
+        audiences = n.get("audience", 0)
+        members = f", {audiences} audience{'s' if audiences != 1 else ''} to update" * bool(
+            audiences
+        )
         return (
             f"Plan: {n['create']} to create, {n['replace']} to replace, {n['stop']} to stop"
-            f"{uploads}."
+            f"{uploads}{members}."
         )

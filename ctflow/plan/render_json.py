@@ -14,6 +14,7 @@ from ctflow.plan.cost import plan_cost
 from ctflow.plan.model import (
     FORMAT_VERSION,
     Action,
+    AudienceUpdate,
     Change,
     Create,
     DatasetFile,
@@ -110,12 +111,32 @@ def _upload(change: Upload, payloads: bool) -> dict[str, Any]:
     return {"hash": change.hash, "payload": asdict(change.dataset)}
 
 
+def _audience(change: AudienceUpdate, payloads: bool) -> dict[str, Any]:
+    """Counts always; the members added and removed in a saved plan (apply sends those)."""
+    carried: dict[str, Any] = {
+        "hash": change.hash,
+        "segment": change.segment,
+        "new_segment": change.new_segment,
+        "members": {
+            "declared": change.members,
+            "add": len(change.add),
+            "remove": len(change.remove),
+        },
+        "source": change.source,
+        "notify": change.notify,
+    }
+    if payloads:
+        carried["payload"] = {"add": list(change.add), "remove": list(change.remove)}
+    return carried
+
+
 _CARRIED: dict[type[Change], Callable[[Any, bool], dict[str, Any]]] = {
     Create: _create,
     Replace: _create,
     Stop: lambda change, payloads: {},
     Repair: _repair,
     Upload: _upload,
+    AudienceUpdate: _audience,
 }
 """What each kind of change adds to the keys every change has."""
 
@@ -219,6 +240,19 @@ def _change_from(raw: Mapping[str, Any]) -> Change:
         return Stop(**common)
     if action is Action.REPAIR:
         return Repair(**common, keep=_ref(raw["keep"]))
+    if action is Action.AUDIENCE:
+        members, payload = raw["members"], raw.get("payload") or {}
+        return AudienceUpdate(
+            **common,
+            hash=str(raw.get("hash") or ""),
+            segment=str(raw["segment"]),
+            new_segment=bool(raw["new_segment"]),
+            members=int(members["declared"]),
+            add=tuple(payload.get("add") or ()),
+            remove=tuple(payload.get("remove") or ()),
+            source=str(raw.get("source") or "api_segment"),
+            notify=raw.get("notify"),
+        )
     if action is Action.UPLOAD:
         return Upload(
             **common, hash=str(raw.get("hash") or ""), dataset=DatasetFile(**raw["payload"])

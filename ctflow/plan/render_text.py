@@ -14,6 +14,7 @@ from ctflow.plan.diff import is_long, text_diff
 from ctflow.plan.model import (
     SYMBOLS,
     Action,
+    AudienceUpdate,
     Change,
     Create,
     FieldChange,
@@ -65,10 +66,15 @@ def groups(plan: Plan) -> list[tuple[str, list[Change]]]:
     """``Journey <key>`` sections in key order, then ``Campaigns``; empty ones left out."""
     journeys = sorted({c.journey for c in plan.changes if c.journey is not None})
     found = [(f"Journey {j}", [c for c in plan.changes if c.journey == j]) for j in journeys]
-    loose = [c for c in plan.changes if c.journey is None and not isinstance(c, Upload)]
+    apart = (Upload, AudienceUpdate)
+    loose = [c for c in plan.changes if c.journey is None and not isinstance(c, apart)]
     data: list[Change] = [c for c in plan.changes if isinstance(c, Upload)]
+    people: list[Change] = [c for c in plan.changes if isinstance(c, AudienceUpdate)]
     return (
-        found + ([("Campaigns", loose)] if loose else []) + ([("Datasets", data)] if data else [])
+        found
+        + ([("Campaigns", loose)] if loose else [])
+        + ([("Datasets", data)] if data else [])
+        + ([("Audiences", people)] if people else [])
     )
 
 
@@ -129,12 +135,21 @@ def _upload_detail(change: Upload) -> str:
     return f"({text}; {done:,} already accepted)" if done else f"({text})"
 
 
+def _audience_detail(change: AudienceUpdate) -> str:
+    """``(+120 members, −8 members)``; a new segment (or a custom list) says so first."""
+    counts = f"+{len(change.add):,} members, −{len(change.remove):,} members"
+    if change.custom_list:
+        return f"(custom list{', new' if change.new_segment else ''}; {counts})"
+    return f"(new segment; {counts})" if change.new_segment else f"({counts})"
+
+
 _DETAILS: dict[Action, Callable[[Any], str]] = {
     Action.CREATE: _create_detail,
     Action.REPLACE: _replace_detail,
     Action.STOP: _stop_detail,
     Action.REPAIR: _repair_detail,
     Action.UPLOAD: _upload_detail,
+    Action.AUDIENCE: _audience_detail,
 }
 
 
@@ -248,6 +263,10 @@ def _change(pen: Pen, change: Change) -> list[str]:
     lines = [f"  {title}", f"      {pen('dim', '# ' + change.reason)}"]
     if isinstance(change, Upload):
         lines.append(f"      file: {change.name}")
+    if isinstance(change, AudienceUpdate) and change.custom_list:
+        lines.append(f"      list: {change.segment!r}, uploaded whole ({change.members:,} members)")
+    elif isinstance(change, AudienceUpdate):
+        lines.append(f"      segment: {change.segment} ({change.members:,} members declared)")
     lines += [f"      {note}" for note in change_notes(change)]
     fields, forces = field_diff(change)
     for field in fields:

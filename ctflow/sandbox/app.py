@@ -20,7 +20,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ctflow.sandbox import campaigns, exports, reads, reports, sends, upload
+from ctflow.sandbox import (
+    campaigns,
+    custom_lists,
+    exports,
+    reads,
+    reports,
+    segments,
+    sends,
+    upload,
+)
 from ctflow.sandbox.control import control_routes
 from ctflow.sandbox.gate import GateMiddleware
 from ctflow.sandbox.replies import ApiError, Json, fail_body, malformed
@@ -179,6 +188,25 @@ class _Api:
             )
         )
 
+    async def custom_list_url(self, request: Request) -> Response:
+        """§9: a presigned URL for one CSV, on this sandbox (S3's place)."""
+        store, now = self.sb.store, self.now()
+        base = str(request.base_url).rstrip("/")
+        return await answer(lambda: custom_lists.presigned_url(store, base, now))
+
+    async def presigned_put(self, request: Request) -> Response:
+        """The PUT to a presigned URL: 200, or 403 with S3's body once it expired (§9)."""
+        body, sb = await request.body(), self.sb
+        token = request.path_params["token"]
+        stored = await run_in_threadpool(
+            lambda: custom_lists.put_file(
+                sb.store, token, body, self.now(), sb.config.custom_list_url_seconds
+            )
+        )
+        if not stored:
+            return Response(custom_lists.EXPIRED, status_code=403, media_type="application/xml")
+        return Response(b"", status_code=200)
+
     async def schema(self, request: Request) -> Response:
         # §9: documented as GET, the docs' own curl uses POST; both are accepted [?].
         store, kind = self.sb.store, request.query_params.get("type")
@@ -199,6 +227,11 @@ def api_routes(sb: SandboxState) -> list[Route]:
             sb.store, b, sb.config, api.now()
         ),
         trigger: lambda b: sends.external_trigger(sb.store, b, sb.config, api.now(), trigger),
+        "/api/createSegment": lambda b: segments.create(sb.store, b, api.now()),
+        "/api/updateSegment": lambda b: segments.update(sb.store, b, sb.config),
+        "/upload_custom_list_segment_completed": lambda b: custom_lists.completed(
+            sb.store, b, api.now()
+        ),
     }
     return [
         Route("/1/upload", api.upload_records, methods=["POST"]),
@@ -212,6 +245,8 @@ def api_routes(sb: SandboxState) -> list[Route]:
         Route("/1/now.json", api.now_counts, methods=["POST"]),
         Route("/1/profile.json", api.profile, methods=["GET"]),
         Route("/getSchema", api.schema, methods=["GET", "POST"]),
+        Route("/get_custom_list_segment_url", api.custom_list_url, methods=["POST"]),
+        Route(custom_lists.PRESIGNED_PREFIX + "{token}", api.presigned_put, methods=["PUT"]),
     ]
 
 

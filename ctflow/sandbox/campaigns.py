@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ctflow.sandbox import content as checks
+from ctflow.sandbox import segments
 from ctflow.sandbox.config import SandboxConfig
 from ctflow.sandbox.query import PARSE_FAIL, Query, QueryError, matching_profiles, parse_query
 from ctflow.sandbox.replies import ApiError, Json, fail_body, malformed
@@ -57,20 +58,23 @@ def _devices(mode: str, body: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(devices))
 
 
-def _query(body: dict[str, Any], tz: ZoneInfo, now: float) -> Query:
+def _query(store: Store, body: dict[str, Any], tz: ZoneInfo, now: float) -> Query:
     if "where" in body:
         try:
             return parse_query(body["where"], tz, now)
         except QueryError as error:
             raise checks.ContentError(str(error)) from None
     if body.get("segment") not in (None, ""):
-        # §4.1: a saved segment id; the sandbox has no saved segments, so it means everyone [?].
-        return Query()
+        # §4.1 a segment id; the sandbox knows its API segments (§9) and their members.
+        try:
+            return Query(members=segments.members(store, body["segment"]))
+        except LookupError:
+            raise checks.ContentError(f"Invalid segment : {body['segment']}") from None  # [?]
     raise checks.ContentError(PARSE_FAIL)
 
 
 def validate(
-    body: dict[str, Any], config: SandboxConfig, now: float
+    store: Store, body: dict[str, Any], config: SandboxConfig, now: float
 ) -> tuple[str, list[str], Query, float, bool]:
     """Checks in the order the recorded failures suggest.
 
@@ -84,7 +88,7 @@ def validate(
         raise checks.ContentError(f"Invalid target_mode : {mode}")  # [?] text not recorded
     checks.check_content(mode, body)
     start, recurring = checks.parse_when(body.get("when"), now, tz)
-    query = _query(body, tz, now)
+    query = _query(store, body, tz, now)
     devices = _devices(mode, body)
     if mode == "push" and "android" in devices:
         checks.check_android_channel(body, config, None)
@@ -105,7 +109,7 @@ def create(store: Store, body: object, config: SandboxConfig, now: float) -> Jso
     if not isinstance(body, dict):
         raise malformed()
     try:
-        mode, devices, query, start, recurring = validate(body, config, now)
+        mode, devices, query, start, recurring = validate(store, body, config, now)
     except checks.ContentError as error:
         # §4.4: failures are {"status":"fail","error":…}; no code was recorded, so none is sent [?].
         raise ApiError(config.validation_http_status, fail_body(error.message, None)) from None

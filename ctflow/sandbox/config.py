@@ -28,6 +28,8 @@ FAMILIES = (
     "delete",
     "message_report",
     "schema",
+    "segment",
+    "custom_list",
     "other",
 )
 
@@ -83,6 +85,10 @@ class SandboxConfig:
     custom_control_groups: set[str] = field(default_factory=set)
     # §4.1 provider_nick_name: None accepts any nickname.
     providers: set[str] | None = None
+    # §9: profiles per updateSegment request, "≤100" per one client's catalogue [?]; 0: no limit.
+    segment_profiles_per_request: int = 100
+    # §9: how long a custom list's presigned URL takes a PUT ("valid 24 h").
+    custom_list_url_seconds: int = 86_400
     # §4.3 wzrk_cid: None accepts any Android notification channel id.
     notification_channels: set[str] | None = None
     # §4.10: the message report answers with `total_results`; whether it holds back campaigns

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ctflow.sandbox.custom_lists import PRESIGNED_PREFIX
 from ctflow.sandbox.faults import ResponseDropped
 from ctflow.sandbox.limits import family_of
 from ctflow.sandbox.state import SandboxState
@@ -59,6 +60,9 @@ class GateMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith(PRESIGNED_PREFIX):  # a presigned URL needs no credentials
             await self.app(scope, receive, send)
             return
         config = self.sandbox.config

@@ -25,6 +25,10 @@ FAMILY_BY_PATH = {
     "/1/delete/profiles.json": "delete",
     "/1/message/report.json": "message_report",
     "/getSchema": "schema",
+    "/api/createSegment": "segment",
+    "/api/updateSegment": "segment",
+    "/get_custom_list_segment_url": "custom_list",
+    "/upload_custom_list_segment_completed": "custom_list",
 }
 
 

@@ -65,11 +65,13 @@ class Query:
     did_none: tuple[EventClause, ...] = ()
     did_any: tuple[EventClause, ...] = ()
     did_any_count: Cond | None = None
+    members: frozenset[int] | None = None
+    """A campaign's `segment`: only these profiles (ids), None for no segment."""
 
     def filters_profiles(self) -> bool:
         return bool(
             self.profile or self.reachability or self.did_all or self.did_none or self.did_any
-        )
+        ) or (self.members is not None)
 
 
 # -- parsing ------------------------------------------------------------------------------
@@ -260,7 +262,8 @@ def matching_profiles(store: Store, query: Query) -> list[Profile]:
     people = [
         p
         for p in store.profiles()
-        if all(matches(c, p.data) for c in query.profile)
+        if (query.members is None or p.id in query.members)
+        and all(matches(c, p.data) for c in query.profile)
         and all(_reachable(c, p) for c in query.reachability)
     ]
     ids = {p.id for p in people}

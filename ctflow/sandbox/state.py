@@ -14,12 +14,15 @@ from zoneinfo import ZoneInfo
 from ctflow.sandbox import personalise
 from ctflow.sandbox.clock import Clock
 from ctflow.sandbox.config import SandboxConfig
+from ctflow.sandbox.custom_lists import custom_lists as custom_list_segments
 from ctflow.sandbox.dashboard import add_dashboard_campaign
 from ctflow.sandbox.faults import FaultPicker, Faults
 from ctflow.sandbox.limits import Limiter
 from ctflow.sandbox.query import Query, matching_profiles, parse_query
 from ctflow.sandbox.reports import status_of
 from ctflow.sandbox.seed import seed as seed_population
+from ctflow.sandbox.segments import listing as segment_listing
+from ctflow.sandbox.segments import members as segment_members
 from ctflow.sandbox.store import Store
 
 
@@ -98,9 +101,17 @@ class SandboxState:
         row = self.store.campaign(campaign_id)
         if row is None:
             return []
-        where = row.payload.get("where")
+        where, segment = row.payload.get("where"), row.payload.get("segment")
         tz = ZoneInfo(self.config.timezone)
-        query = Query() if where is None else parse_query(where, tz, self.clock.timestamp())
+        if where is not None:
+            query = parse_query(where, tz, self.clock.timestamp())
+        elif segment not in (None, ""):
+            try:  # a campaign on a segment reaches its members only
+                query = Query(members=segment_members(self.store, segment))
+            except LookupError:  # the segment is gone (a sandbox reset): no one
+                return []
+        else:
+            query = Query()
         people = matching_profiles(self.store, query)
         return personalise.messages(people, row.payload.get("content"))
 
@@ -129,6 +140,19 @@ class SandboxState:
             "profileData": found.data,
             "platformInfo": found.platform,
         }
+
+    def segments(self) -> list[dict[str, Any]]:
+        """API segments: ct and customer ids, name, member count."""
+        return segment_listing(self.store)
+
+    def custom_lists(self) -> list[dict[str, Any]]:
+        """Custom list segments: id, name, member count."""
+        return custom_list_segments(self.store)
+
+    def segment_members(self, ct_segment_id: int) -> set[str]:
+        """The identities (or GUIDs, for profiles without one) in a segment."""
+        ids = segment_members(self.store, ct_segment_id)
+        return {p.identity or p.guid for p in self.store.profiles_by_id(ids).values()}
 
     def counts(self) -> dict[str, int]:
         return self.store.counts()

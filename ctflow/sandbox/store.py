@@ -46,6 +46,12 @@ CREATE TABLE IF NOT EXISTS sends (
     id INTEGER PRIMARY KEY, endpoint TEXT NOT NULL, body TEXT NOT NULL, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS kv (
     kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, key));
+CREATE TABLE IF NOT EXISTS segments (
+    id INTEGER PRIMARY KEY, customer_segment_id TEXT UNIQUE, name TEXT NOT NULL,
+    created_at REAL NOT NULL, kind TEXT NOT NULL DEFAULT 'api');
+CREATE TABLE IF NOT EXISTS segment_members (
+    segment_id INTEGER NOT NULL, profile_id INTEGER NOT NULL,
+    PRIMARY KEY (segment_id, profile_id)) WITHOUT ROWID;
 """
 
 
@@ -67,7 +73,16 @@ def _create_schema(conn: sqlite3.Connection) -> None:
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
-TABLES = ("profiles", "events", "campaigns", "sends", "kv", *owners.TABLES)
+TABLES = (
+    "profiles",
+    "events",
+    "campaigns",
+    "sends",
+    "kv",
+    "segments",
+    "segment_members",
+    *owners.TABLES,
+)
 IDENTIFIER_COLUMNS = {"identity": "identity", "objectId": "guid", "FBID": "fbid", "GPID": "gpid"}
 
 
@@ -331,6 +346,7 @@ class Store:
             events = owners.of_profiles(f"IN ({id_marks})")
             self._run(f"DELETE FROM events WHERE id IN {events}", ids + ids)
             self._run(f"DELETE FROM profiles WHERE id IN ({id_marks})", ids)
+            self._run(f"DELETE FROM segment_members WHERE profile_id IN ({id_marks})", ids)
             with self.lock:
                 owners.forget(self.conn, ids)
         return len(ids)
@@ -348,6 +364,7 @@ class Store:
         self.ids.drop()
         self._run("DELETE FROM events")
         self._run("DELETE FROM profiles")
+        self._run("DELETE FROM segment_members")
         with self.lock:
             owners.clear(self.conn)
 

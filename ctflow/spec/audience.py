@@ -71,10 +71,12 @@ def check_audience(
     """Every problem of an audience, each with the path of the offending value (relative to the
     audience). With `today`, windows ending in the future are problems too (CleverTap refuses
     them); without it the check needs no clock."""
-    if audience == "everyone":
-        return []
+    if isinstance(audience, str) and audience:
+        return []  # everyone, or an Audience's key (``audiences.check_references``)
     if not isinstance(audience, Mapping):
-        return [((), f"an audience is 'everyone' or a mapping of {_words(PARTS)}")]
+        return [
+            ((), f"an audience is 'everyone', an Audience's key or a mapping of {_words(PARTS)}")
+        ]
     problems: list[Problem] = []
     for part, value in audience.items():
         if part in CONDITION_PARTS:

@@ -162,10 +162,10 @@ def _merged(
 
 def _audience(default: Any, step: Any) -> Any:
     """Both must hold: lists of conditions are joined, profile filters merged (the step wins)."""
-    if default is None or default == "everyone":
+    if default is None or isinstance(default, str):  # everyone, or an Audience (a segment)
         return step if step is not None else default
-    if step is None or step == "everyone":
-        return default
+    if step is None or isinstance(step, str):
+        return default if step is None or step == "everyone" else step
     combined: dict[str, Any] = {}
     for part in LIST_PARTS:
         joined = [*default.get(part, []), *step.get(part, [])]

@@ -16,7 +16,15 @@ from ctflow.yamlio import Document
 
 Keys = tuple[str | int, ...]
 
-KIND_ORDER = ("EventSchema", "ProfileSchema", "Campaign", "Journey", "Trigger", "Dataset")
+KIND_ORDER = (
+    "EventSchema",
+    "ProfileSchema",
+    "Campaign",
+    "Journey",
+    "Trigger",
+    "Dataset",
+    "Audience",
+)
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,7 @@ class Declarations:
     journeys: Mapping[str, Decl] = field(default_factory=dict)
     triggers: Mapping[str, Decl] = field(default_factory=dict)
     datasets: Mapping[str, Decl] = field(default_factory=dict)
+    audiences: Mapping[str, Decl] = field(default_factory=dict)
     event_properties: Mapping[str, Mapping[str, Property]] = field(default_factory=dict)
     profile_properties: Mapping[str, Property] = field(default_factory=dict)
 
@@ -81,4 +90,5 @@ class Declarations:
             "Journey": len(self.journeys),
             "Trigger": len(self.triggers),
             "Dataset": len(self.datasets),
+            "Audience": len(self.audiences),
         }

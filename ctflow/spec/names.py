@@ -38,6 +38,7 @@ class Declared:
     journeys: tuple[str, ...] = ()
     steps: tuple[str, ...] = ()
     datasets: tuple[str, ...] = ()
+    audiences: tuple[str, ...] = ()
     fixtures: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
@@ -46,7 +47,7 @@ def declared(directory: Path) -> Declared:
     root = project_root(directory)
     environments, exclude = _project_file(root / CONFIG_NAME)
     found: dict[str, set[str]] = {kind: set() for kind in ("Trigger", "Campaign", "Journey")}
-    found["Dataset"], found["steps"] = set(), set()
+    found["Dataset"], found["Audience"], found["steps"] = set(), set(), set()
     fixtures: dict[str, tuple[str, ...]] = {}
     for path in discover(root, exclude):
         for kind, key, lists in _documents(_text(path)):
@@ -63,6 +64,7 @@ def declared(directory: Path) -> Declared:
         journeys=tuple(sorted(found["Journey"])),
         steps=tuple(sorted(found["steps"])),
         datasets=tuple(sorted(found["Dataset"])),
+        audiences=tuple(sorted(found["Audience"])),
         fixtures=fixtures,
     )
 

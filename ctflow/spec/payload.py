@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ctflow.spec.audience import Events, Profile
+from ctflow.spec.audiences import segment_of
 from ctflow.spec.types import iso_datetime
 from ctflow.spec.where import compile_filters, compile_where, symbolic_where
 
@@ -77,12 +78,16 @@ def create_payload(
     payload: dict[str, Any] = {
         "name": campaign["name"],
         "target_mode": TARGET_MODES.get(channel, channel),
-        "where": (
-            symbolic_where(audience, events=events, profile=profile, timezone=tz)
-            if symbolic
-            else compile_where(audience, today, events=events, profile=profile, timezone=tz)
-        ),
     }
+    segment = segment_of(audience)
+    if segment is not None:
+        payload["segment"] = segment_placeholder(segment)
+    elif symbolic:
+        payload["where"] = symbolic_where(audience, events=events, profile=profile, timezone=tz)
+    else:
+        payload["where"] = compile_where(
+            audience, today, events=events, profile=profile, timezone=tz
+        )
     payload.update(CONTENT[channel](campaign))
     if channel == "push":
         payload["devices"] = list(dict.fromkeys(campaign.get("devices", DEFAULT_DEVICES)))
@@ -109,6 +114,19 @@ def create_payload(
     assert not clash, f"api_fields repeat fields ctflow sets: {clash}"
     payload.update(extra)
     return payload
+
+
+def segment_placeholder(audience: str) -> dict[str, str]:
+    """A create body's ``segment`` until apply knows the Audience's segment id."""
+    return {"audience": audience}
+
+
+def placeholder_audience(payload: Mapping[str, Any]) -> str | None:
+    """The Audience key of a create body whose ``segment`` is still a placeholder."""
+    segment = payload.get("segment")
+    if isinstance(segment, Mapping) and isinstance(segment.get("audience"), str):
+        return str(segment["audience"])
+    return None
 
 
 # -- content per channel (§4.3) --------------------------------------------------------------

@@ -24,6 +24,7 @@ from ctflow.config import (
 from ctflow.errors import ConfigError, InvalidInput
 from ctflow.problems import Problem, Problems
 from ctflow.spec import campaigns, journeys, salvage, templating, tracking
+from ctflow.spec.audiences import check_audience_decl, check_references
 from ctflow.spec.datasets import check_dataset
 from ctflow.spec.discovery import discover
 from ctflow.spec.documents import Broken, Reading, read_declarations
@@ -176,6 +177,11 @@ class _Checks:
                 check_dataset(
                     decl, self.events, self.profile, profiles, problems, strict_events=strict
                 )
+        audience_decls = campaigns.check_names(_by_kind(decls, "Audience"), "audience", problems)
+        for decl in audience_decls.values():
+            check_audience_decl(decl, problems)
+        known = {**audience_decls, **{b.key: b for b in salvaged["Audience"]}}
+        check_references(campaign_decls, journey_decls, known, problems)
         return Declarations(
             project=self.project,
             events=_first_by_key(_by_kind(decls, "EventSchema")),
@@ -184,6 +190,7 @@ class _Checks:
             journeys=journey_decls,
             triggers=trigger_decls,
             datasets=dataset_decls,
+            audiences=audience_decls,
             event_properties=self.events,
             profile_properties=self.profile,
         )

@@ -72,7 +72,14 @@ def test_the_table_in_the_docs_is_the_one_in_the_code() -> None:
 
 def test_the_calls_not_safe_to_repeat_are_creates_sends_triggers_and_event_uploads() -> None:
     once = {name for name, retries in doc_table().items() if not retries.server_error}
-    assert once == {"create_campaign", "send", "external_trigger", "upload_events", "api_write"}
+    assert once == {
+        "create_campaign",
+        "send",
+        "external_trigger",
+        "upload_events",
+        "api_write",
+        "custom_list_completed",
+    }
 
 
 # -- the table against the real client and the served sandbox --------------------------------
@@ -310,6 +317,31 @@ async def api_write(ct: CleverTap) -> tuple[str, Act]:
     return UNKNOWN, unknown_path("POST", ct)
 
 
+async def create_segment(ct: CleverTap) -> tuple[str, Act]:
+    return "/api/createSegment", lambda: ct.create_segment("Retry table", "retry-table")
+
+
+async def update_segment(ct: CleverTap) -> tuple[str, Act]:
+    await uploaded(ct.upload_events([event("m-1")]))
+    await ct.create_segment("Retry members", "retry-members")
+    return "/api/updateSegment", lambda: ct.update_segment("retry-members", add=["m-1"])
+
+
+async def custom_list_url(ct: CleverTap) -> tuple[str, Act]:
+    """The URL call alone, through the method that makes it first."""
+    path = "/get_custom_list_segment_url"
+    return path, lambda: ct.upload_custom_list(
+        "Retry list", [("identity", "m-1")], creator="ana", email="ana@example.com", replace=True
+    )
+
+
+async def custom_list_completed(ct: CleverTap) -> tuple[str, Act]:
+    path = "/upload_custom_list_segment_completed"
+    return path, lambda: ct.upload_custom_list(
+        "Retry list", [("identity", "m-1")], creator="ana", email="ana@example.com", replace=True
+    )
+
+
 CALLS: dict[str, Prepare] = {
     prepare.__name__: prepare
     for prepare in (
@@ -334,6 +366,10 @@ CALLS: dict[str, Prepare] = {
         get_schema,
         api_read,
         api_write,
+        create_segment,
+        update_segment,
+        custom_list_url,
+        custom_list_completed,
     )
 }
 # Client methods that make another method's call, on another endpoint.

@@ -10,9 +10,20 @@ from pathlib import Path
 import pytest
 
 from ctflow.clevertap import Limits
+from ctflow.clevertap.checks import MAX_SEGMENT_PROFILES
 from ctflow.clevertap.limits import WINDOW_SECONDS
+from ctflow.plan.audience_apply import BATCH, batches
 from ctflow.plan.cost import CALLS, PHASES, Pace, duration, plan_cost
-from ctflow.plan.model import Action, Create, DatasetFile, Repair, Replace, Stop, Upload
+from ctflow.plan.model import (
+    Action,
+    AudienceUpdate,
+    Create,
+    DatasetFile,
+    Repair,
+    Replace,
+    Stop,
+    Upload,
+)
 from ctflow.plan.render_markdown import render_markdown
 from ctflow.plan.render_text import render_text
 from ctflow.sandbox import Sandbox
@@ -59,6 +70,49 @@ def test_each_kind_of_change_counts_its_calls(changes: tuple, calls: dict[str, i
     cost = plan_cost(changes)
     assert dict(cost.calls) == calls
     assert cost.total == sum(calls.values())
+
+
+def audience(
+    *, new: bool, add: int, remove: int = 0, guids: int = 0, source: str = ""
+) -> AudienceUpdate:
+    members = [f"identity:u-{i}" for i in range(add)] + [f"guid:g-{i}" for i in range(guids)]
+    return AudienceUpdate(
+        key="vip",
+        name="VIP",
+        reason="members changed",
+        hash="5e6f7a8b",
+        segment="ctflow.shop.vip",
+        new_segment=new,
+        members=add + guids,
+        add=tuple(members),
+        remove=tuple(f"identity:r-{i}" for i in range(remove)),
+        **({"source": source, "notify": "ana@example.com"} if source else {}),
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "calls", "words"),
+    [
+        (audience(new=True, add=150, guids=10), {"segment": 1, "members": 3},
+         "(1 segment create, 3 membership batches)"),
+        (audience(new=False, add=12, remove=10), {"members": 1}, "(1 membership batch)"),
+        (audience(new=False, add=0, remove=100), {"members": 1}, "(1 membership batch)"),
+        (audience(new=False, add=60, remove=41), {"members": 2}, "(2 membership batches)"),
+        (audience(new=True, add=3, source="custom_list"), {"custom_list": 3},
+         "(3 custom-list calls)"),
+    ],
+)  # fmt: skip
+def test_an_audience_costs_its_segment_create_and_membership_batches(
+    change: AudienceUpdate, calls: dict[str, int], words: str
+) -> None:
+    cost = plan_cost([change, create("a")])
+    assert dict(cost.calls) == {"upload": 0, **calls, "stop": 0, "create": 1}
+    assert words.replace(")", ", 1 create)") in cost.text()
+    if not change.custom_list:
+        assert calls["members"] == len(list(batches(change.add, change.remove)))
+    # Apply sends them one after another, after the uploads and before the stops and creates.
+    assert cost.seconds == pytest.approx(sum(calls.values()) * 0.3 + 0.3)
+    assert BATCH == MAX_SEGMENT_PROFILES, "the batches apply sends are the client's limit"
 
 
 def test_every_action_says_what_it_calls() -> None:

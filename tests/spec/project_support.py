@@ -135,6 +135,13 @@ identity: customer
 columns: {total: Amount}
 """,
     "datasets/buyers.csv": "customer,total\nc-1,10.5\n",
+    "audiences/vip.yaml": """\
+kind: Audience
+key: vip
+name: VIP customers
+members: vip.csv
+""",
+    "audiences/vip.csv": "identity,note\nc-1,first\nc-2,\n",
 }
 
 

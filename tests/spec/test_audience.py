@@ -553,12 +553,23 @@ PRICE_OPS = "use equals, not_equals, greater_than, less_than, between or exists"
             ],
         ),
         (
-            "nobody",
+            42,
             [
                 (
                     (),
-                    "an audience is 'everyone' or a mapping of did, did_not, did_any, profile or "
-                    "reachable_by",
+                    "an audience is 'everyone', an Audience's key or a mapping of did, did_not, "
+                    "did_any, profile or reachable_by",
+                )
+            ],
+        ),
+        ("vip", []),  # an Audience's key: checked against the declared ones elsewhere
+        (
+            "",
+            [
+                (
+                    (),
+                    "an audience is 'everyone', an Audience's key or a mapping of did, did_not, "
+                    "did_any, profile or reachable_by",
                 )
             ],
         ),

@@ -370,10 +370,10 @@ INVALID = [
     ),
     pytest.param(
         "campaign",
-        _with(CAMPAIGN, "audience: all"),
+        _with(CAMPAIGN, "audience: ''"),
         ["audience"],
-        "'everyone' was expected",
-        id="audience-text-other-than-everyone",
+        "'' should be non-empty",
+        id="audience-empty-text",
     ),
     pytest.param(
         "campaign",
@@ -658,7 +658,7 @@ def test_ctflow_schema_rejects_an_unknown_kind() -> None:
         (
             ["kind"],
             "'Campain' is not one of ['Project', 'EventSchema', 'ProfileSchema', 'Campaign', "
-            "'Journey', 'Trigger', 'Dataset']",
+            "'Journey', 'Trigger', 'Dataset', 'Audience']",
         )
     ]
     assert _errors("ctflow", {"key": "x"}) == [([], "'kind' is a required property")]

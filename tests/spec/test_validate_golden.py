@@ -76,21 +76,21 @@ CASES = [
     pytest.param(
         {"extra.yaml": "- a\n- b\n"},
         [
-            "extra.yaml:1:1: a declaration is a mapping with 'kind:' (one of EventSchema, ProfileSchema, Campaign, Journey, Trigger, Dataset); found a list",
+            "extra.yaml:1:1: a declaration is a mapping with 'kind:' (one of EventSchema, ProfileSchema, Campaign, Journey, Trigger, Dataset, Audience); found a list",
         ],
         id="not-mapping",
     ),
     pytest.param(
         {"extra.yaml": "key: x\nname: y\n"},
         [
-            "extra.yaml:1:1: missing 'kind': one of EventSchema, ProfileSchema, Campaign, Journey, Trigger, Dataset says what this declares (not a ctflow file? list it under exclude: in ctflow.yaml)",
+            "extra.yaml:1:1: missing 'kind': one of EventSchema, ProfileSchema, Campaign, Journey, Trigger, Dataset, Audience says what this declares (not a ctflow file? list it under exclude: in ctflow.yaml)",
         ],
         id="missing-kind",
     ),
     pytest.param(
         sub(CW, "kind: Campaign", "kind: Campain"),
         [
-            "campaigns/winback.yaml:1:7: kind: unknown kind 'Campain' (did you mean 'Campaign'?); known kinds: EventSchema, ProfileSchema, Campaign, Journey, Trigger, Dataset",
+            "campaigns/winback.yaml:1:7: kind: unknown kind 'Campain' (did you mean 'Campaign'?); known kinds: EventSchema, ProfileSchema, Campaign, Journey, Trigger, Dataset, Audience",
         ],
         id="unknown-kind",
     ),
@@ -530,7 +530,7 @@ CASES += [
     pytest.param(
         {"docker-compose.yml": "services: {}\n"},
         [
-            "docker-compose.yml:1:1: missing 'kind': one of EventSchema, ProfileSchema, Campaign, Journey, Trigger, Dataset says what this declares (not a ctflow file? list it under exclude: in ctflow.yaml)"
+            "docker-compose.yml:1:1: missing 'kind': one of EventSchema, ProfileSchema, Campaign, Journey, Trigger, Dataset, Audience says what this declares (not a ctflow file? list it under exclude: in ctflow.yaml)"
         ],
         id="foreign-yaml",
     ),

@@ -1,9 +1,10 @@
 """Rows of another journal (a SQLite file's :meth:`export`) copied into a PostgreSQL journal, in
 one transaction: all of them, or, when any differs from a row already there, none.
 
-A row already there as it is (the same run, spec, batch, upload or send key) is left alone, so
-copying again adds only what is new. Runs are known by who ran what when (their ids are the
-database's own: steps, batches and sends follow their run to its new id).
+A row already there as it is (the same run, spec, batch, upload, send key, audience segment or
+member) is left alone, so copying again adds only what is new. Runs are known by who ran what
+when (their ids are the database's own: steps, batches and sends follow their run to its new
+id).
 """
 
 from __future__ import annotations
@@ -70,6 +71,14 @@ KEYED = (
         ("created_at", "updated_at", "detail"),
         has_run=True,
     ),
+    Keyed(
+        "audiences",
+        "audience",
+        ("environment", "key"),
+        ("customer_segment_id", "ct_segment_id"),
+        ("updated_at",),
+    ),
+    Keyed("audience_members", "audience member", ("environment", "key", "member"), (), ()),
 )
 SHOWN_CONFLICTS = 10
 

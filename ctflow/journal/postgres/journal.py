@@ -18,6 +18,7 @@ from psycopg.rows import dict_row
 from ctflow.errors import ConflictError, CtflowError, JournalUnavailable
 from ctflow.journal.interface import BatchState, Holder
 from ctflow.journal.location import JournalLocation, mask_password
+from ctflow.journal.postgres.audiences import PgAudiences
 from ctflow.journal.postgres.copy import Copied, Rows, copy_rows
 from ctflow.journal.postgres.schema import advisory_key, migrate, use_schema
 from ctflow.journal.records import (
@@ -49,7 +50,7 @@ _UPSERT_BATCH: LiteralString = (
 )
 
 
-class PgJournal:
+class PgJournal(PgAudiences):
     """One project's journal in a PostgreSQL database: :class:`ctflow.journal.Journal`."""
 
     def __init__(

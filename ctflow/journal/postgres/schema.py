@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, LiteralString
 if TYPE_CHECKING:
     import psycopg
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _TABLES: tuple[LiteralString, ...] = (
     "CREATE TABLE IF NOT EXISTS meta (key text PRIMARY KEY, value text NOT NULL)",
@@ -48,7 +48,16 @@ _TABLES: tuple[LiteralString, ...] = (
     """CREATE TABLE IF NOT EXISTS lock_holders (
         lock_key bigint PRIMARY KEY, holder text NOT NULL)""",
 )
-MIGRATIONS: dict[int, tuple[LiteralString, ...]] = {1: _TABLES}
+_AUDIENCES: tuple[LiteralString, ...] = (
+    """CREATE TABLE IF NOT EXISTS audiences (
+        project text NOT NULL, environment text NOT NULL, key text NOT NULL,
+        customer_segment_id text NOT NULL, ct_segment_id bigint,
+        updated_at text NOT NULL, PRIMARY KEY (project, environment, key))""",
+    """CREATE TABLE IF NOT EXISTS audience_members (
+        project text NOT NULL, environment text NOT NULL, key text NOT NULL,
+        member text NOT NULL, PRIMARY KEY (project, environment, key, member))""",
+)
+MIGRATIONS: dict[int, tuple[LiteralString, ...]] = {1: _TABLES, 2: _AUDIENCES}
 """The statements that bring the schema from the version before to each version."""
 
 

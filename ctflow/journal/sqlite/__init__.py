@@ -3,6 +3,7 @@
     store.py    the file, the schema, the connection (Store)
     uploads.py  the upload ledger
     sends.py    send idempotency keys
+    audiences.py  each Audience's segment and the members last applied
     runs.py     runs, steps, specs, the lock: SqliteJournal, which has all of the above
 
 Imports only the standard library, ``ctflow.errors`` and the journal's interface.

@@ -15,6 +15,7 @@ from typing import Any
 from ctflow.errors import ConflictError, CtflowError
 from ctflow.journal.interface import Holder
 from ctflow.journal.records import describe_holder, dumps, holder_json, loads
+from ctflow.journal.sqlite.audiences import SqliteAudiences
 from ctflow.journal.sqlite.sends import SqliteSends
 from ctflow.journal.sqlite.store import exactly_one, lastrowid, row_dict
 from ctflow.journal.sqlite.uploads import SqliteUploads
@@ -28,7 +29,7 @@ _STEP_COLUMNS = (
 )
 
 
-class SqliteJournal(SqliteUploads, SqliteSends):
+class SqliteJournal(SqliteUploads, SqliteSends, SqliteAudiences):
     """A journal in one SQLite file (``.ctflow/journal.db``): :class:`ctflow.journal.Journal`."""
 
     @contextmanager

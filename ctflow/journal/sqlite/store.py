@@ -17,7 +17,7 @@ from ctflow.errors import CtflowError
 from ctflow.journal.records import loads
 
 JOURNAL_NAME = "journal.db"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Later versions add tables here (IF NOT EXISTS) and raise SCHEMA_VERSION.
 _SCHEMA = (
@@ -52,10 +52,27 @@ _SCHEMA = (
         trigger_key TEXT NOT NULL, digest TEXT NOT NULL, state TEXT NOT NULL,
         run_id INTEGER, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, detail TEXT,
         PRIMARY KEY (environment, send_key, recipient))""",
+    # version 4: audiences, their segments and the members last applied
+    """CREATE TABLE IF NOT EXISTS audiences (
+        environment TEXT NOT NULL, key TEXT NOT NULL, customer_segment_id TEXT NOT NULL,
+        ct_segment_id INTEGER, updated_at TEXT NOT NULL,
+        PRIMARY KEY (environment, key))""",
+    """CREATE TABLE IF NOT EXISTS audience_members (
+        environment TEXT NOT NULL, key TEXT NOT NULL, member TEXT NOT NULL,
+        PRIMARY KEY (environment, key, member))""",
 )
 
 
-JOURNAL_TABLES = ("runs", "steps", "specs", "upload_batches", "uploads", "sends")
+JOURNAL_TABLES = (
+    "runs",
+    "steps",
+    "specs",
+    "upload_batches",
+    "uploads",
+    "sends",
+    "audiences",
+    "audience_members",
+)
 """The tables that hold what the journal remembers (``meta`` holds its own bookkeeping)."""
 
 

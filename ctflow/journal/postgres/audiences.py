@@ -1,0 +1,97 @@
+"""The PostgreSQL journal's audiences: each Audience's segment and the members last applied to
+it, per project (a batch's members recorded in one transaction, once CleverTap took the batch).
+Mixed into :class:`~ctflow.journal.postgres.journal.PgJournal`, whose connection it uses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, LiteralString
+
+import psycopg
+
+if TYPE_CHECKING:
+    from ctflow.errors import CtflowError
+
+
+class PgAudiences:
+    project: str
+    _conn: psycopg.Connection[Any]
+
+    if TYPE_CHECKING:  # PgJournal's own
+
+        def _execute(
+            self, sql: LiteralString, params: Sequence[Any] = ()
+        ) -> psycopg.Cursor[Any]: ...
+
+        def _query(
+            self, sql: LiteralString, params: Sequence[Any] | Mapping[str, Any] = ()
+        ) -> list[Any]: ...
+
+        def _stamp(self) -> str: ...
+
+        def _failure(self, doing: str, exc: psycopg.Error) -> CtflowError: ...
+
+    def audience(self, environment: str, key: str) -> dict[str, Any] | None:
+        rows = self._query(
+            "SELECT customer_segment_id, ct_segment_id, updated_at FROM audiences"
+            " WHERE project = %s AND environment = %s AND key = %s",
+            (self.project, environment, key),
+        )
+        return dict(rows[0]) if rows else None
+
+    def audiences(self, environment: str) -> list[str]:
+        rows = self._query(
+            "SELECT key FROM audiences WHERE project = %s AND environment = %s ORDER BY key",
+            (self.project, environment),
+        )
+        return [str(row["key"]) for row in rows]
+
+    def record_audience(
+        self, environment: str, key: str, *, customer_segment_id: str, ct_segment_id: int | None
+    ) -> None:
+        self._execute(
+            "INSERT INTO audiences (project, environment, key, customer_segment_id,"
+            " ct_segment_id, updated_at) VALUES (%s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (project, environment, key) DO UPDATE SET"
+            " customer_segment_id = excluded.customer_segment_id,"
+            " ct_segment_id = excluded.ct_segment_id, updated_at = excluded.updated_at",
+            (self.project, environment, key, customer_segment_id, ct_segment_id, self._stamp()),
+        )
+
+    def audience_members(self, environment: str, key: str) -> set[str]:
+        rows = self._query(
+            "SELECT member FROM audience_members WHERE project = %s AND environment = %s"
+            " AND key = %s",
+            (self.project, environment, key),
+        )
+        return {str(row["member"]) for row in rows}
+
+    def forget_environment_audiences(self, environment: str) -> int:
+        found = len(self.audiences(environment))
+        self._execute(
+            "DELETE FROM audience_members WHERE project = %s AND environment = %s",
+            (self.project, environment),
+        )
+        self._execute(
+            "DELETE FROM audiences WHERE project = %s AND environment = %s",
+            (self.project, environment),
+        )
+        return found
+
+    def record_members(
+        self, environment: str, key: str, *, added: Sequence[str], removed: Sequence[str]
+    ) -> None:
+        try:
+            with self._conn.transaction(), self._conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO audience_members (project, environment, key, member)"
+                    " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                    [(self.project, environment, key, member) for member in added],
+                )
+                cur.executemany(
+                    "DELETE FROM audience_members WHERE project = %s AND environment = %s"
+                    " AND key = %s AND member = %s",
+                    [(self.project, environment, key, member) for member in removed],
+                )
+        except psycopg.Error as exc:
+            raise self._failure("write", exc) from None
