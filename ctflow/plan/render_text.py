@@ -137,10 +137,15 @@ def _upload_detail(change: Upload) -> str:
 
 def _audience_detail(change: AudienceUpdate) -> str:
     """``(+120 members, −8 members)``; a new segment (or a custom list) says so first."""
-    counts = f"+{len(change.add):,} members, −{len(change.remove):,} members"
+    added, removed = len(change.add), len(change.remove)
+    counts = f"+{added:,} {_members(added)}, −{removed:,} {_members(removed)}"
     if change.custom_list:
         return f"(custom list{', new' if change.new_segment else ''}; {counts})"
     return f"(new segment; {counts})" if change.new_segment else f"({counts})"
+
+
+def _members(count: int) -> str:
+    return "member" if count == 1 else "members"
 
 
 _DETAILS: dict[Action, Callable[[Any], str]] = {

@@ -165,7 +165,7 @@ def test_unknown_members_are_reported_and_planned_again(
     assert members_of(sb) == set(ids[:5])
     code, out, _ = run(capsys, root, "plan")
     assert code == 0
-    assert "(+1 members, −0 members)" in out
+    assert "(+1 member, −0 members)" in out
 
 
 def test_a_campaign_on_an_audience_not_applied_is_not_created(
@@ -347,7 +347,7 @@ def test_a_custom_list_is_uploaded_whole_and_replaced_when_its_members_change(
 
     (root / "data" / "news.csv").write_text(members_csv(["u-3", "u-4"]), encoding="utf-8")
     code, out, _ = run(capsys, root, "plan")
-    assert '~ audience news  "Newsletter readers"  (custom list; +1 members, −2 members)' in out
+    assert '~ audience news  "Newsletter readers"  (custom list; +1 member, −2 members)' in out
     code, out, err = run(capsys, root, "apply", "--auto-approve")
     assert code == 0, out + err
     [replaced] = sb.custom_lists()
