@@ -58,10 +58,10 @@ def render(
         if fixture is not None and name in decls.campaigns:
             raise InvalidInput(f"{name!r} is a campaign: it has no fixtures (drop --fixture)")
         today = now.astimezone(ZoneInfo(project.timezone_for(env))).date()
-        desired = {d.key: d for d in desired_state(decls, env, today)}
-        if name not in desired:
-            raise InvalidInput(_unknown(name, sorted(decls.triggers), sorted(desired)))
-        payload = dict(desired[name].payload)
+        if name not in decls.campaigns:
+            raise InvalidInput(_unknown(name, sorted(decls.triggers), sorted(decls.campaigns)))
+        (desired,) = desired_state(decls, env, today, only=name)  # another's failure is not its
+        payload = dict(desired.payload)
         body = {k: v for k, v in payload.items() if k not in ("where", "when", "labels")}
         result = {"kind": "Campaign", "key": name, "environment": env.name}
         result["renders"] = [{"fixture": None, "endpoint": "/1/targets/create.json", "body": body}]

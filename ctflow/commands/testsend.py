@@ -87,8 +87,9 @@ def _payload(decls: Declarations, inv: Invocation, key: str) -> dict[str, Any]:
     if key not in decls.campaigns:
         raise InvalidInput(_unknown(decls, key))
     today = today_of(inv, decls.project)
-    desired = {d.key: d for d in desired_state(decls, inv.target.environment, today)}
-    return dict(desired[key].payload)
+    # this campaign's alone: another's template failing in this environment is not this one's
+    (desired,) = desired_state(decls, inv.target.environment, today, only=key)
+    return dict(desired.payload)
 
 
 def _unknown(decls: Declarations, key: str) -> str:

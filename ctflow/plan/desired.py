@@ -57,8 +57,10 @@ def owner_labels(project: str, labels: tuple[str, ...]) -> list[str]:
     return list(dict.fromkeys([OWNER_LABEL, f"{OWNER_LABEL}:{project}", *labels]))
 
 
-def desired_state(declarations: Declarations, env: Environment, today: date) -> list[Desired]:
-    """Every campaign of ``declarations`` for ``env``, in key order.
+def desired_state(
+    declarations: Declarations, env: Environment, today: date, only: str | None = None
+) -> list[Desired]:
+    """Every campaign of ``declarations`` for ``env``, in key order (``only``: that one).
 
     ``today`` is in the account timezone: it fixes the audience windows of the payloads.
     A template that fails to render raises :class:`InvalidInput` (exit 3) with its position.
@@ -68,7 +70,7 @@ def desired_state(declarations: Declarations, env: Environment, today: date) -> 
     timezone = project.timezone_for(env)
     problems = Problems()
     out: list[Desired] = []
-    for key in sorted(declarations.campaigns):
+    for key in sorted(declarations.campaigns) if only is None else [only]:
         decl = declarations.campaigns[key]
         data = _rendered(decl, declarations, env, problems)
         if data is None:

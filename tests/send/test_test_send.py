@@ -291,3 +291,20 @@ def test_a_lost_answer_is_ambiguous_exit_6_and_the_journal_says_partial(
     finally:
         journal.close()
     assert (run["environment"], run["outcome"]) == ("staging", "partial")
+
+
+def test_only_the_campaign_sent_is_rendered(
+    shop: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another campaign's template (which may fail in this environment) is not rendered: a test
+    send stands or falls with its own campaign."""
+    from ctflow.plan import desired
+
+    rendered: list[str] = []
+    real = desired._rendered
+    monkeypatch.setattr(
+        desired, "_rendered", lambda decl, *a: rendered.append(decl.key) or real(decl, *a)
+    )
+    code, _, err = ctflow(capsys, shop, "send", "--test", "winback-2027-q1-push", "--to", "qa")
+    assert code == 0, err
+    assert rendered == ["winback-2027-q1-push"]
