@@ -8,6 +8,8 @@ campaigns-as-code; never imports httpx (``_http`` does).
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -381,8 +383,7 @@ class CleverTap:
         if not isinstance(url, str) or not url:
             endpoint = "POST /get_custom_list_segment_url"
             raise UnexpectedResponseError(f"{endpoint}: no presigned URL", endpoint=endpoint)
-        lines = ["Type,Identity", *(f"{'i' if by == 'identity' else 'g'},{v}" for by, v in members)]
-        content = ("\r\n".join(lines) + "\r\n").encode("utf-8")
+        content = custom_list_csv(members)
         put = await self._transport.put_elsewhere(url, content, "text/csv")
         if put.status == 403:
             raise AuthError(
@@ -646,3 +647,14 @@ def _user_agent() -> str:
         return f"ctflow/{metadata.version('ctflow')}"
     except metadata.PackageNotFoundError:
         return "ctflow"
+
+
+def custom_list_csv(members: Sequence[tuple[Literal["identity", "guid"], str]]) -> bytes:
+    """A custom list's file: the header ``Type,Identity``, then ``i`` (identity) or ``g`` (GUID)
+    and the member on each CRLF-ended row, quoted as CSV where a member needs it (``"Smith, J"``).
+    """
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(["Type", "Identity"])
+    writer.writerows(("i" if by == "identity" else "g", value) for by, value in members)
+    return text.getvalue().encode("utf-8")

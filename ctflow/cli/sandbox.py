@@ -93,7 +93,7 @@ def serve(
 @_DB_OPTION
 @pass_state
 def reset(state: AppState, db: Path | None) -> int:
-    """Delete every profile, event, campaign and send the sandbox holds."""
+    """Delete every profile, event, campaign, segment and send the sandbox holds."""
     from ctflow.commands import sandbox as command
 
     journal = None

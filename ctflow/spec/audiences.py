@@ -9,6 +9,8 @@ import csv
 import gzip
 import io
 import json
+import os
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,9 @@ MAX_MEMBER_CHARS = 119
 """CleverTap's identities are non-empty and under 120 characters (clevertap-api.md §1.5)."""
 MAX_ROW_PROBLEMS = 20
 """Bad rows reported one by one per file; the rest are counted in one more line."""
+CONTROL = frozenset({"Cc", "Zl", "Zp"})
+"""Unicode categories no member may hold: control characters (a tab, a line break) and line
+or paragraph separators."""
 
 
 @dataclass(frozen=True)
@@ -64,8 +69,8 @@ def read_members(decl: Decl, problems: Problems | None = None) -> Members:
     by = audience_by(data)
     declared = data["members"]
     if isinstance(declared, list):
-        return Members(by, frozenset(str(v) for v in declared))
-    path = decl.directory / declared
+        return Members(by, frozenset(_inline(decl, declared, problems)))
+    path = members_path(decl, declared)
     column = str(data.get("column", by))
     values: set[str] = set()
     bad = 0
@@ -84,6 +89,25 @@ def read_members(decl: Decl, problems: Problems | None = None) -> Members:
     return Members(by, frozenset(values))
 
 
+def members_path(decl: Decl, name: str) -> Path:
+    """A members file as other file references are shown: ``data/vip.csv``, not
+    ``audiences/../data/vip.csv``."""
+    return Path(os.path.normpath(decl.directory / name))
+
+
+def _inline(decl: Decl, declared: list[object], problems: Problems | None) -> Iterator[str]:
+    """The members of an inline list, checked as file rows are (a problem at ``members[i]``)."""
+    for index, item in enumerate(declared):
+        value, error = _member(item)
+        if value is not None:
+            yield value
+        elif problems is None:
+            where = decl.document.where(("members", index))
+            raise MembersError(f"{where}: members[{index}]: {error}")
+        else:
+            problems.add(decl.document, ("members", index), str(error))
+
+
 def _open(path: Path) -> io.TextIOBase:
     if path.name.lower().endswith(".gz"):
         return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
@@ -99,6 +123,9 @@ def _member(value: object) -> tuple[str | None, str | None]:
         return None, "empty member"
     if len(text) > MAX_MEMBER_CHARS:
         return None, f"{len(text)} characters; CleverTap takes at most {MAX_MEMBER_CHARS}"
+    control = next((c for c in text if unicodedata.category(c) in CONTROL), None)
+    if control is not None:
+        return None, f"holds the control character {control!a}; a member is one line of text"
     return text, None
 
 
@@ -159,8 +186,10 @@ def check_audience_decl(decl: Decl, problems: Problems) -> None:
     if not isinstance(declared, str):
         if "column" in decl.data:
             problems.add(decl.document, ("column",), "column is for a members file, not a list")
+        if isinstance(declared, list):
+            read_members(decl, problems)
         return
-    path = decl.directory / declared
+    path = members_path(decl, declared)
     missing = unreadable(path)
     if missing is not None:
         problems.add(decl.document, ("members",), f"{missing}: {path}")
@@ -206,6 +235,9 @@ def check_references(
                 _reference(journey.document, keys, step.get("audience"), audiences, problems)
                 if _mixed(defaults.get("audience"), step.get("audience")):
                     problems.add(journey.document, keys, MIXED)
+                elif _two_segments(defaults.get("audience"), step.get("audience"), audiences):
+                    message = TWO_SEGMENTS.format(default=defaults["audience"])
+                    problems.add(journey.document, keys, message)
 
 
 CUSTOM_LIST_TARGET = (
@@ -217,6 +249,18 @@ MIXED = (
     "a step cannot join conditions to an Audience of the defaults, or an Audience to their "
     "conditions: CleverTap targets a segment or a query, not both"
 )
+
+TWO_SEGMENTS = (
+    "the journey's defaults target the Audience {default!r}, so its steps do too: a step can "
+    "leave audience out (or say everyone) but not target another Audience, as CleverTap "
+    "targets one segment"
+)
+
+
+def _two_segments(default: object, step: object, audiences: Mapping[str, Decl]) -> bool:
+    """Both name a declared Audience, not the same one (an unknown key is reported already)."""
+    first, second = segment_of(default), segment_of(step)
+    return first in audiences and second in audiences and first != second
 
 
 def _mixed(default: object, step: object) -> bool:
@@ -248,3 +292,25 @@ def _reference(
 def segment_of(audience: object) -> str | None:
     """The Audience key a campaign's audience names; ``None`` for everyone or a query."""
     return audience if isinstance(audience, str) and audience != EVERYONE else None
+
+
+def check_key_clashes(
+    audiences: Mapping[str, Decl],
+    campaigns: Mapping[str, Decl],
+    journeys: Mapping[str, Decl],
+    problems: Problems,
+) -> None:
+    """An Audience key is not also a campaign's, a journey's or a journey step's: apply reports
+    each change by its key, so two things under one key would be mixed up."""
+    for key, decl in audiences.items():
+        other = campaigns.get(key) or journeys.get(key)
+        if other is None:
+            continue
+        what = "journey" if other.kind == "Journey" else "campaign"
+        where = other.document.where(other.locate(("key",)))
+        problems.add(
+            decl.document,
+            decl.locate(("key",)),
+            f"audience key {key!r} is already a {what}'s key ({where}); give the Audience "
+            "another key",
+        )

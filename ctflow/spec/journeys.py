@@ -161,8 +161,12 @@ def _merged(
 
 
 def _audience(default: Any, step: Any) -> Any:
-    """Both must hold: lists of conditions are joined, profile filters merged (the step wins)."""
-    if default is None or isinstance(default, str):  # everyone, or an Audience (a segment)
+    """Both must hold: lists of conditions are joined, profile filters merged (the step wins).
+    Under an Audience of the defaults a step stays on it (another target is a validate problem,
+    ``audiences.check_references``)."""
+    if isinstance(default, str) and default != "everyone":
+        return step if isinstance(step, Mapping) else default  # conditions: still checked
+    if default is None or isinstance(default, str):  # everyone
         return step if step is not None else default
     if step is None or isinstance(step, str):
         return default if step is None or step == "everyone" else step

@@ -24,7 +24,7 @@ from ctflow.config import (
 from ctflow.errors import ConfigError, InvalidInput
 from ctflow.problems import Problem, Problems
 from ctflow.spec import campaigns, journeys, salvage, templating, tracking
-from ctflow.spec.audiences import check_audience_decl, check_references
+from ctflow.spec.audiences import check_audience_decl, check_key_clashes, check_references
 from ctflow.spec.datasets import check_dataset
 from ctflow.spec.discovery import discover
 from ctflow.spec.documents import Broken, Reading, read_declarations
@@ -182,6 +182,7 @@ class _Checks:
             check_audience_decl(decl, problems)
         known = {**audience_decls, **{b.key: b for b in salvaged["Audience"]}}
         check_references(campaign_decls, journey_decls, known, problems)
+        check_key_clashes(known, campaign_decls, journey_decls, problems)
         return Declarations(
             project=self.project,
             events=_first_by_key(_by_kind(decls, "EventSchema")),

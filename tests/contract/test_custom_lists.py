@@ -44,6 +44,19 @@ async def test_a_list_is_made_of_the_members_the_account_knows(
     assert sandbox.segments() == [], "a custom list is not an API segment"
 
 
+async def test_a_member_with_a_comma_or_a_quote_is_quoted_as_csv(
+    client: CleverTap, sandbox: Sandbox
+) -> None:
+    names = ["Smith", "Smith, J", 'O"Neil, K']
+    records = [{"identity": n, "ts": TS, "profileData": {"Name": n}} for n in names]
+    assert (await client.upload_profiles(records)).ok
+
+    await client.upload_custom_list("Newsletter", [("identity", n) for n in names[1:]], **WHO)
+
+    [made] = sandbox.custom_lists()
+    assert sandbox.segment_members(made["id"]) == {"Smith, J", 'O"Neil, K'}
+
+
 async def test_a_name_taken_fails_duplicate_name_unless_replaced(
     local: CleverTap, sandbox: Sandbox
 ) -> None:

@@ -25,6 +25,15 @@ def test_the_base_audience_is_valid_and_its_members_are_read(tmp_path: Path) -> 
     assert read_members(decl) == Members("identity", frozenset({"c-1", "c-2"}))
 
 
+def test_inline_members_are_stripped_and_a_duplicate_is_one_member(tmp_path: Path) -> None:
+    inline = BASE["audiences/vip.yaml"].replace("vip.csv", '[" C100234 ", C100234, c-2]')
+    root = write_project(tmp_path, {"audiences/vip.yaml": inline})
+    result = check(root)
+    assert result.problems == []
+    decl = result.declarations.audiences["vip"]
+    assert read_members(decl) == Members("identity", frozenset({"C100234", "c-2"}))
+
+
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
@@ -91,6 +100,57 @@ def test_the_base_audience_is_valid_and_its_members_are_read(tmp_path: Path) -> 
             ["audiences/vip.yaml:4:16: members[1]: '' should be non-empty"],
             id="inline-empty-member",
         ),
+        pytest.param(
+            {
+                "audiences/vip.yaml": BASE["audiences/vip.yaml"].replace(
+                    "members: vip.csv", 'members: ["  ", " c-1 ", c-1, "c-2\\tx", "c\\n3"]'
+                )
+            },
+            [
+                "audiences/vip.yaml:4:11: members[0]: empty member",
+                "audiences/vip.yaml:4:31: members[3]: holds the control character '\\t'; a "
+                "member is one line of text",
+                "audiences/vip.yaml:4:41: members[4]: holds the control character '\\n'; a "
+                "member is one line of text",
+            ],
+            id="inline-members-checked-as-rows",
+        ),
+        pytest.param(
+            {"audiences/vip.csv": 'identity\nc-1\n"c-2\tx"\n"c\n3",x\n'},
+            [
+                "audiences/vip.csv:3:1: record 3: holds the control character '\\t'; a member "
+                "is one line of text",
+                "audiences/vip.csv:5:1: record 5: holds the control character '\\n'; a member "
+                "is one line of text",
+            ],
+            id="control-characters-in-rows",
+        ),
+        pytest.param(
+            {
+                "audiences/vip.yaml": BASE["audiences/vip.yaml"].replace(
+                    "vip.csv", "../data/bad.csv"
+                ),
+                "data/bad.csv": "identity\nc-1\n \n",
+            },
+            ["data/bad.csv:3:1: record 3: empty member"],
+            id="row-of-a-file-in-another-folder",
+        ),
+        pytest.param(
+            {"audiences/dup.yaml": "kind: Audience\nkey: winback\nname: W\nmembers: [c-1]\n"},
+            [
+                "audiences/dup.yaml:2:6: key: audience key 'winback' is already a campaign's "
+                "key (campaigns/winback.yaml:2:6); give the Audience another key",
+            ],
+            id="key-of-a-campaign",
+        ),
+        pytest.param(
+            {"audiences/dup.yaml": "kind: Audience\nkey: onboarding\nname: O\nmembers: [c-1]\n"},
+            [
+                "audiences/dup.yaml:2:6: key: audience key 'onboarding' is already a journey's "
+                "key (journeys/onboarding.yaml:2:6); give the Audience another key",
+            ],
+            id="key-of-a-journey",
+        ),
     ],
 )
 def test_audience_problems(
@@ -135,6 +195,49 @@ steps:
         "segment or a query, not both",
         "journeys/vip.yaml:22:15: steps[1].audience: 'vipp' is not 'everyone' or a declared "
         "Audience (did you mean 'vip'?)",
+    ]
+
+
+VIP_JOURNEY = """\
+kind: Journey
+key: vip-welcome
+name: VIP welcome
+anchor: "2027-01-16 19:00"
+defaults:
+  audience: vip
+  content:
+    push: {title: Welcome, body: Hello, android: {channel_id: marketing}}
+steps:
+  - key: everyone
+    after: 0d
+    channel: push
+    audience: everyone
+  - key: unsaid
+    after: 1d
+    channel: push
+  - key: same
+    after: 2d
+    channel: push
+    audience: vip
+"""
+
+
+def test_a_journey_step_stays_on_the_audience_of_the_defaults(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {"journeys/vip.yaml": VIP_JOURNEY})
+    result = check(root)
+    assert result.problems == []
+    campaigns = result.declarations.campaigns
+    steps = ("everyone", "unsaid", "same")
+    assert [campaigns[f"vip-welcome.{step}"].data["audience"] for step in steps] == ["vip"] * 3
+
+
+def test_a_journey_step_cannot_target_another_audience_than_the_defaults(tmp_path: Path) -> None:
+    gold = "kind: Audience\nkey: gold\nname: Gold\nmembers: [c-1]\n"
+    journey = VIP_JOURNEY.replace("audience: everyone", "audience: gold")
+    assert problems(tmp_path, {"journeys/vip.yaml": journey, "audiences/gold.yaml": gold}) == [
+        "journeys/vip.yaml:13:15: steps[0].audience: the journey's defaults target the "
+        "Audience 'vip', so its steps do too: a step can leave audience out (or say everyone) "
+        "but not target another Audience, as CleverTap targets one segment",
     ]
 
 
