@@ -77,7 +77,7 @@ def resolve(to: Sequence[str], env: Environment) -> list[Recipient]:
             problems.append(_refusal(word, env))
     if problems:
         raise InvalidInput(
-            f"{len(problems)} recipient(s) are not test recipients of environment "
+            f"{len(problems)} recipient(s) cannot be sent a test in environment "
             f"{env.name!r}; nothing was sent",
             problems,
         )

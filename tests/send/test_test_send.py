@@ -114,7 +114,7 @@ def test_a_word_that_is_no_list_and_no_listed_identity_is_refused(
     assert err == (
         "'qa2': not a test list of environment 'sandbox' nor an identity in one (did you mean "
         "'qa'?); lists: qa. To send to an identity outside the lists, write identity:qa2\n"
-        "ctflow: 1 recipient(s) are not test recipients of environment 'sandbox'; nothing was "
+        "ctflow: 1 recipient(s) cannot be sent a test in environment 'sandbox'; nothing was "
         "sent\n"
     )
     assert not (shop / ".ctflow" / "sandbox.db").exists()  # nothing was even asked
