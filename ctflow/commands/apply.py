@@ -272,8 +272,12 @@ def _finished(outcome: Outcome, env_flag: str, *, uploaded: int = 0) -> str:
         + (f", {len(outcome.audiences)} audience(s) updated" if outcome.audiences else "")
         + "."
     )
+    for key, message, _code in outcome.audience_failures:
+        text += f"\n  ✗ audience {key}: {message}"
     for key, message, _code in outcome.failed:
         text += f"\n  ✗ {key}: {message}"
+    for key, why in outcome.skipped.items():
+        text += f"\n  ! {key}: {why}"
     if not outcome.ok:
         text += (
             f"\nRe-run `ctflow apply{env_flag}`: it adopts what was created and finishes the rest."

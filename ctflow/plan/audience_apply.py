@@ -73,6 +73,8 @@ class AudienceApplier:
         """Told after each call to CleverTap, by kind of :mod:`ctflow.plan.cost`."""
         self.segments: dict[str, int] = {}
         """The segment id of each Audience this run created or found."""
+        self.failed: set[str] = set()
+        """The Audiences whose apply failed this run: their campaigns are left alone."""
 
     async def apply(self, change: AudienceUpdate) -> AudienceOutcome:
         done = AudienceOutcome(change.key)
@@ -114,6 +116,7 @@ class AudienceApplier:
             self.journal.outcome(step, "failed", detail={"error": "credentials refused"})
             raise
         except CleverTapError as exc:
+            self.failed.add(change.key)
             done.error = (exc.message, exc.exit_code)
             self.journal.outcome(step, "failed", detail={"error": exc.message, **_counts(done)})
             self.say(f"  ✗ audience {change.key}: {exc.message}")
