@@ -6,6 +6,7 @@ campaign of one key keep their outcomes apart.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,9 +16,20 @@ from ctflow.clevertap import client as clientmod
 from ctflow.commands.outcome import Ended, to_dict
 from ctflow.plan.apply import Outcome
 from ctflow.plan.model import AudienceUpdate, Create, Plan
-from tests.plan.test_audiences import AUDIENCE, run, served  # noqa: F401
+from ctflow.sandbox import Sandbox, SandboxConfig
+from tests.contract.support import LoopbackServer
+from tests.plan.support import cli_files, write_project
+from tests.plan.test_audiences import (  # noqa: F401
+    AUDIENCE,
+    NEWSLETTER,
+    members_csv,
+    people,
+    run,
+    served,
+)
 
 Patch = pytest.MonkeyPatch
+TZ = "Europe/Berlin"
 
 
 def _refuse_after(monkeypatch: pytest.MonkeyPatch, calls: int) -> None:
@@ -129,3 +141,30 @@ def test_an_audience_and_a_campaign_of_one_key_keep_their_outcomes_apart() -> No
         {"added": 100, "removed": 0},
     )
     assert (campaign["outcome"], campaign["errors"], campaign["created"]) == ("done", [], [7])
+
+
+def test_a_custom_list_whose_urls_expire_fails_alone_not_as_credentials(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    sb = Sandbox(db=":memory:", config=SandboxConfig(timezone=TZ, custom_list_url_seconds=-1))
+    people(sb, 10)
+    with LoopbackServer(sb) as server:
+        root = write_project(
+            tmp_path / "shop",
+            {
+                **cli_files(),
+                "audiences/news.yaml": NEWSLETTER,
+                "data/news.csv": members_csv(["u-1"]),
+                "ctflow.yaml": (
+                    f"project: shop\ntimezone: {TZ}\nenvironments:\n"
+                    f"  served: {{base_url: {server.base_url}}}\n"
+                ),
+            },
+        )
+        code, out, err = run(capsys, root, "apply", "--env", "served", "--auto-approve")
+    sb.close()
+    assert code == 5, out + err
+    assert "  ✗ audience news: PUT (presigned URL): 403 twice" in out
+    assert "1 created" in out
+    assert "1 failed" in out
+    assert "credentials" not in out + err
