@@ -168,3 +168,23 @@ def test_a_custom_list_whose_urls_expire_fails_alone_not_as_credentials(
     assert "1 created" in out
     assert "1 failed" in out
     assert "credentials" not in out + err
+
+
+def test_ctrl_c_among_the_membership_batches_says_how_far_the_audiences_got(
+    capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest, monkeypatch: Patch
+) -> None:
+    root, _sb, _ = request.getfixturevalue("served")
+    real = clientmod.CleverTap.update_segment
+    made = {"n": 0}
+
+    async def interrupted(self: clientmod.CleverTap, *a: Any, **k: Any) -> Any:
+        made["n"] += 1
+        if made["n"] == 2:
+            raise KeyboardInterrupt
+        return await real(self, *a, **k)
+
+    monkeypatch.setattr(clientmod.CleverTap, "update_segment", interrupted)
+    code, out, err = run(capsys, root, "apply", "--env", "served", "--auto-approve")
+    assert code == 130, out + err
+    assert "interrupted after 0 of 1 audience(s), 0 stop(s) and 0 create(s)" in err
+    assert "sends the members not recorded" in err
