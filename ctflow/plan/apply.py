@@ -212,9 +212,9 @@ class Applier:
         """Whether ``change`` targets an Audience that failed this run: then it is not
         attempted (a campaign on a part-filled segment would reach only some of its members,
         and a replace's old version would be stopped with no new one to follow)."""
-        if not isinstance(change, Create):
+        if not self.audiences.failed or not isinstance(change, Create) or change.payload is None:
             return False
-        key = placeholder_audience(change.body)
+        key = placeholder_audience(change.payload)
         if key is None or key not in self.audiences.failed:
             return False
         why = f"not attempted: audience {key} failed"

@@ -1,8 +1,8 @@
 """Applying an AudienceUpdate: the segment created (or found: its ``customer_segment_id`` makes a
 create safe to repeat), then the members added and removed in batches of at most 100, each batch
-recorded in the journal once CleverTap took it, so a run cut short is finished by the next one
-(a batch sent again changes nothing: ADD and REMOVE are set operations). Also resolves a
-campaign's ``segment`` placeholder to the segment's id.
+pending in the journal before its call and recorded once CleverTap took it, so a run cut short
+is finished by the next one (a batch sent again changes nothing: ADD and REMOVE are set
+operations). Also resolves a campaign's ``segment`` placeholder to the segment's id.
 """
 
 from __future__ import annotations
