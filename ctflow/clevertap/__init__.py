@@ -22,6 +22,7 @@ from ctflow.clevertap.errors import (
     TransportError,
     UnexpectedResponseError,
     UnknownRegionError,
+    UploadRefusedError,
     ValidationError,
     error_from_response,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "UnexpectedResponseError",
     "UnknownRegionError",
     "UnprocessedRecord",
+    "UploadRefusedError",
     "UploadResult",
     "ValidationError",
     "asgi_transport",

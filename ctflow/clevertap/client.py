@@ -28,6 +28,7 @@ from ctflow.clevertap.errors import (
     NotFoundError,
     ServerError,
     UnexpectedResponseError,
+    UploadRefusedError,
     ValidationError,
     check_response,
     error_from_response,
@@ -385,12 +386,16 @@ class CleverTap:
             raise UnexpectedResponseError(f"{endpoint}: no presigned URL", endpoint=endpoint)
         content = custom_list_csv(members)
         put = await self._transport.put_elsewhere(url, content, "text/csv")
-        if put.status == 403:
-            raise AuthError(
-                "PUT (presigned URL): 403, the URL expired or was refused; ask for another",
-                endpoint="PUT (presigned URL)",
-                status=403,
-            )
+        if put.status == 403:  # expired or refused: a new URL, once (§9)
+            url = await self._custom_list_url()
+            put = await self._transport.put_elsewhere(url, content, "text/csv")
+            if put.status == 403:
+                raise UploadRefusedError(
+                    "PUT (presigned URL): 403 twice, a new URL the second time (expired or "
+                    "refused); the custom list was not uploaded",
+                    endpoint="PUT (presigned URL)",
+                    status=403,
+                )
         if not 200 <= put.status < 300:
             raise ServerError(
                 f"PUT (presigned URL): HTTP {put.status}",
@@ -408,6 +413,15 @@ class CleverTap:
         await self._call(
             "custom_list_completed", "POST", "/upload_custom_list_segment_completed", json=body
         )
+
+    async def _custom_list_url(self) -> str:
+        """A presigned URL to PUT a custom list's CSV to."""
+        doc = await self._call("custom_list_url", "POST", "/get_custom_list_segment_url", json={})
+        url = doc.get("presignedS3URL") or doc.get("url")
+        if not isinstance(url, str) or not url:
+            endpoint = "POST /get_custom_list_segment_url"
+            raise UnexpectedResponseError(f"{endpoint}: no presigned URL", endpoint=endpoint)
+        return url
 
     # --- sends ------------------------------------------------------------------------------
 

@@ -113,6 +113,13 @@ class TransportError(CleverTapError, UnavailableError):
     exit_code = ExitCode.UNAVAILABLE
 
 
+class UploadRefusedError(CleverTapError, UnavailableError):
+    """A presigned URL refused the file twice (403: expired or refused), a new URL the second
+    time: nothing was uploaded."""
+
+    exit_code = ExitCode.UNAVAILABLE
+
+
 class ResultNotReadyError(CleverTapError, UnavailableError):
     """CleverTap is still computing (count ``partial``, export page ``code 2``)."""
 

@@ -172,11 +172,13 @@ async def _execute(
         done = executor.outcome
         if done.uploads_done:  # interrupted among the campaigns: say what was done
             journal.finish(run_id, "interrupted", done.summary())
+            audiences = len(done.audiences) + len(done.audience_failures)
+            planned = made.counts().get("audience", 0)
             err.write(
-                f"ctflow: interrupted after {len(done.stopped)} stop(s) and "
-                f"{len(done.created) + len(done.adopted)} create(s); run `ctflow "
-                f"apply{env_flag(inv)}` again to finish (it re-creates what a replace "
-                "stopped)\n"
+                f"ctflow: interrupted after {audiences} of {planned} audience(s), "
+                f"{len(done.stopped)} stop(s) and {len(done.created) + len(done.adopted)} "
+                f"create(s); run `ctflow apply{env_flag(inv)}` again to finish (it sends the "
+                "members not recorded and re-creates what a replace stopped)\n"
             )
         raise
     finally:  # any error too (credentials refused, the journal): the terminal gets its cursor back
@@ -272,8 +274,12 @@ def _finished(outcome: Outcome, env_flag: str, *, uploaded: int = 0) -> str:
         + (f", {len(outcome.audiences)} audience(s) updated" if outcome.audiences else "")
         + "."
     )
+    for key, message, _code in outcome.audience_failures:
+        text += f"\n  ✗ audience {key}: {message}"
     for key, message, _code in outcome.failed:
         text += f"\n  ✗ {key}: {message}"
+    for key, why in outcome.skipped.items():
+        text += f"\n  ! {key}: {why}"
     if not outcome.ok:
         text += (
             f"\nRe-run `ctflow apply{env_flag}`: it adopts what was created and finishes the rest."

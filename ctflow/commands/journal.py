@@ -21,6 +21,7 @@ SHOWN = (
     ("sends", "send keys"),
     ("audiences", "audience segments"),
     ("audience_members", "audience members"),
+    ("audience_pending", "audience members pending"),
 )
 """The tables in the order the report names them, and what it calls them."""
 

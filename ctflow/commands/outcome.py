@@ -71,7 +71,22 @@ def _campaigns(change: Change, outcome: Outcome) -> dict[str, Any]:
     stopped = ids(outcome.stopped)
     attempted = outcome.uploads_done and change.key not in outcome.skipped
     state = FAILED if errors else DONE if attempted else NOT_ATTEMPTED
-    return {"outcome": state, "errors": errors, "stopped": stopped, **done}
+    why = outcome.skipped.get(change.key) if state == NOT_ATTEMPTED else None
+    return {"outcome": state, "errors": errors, "stopped": stopped, **done, "why": why}
+
+
+def _audience(change: AudienceUpdate, outcome: Outcome) -> dict[str, Any]:
+    errors = [
+        {"message": message, "exit_code": code}
+        for key, message, code in outcome.audience_failures
+        if key == change.key
+    ]
+    sent = [(a, r) for key, a, r in outcome.audiences if key == change.key]
+    if change.key in outcome.audience_sent:
+        sent = [outcome.audience_sent[change.key]]
+    members = {"added": sent[0][0], "removed": sent[0][1]} if sent else None
+    state = FAILED if errors else DONE if sent else NOT_ATTEMPTED
+    return {"outcome": state, "errors": errors, "members": members}
 
 
 def _change(change: Change, ended: Ended, results: Mapping[str, FileResult]) -> dict[str, Any]:
@@ -85,14 +100,13 @@ def _change(change: Change, ended: Ended, results: Mapping[str, FileResult]) -> 
         "adopted": [],
         "stopped": [],
         "errors": [],
+        "why": None,
         "upload": None,
     }
     if isinstance(change, Upload):
         return out | _upload(change, results)
     if isinstance(change, AudienceUpdate):
-        sent = [(a, r) for key, a, r in ended.outcome.audiences if key == change.key]
-        members = {"added": sent[0][0], "removed": sent[0][1]} if sent else None
-        return out | _campaigns(change, ended.outcome) | {"members": members}
+        return out | _audience(change, ended.outcome)
     return out | _campaigns(change, ended.outcome)
 
 
@@ -138,6 +152,8 @@ def _detail(change: Mapping[str, Any]) -> str:
     if change.get("members"):
         shown.append(f"+{change['members']['added']:,} −{change['members']['removed']:,} members")
     shown += [e["message"] for e in change["errors"]]
+    if change["why"]:
+        shown.append(change["why"])
     return escape("; ".join(shown))
 
 

@@ -279,10 +279,30 @@ class AudienceRecords(Protocol):
         """The members last applied to an Audience's segment."""
         ...
 
-    def record_members(
+    def pending_members(
         self, environment: str, key: str, *, added: Sequence[str], removed: Sequence[str]
     ) -> None:
-        """One batch of members applied: all of it recorded, or (an error) none of it."""
+        """One batch's members marked pending before its call: CleverTap may take the batch
+        and its answer be lost, so until :meth:`record_members` settles them an added member
+        may be in the segment and a removed one may be out of it."""
+        ...
+
+    def audience_pending(self, environment: str, key: str) -> tuple[set[str], set[str]]:
+        """The members still pending (added, removed): sent in a batch whose outcome is not
+        known."""
+        ...
+
+    def record_members(
+        self,
+        environment: str,
+        key: str,
+        *,
+        added: Sequence[str],
+        removed: Sequence[str],
+        settled: Sequence[str] = (),
+    ) -> None:
+        """One batch of members applied: all of it recorded, or (an error) none of it; its
+        members (and ``settled``, sent but known not taken) are no longer pending."""
         ...
 
     def forget_environment_audiences(self, environment: str) -> int:

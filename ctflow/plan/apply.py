@@ -5,7 +5,8 @@ step before and after. One handler per kind of change, in this order:
   to ``uploads``, which ``ctflow.upload`` provides (this package cannot import it);
 - then the audiences (``audience_apply``): segments created and members sent, so a campaign
   targeting one is created after it (its body gets the segment's id);
-- then every stop (of a stop, a repair, a replace's old version), all together;
+- then every stop (of a stop, a repair, a replace's old version), all together; a campaign
+  whose Audience failed is left as it is, neither half of its replace attempted;
 - then the creates; a replace creates only once its old version stopped. Creates run together
   and the client keeps them under CleverTap's ceiling (3 in flight, 3 starts a second).
 
@@ -46,6 +47,7 @@ from ctflow.plan.model import (
     Status,
     Upload,
 )
+from ctflow.spec.payload import placeholder_audience
 
 RECONCILE_ATTEMPTS = 3
 """Creates of one change, counting those a listing proved never happened."""
@@ -66,36 +68,42 @@ async def no_uploads(changes: Sequence[Upload]) -> int:
 
 @dataclass
 class Outcome:
-    """What an apply did; ``failed`` holds (key, message, exit code). ``ok`` speaks of the
-    campaigns; ``upload_code`` of the datasets uploaded (``uploads_done`` once they were)."""
+    """What an apply did; ``failed`` holds the campaigns' (key, message, exit code),
+    ``audience_failures`` the Audiences' (a key may name both). ``ok`` speaks of the campaigns
+    and audiences; ``upload_code`` of the datasets uploaded (``uploads_done`` once they were)."""
 
     created: list[tuple[str, int]] = field(default_factory=list)
     adopted: list[tuple[str, int]] = field(default_factory=list)
     stopped: list[tuple[str, int]] = field(default_factory=list)
     failed: list[tuple[str, str, int]] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    """Why each campaign change left alone was not attempted, by key."""
     upload_code: int = ExitCode.OK
     uploads_done: bool = False
     audiences: list[tuple[str, int, int]] = field(default_factory=list)
     """(key, members added, members removed) of each Audience brought up to date."""
+    audience_failures: list[tuple[str, str, int]] = field(default_factory=list)
+    audience_sent: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """(members added, members removed) of each Audience that failed part-way."""
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.skipped
+        return not self.failed and not self.skipped and not self.audience_failures
 
     @property
     def exit_code(self) -> int:
-        """A campaign's failure first, then the uploads'."""
+        """An audience's failure first (they ran first), then a campaign's, then the uploads'."""
         if self.ok:
             return self.upload_code
-        return self.failed[0][2] if self.failed else ExitCode.ERROR
+        failures = self.audience_failures + self.failed
+        return failures[0][2] if failures else ExitCode.ERROR
 
     def summary(self) -> dict[str, int]:
         counts = {
             "created": len(self.created),
             "adopted": len(self.adopted),
             "stopped": len(self.stopped),
-            "failed": len(self.failed),
+            "failed": len(self.failed) + len(self.audience_failures),
             "skipped": len(self.skipped),
         }
         if self.audiences:
@@ -163,15 +171,16 @@ class Applier:
         for change in plan.changes:
             if isinstance(change, AudienceUpdate):
                 await self._audience(change)
-        stopped = await asyncio.gather(*(self._stops(c) for c in plan.changes))
+        changes = [c for c in plan.changes if not self._on_failed_audience(c)]
+        stopped = await asyncio.gather(*(self._stops(c) for c in changes))
         creates = []
-        for change, ok in zip(plan.changes, stopped, strict=True):
+        for change, ok in zip(changes, stopped, strict=True):
             if not isinstance(change, Create):
                 continue
             if ok:
                 creates.append(self._create(change))
             else:
-                self.outcome.skipped.append(change.key)
+                self.outcome.skipped[change.key] = "its live version could not be stopped"
                 step = self.journal.intent(
                     self.run_id, key=change.key, action="create", hash=change.hash
                 )
@@ -194,9 +203,28 @@ class Applier:
                 if n > self._audience_calls.get(kind, 0):
                     self.made(kind, n - self._audience_calls.get(kind, 0))
         if done.error is not None:
-            self.outcome.failed.append((change.key, *done.error))
+            self.outcome.audience_failures.append((change.key, *done.error))
+            self.outcome.audience_sent[change.key] = (done.added, done.removed)
         else:
             self.outcome.audiences.append((change.key, done.added, done.removed))
+
+    def _on_failed_audience(self, change: Change) -> bool:
+        """Whether ``change`` targets an Audience that failed this run: then it is not
+        attempted (a campaign on a part-filled segment would reach only some of its members,
+        and a replace's old version would be stopped with no new one to follow)."""
+        if not self.audiences.failed or not isinstance(change, Create) or change.payload is None:
+            return False
+        key = placeholder_audience(change.payload)
+        if key is None or key not in self.audiences.failed:
+            return False
+        why = f"not attempted: audience {key} failed"
+        self.outcome.skipped[change.key] = why
+        step = self.journal.intent(self.run_id, key=change.key, action="create", hash=change.hash)
+        self.journal.outcome(step, "skipped", detail={"why": why})
+        self.made("stop", len(change.stop))
+        self.made("create", 1)
+        self.say(f"  ! {change.key}: {why}")
+        return True
 
     def _audience_made(self, kind: str, n: int) -> None:
         self._audience_calls[kind] = self._audience_calls.get(kind, 0) + n
@@ -272,7 +300,7 @@ class Applier:
     async def _create_one(self, change: Create) -> None:
         body = self.audiences.resolved(change.body)
         if isinstance(body, str):
-            self.outcome.skipped.append(change.key)
+            self.outcome.skipped[change.key] = f"not created, {body}"
             step = self.journal.intent(
                 self.run_id, key=change.key, action="create", hash=change.hash
             )

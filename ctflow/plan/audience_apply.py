@@ -1,8 +1,8 @@
 """Applying an AudienceUpdate: the segment created (or found: its ``customer_segment_id`` makes a
 create safe to repeat), then the members added and removed in batches of at most 100, each batch
-recorded in the journal once CleverTap took it, so a run cut short is finished by the next one
-(a batch sent again changes nothing: ADD and REMOVE are set operations). Also resolves a
-campaign's ``segment`` placeholder to the segment's id.
+pending in the journal before its call and recorded once CleverTap took it, so a run cut short
+is finished by the next one (a batch sent again changes nothing: ADD and REMOVE are set
+operations). Also resolves a campaign's ``segment`` placeholder to the segment's id.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ctflow.clevertap import AuthError, CleverTap, CleverTapError
+from ctflow.clevertap import AuthError, CleverTap, CleverTapError, InvalidRequest, ValidationError
 from ctflow.journal import Journal
 from ctflow.plan.audiences import LIST_PREFIX, member_token, segment_id, split_token
 from ctflow.plan.cost import CUSTOM_LIST_CALLS, MEMBERS_A_CALL
@@ -20,6 +20,9 @@ from ctflow.spec.payload import placeholder_audience
 
 BATCH = MEMBERS_A_CALL
 """Profiles per updateSegment call (clevertap-api.md §9)."""
+
+REFUSED = (AuthError, ValidationError, InvalidRequest)
+"""Errors that prove CleverTap did not take a call."""
 
 
 @dataclass
@@ -73,6 +76,8 @@ class AudienceApplier:
         """Told after each call to CleverTap, by kind of :mod:`ctflow.plan.cost`."""
         self.segments: dict[str, int] = {}
         """The segment id of each Audience this run created or found."""
+        self.failed: set[str] = set()
+        """The Audiences whose apply failed this run: their campaigns are left alone."""
 
     async def apply(self, change: AudienceUpdate) -> AudienceOutcome:
         done = AudienceOutcome(change.key)
@@ -90,30 +95,12 @@ class AudienceApplier:
                 self.say(_line(change, done))
                 return done
             done.ct_segment_id = await self._segment(change)
-            applied = self.journal.audience_members(self.environment, change.key)
-            add = [t for t in change.add if t not in applied]
-            remove = [t for t in change.remove if t in applied]
-            for by, adding, removing in batches(add, remove):
-                try:
-                    result = await self.client.update_segment(
-                        change.segment, add=adding, remove=removing, key=by
-                    )
-                finally:
-                    self.made("members", 1)
-                unknown = {str(u.get(by)) for u in result.unprocessed if u.get(by) is not None}
-                self.journal.record_members(
-                    self.environment,
-                    change.key,
-                    added=[member_token(by, v) for v in adding if v not in unknown],
-                    removed=[member_token(by, v) for v in removing],
-                )
-                done.added += len([v for v in adding if v not in unknown])
-                done.removed += len(removing)
-                done.unknown += sorted(v for v in adding if v in unknown)
+            await self._members(change, done)
         except AuthError:
             self.journal.outcome(step, "failed", detail={"error": "credentials refused"})
             raise
         except CleverTapError as exc:
+            self.failed.add(change.key)
             done.error = (exc.message, exc.exit_code)
             self.journal.outcome(step, "failed", detail={"error": exc.message, **_counts(done)})
             self.say(f"  ✗ audience {change.key}: {exc.message}")
@@ -122,11 +109,52 @@ class AudienceApplier:
         self.say(_line(change, done))
         return done
 
+    async def _members(self, change: AudienceUpdate, done: AudienceOutcome) -> None:
+        """The members added and removed in batches, each marked pending in the journal before
+        its call and recorded once CleverTap took it. What a batch whose answer was lost left
+        pending is sent again (perhaps not taken) or removed (perhaps taken) by a later plan."""
+        env, key = self.environment, change.key
+        applied = self.journal.audience_members(env, key)
+        pending_add, pending_remove = self.journal.audience_pending(env, key)
+        add = [t for t in change.add if t not in applied - pending_remove]
+        remove = [t for t in change.remove if t in applied | pending_add]
+        for by, adding, removing in batches(add, remove):
+            to_add = [member_token(by, v) for v in adding]
+            to_remove = [member_token(by, v) for v in removing]
+            self.journal.pending_members(env, key, added=to_add, removed=to_remove)
+            try:
+                result = await self.client.update_segment(
+                    change.segment, add=adding, remove=removing, key=by
+                )
+            except REFUSED:  # not taken: nothing is pending any more
+                self.journal.record_members(
+                    env, key, added=[], removed=[], settled=[*to_add, *to_remove]
+                )
+                raise
+            finally:
+                self.made("members", 1)
+            unknown = {str(u.get(by)) for u in result.unprocessed if u.get(by) is not None}
+            self.journal.record_members(
+                env,
+                key,
+                added=[member_token(by, v) for v in adding if v not in unknown],
+                removed=to_remove,
+                settled=[member_token(by, v) for v in adding if v in unknown],
+            )
+            done.added += len([v for v in adding if v not in unknown])
+            done.removed += len(removing)
+            done.unknown += sorted(v for v in adding if v in unknown)
+
     async def _custom_list(self, change: AudienceUpdate, done: AudienceOutcome) -> None:
         """The whole list uploaded, replacing the one of that name: the same upload again
         (its answer lost) changes nothing, and a list made in the dashboard under the name
         becomes the declared one."""
-        applied = self.journal.audience_members(self.environment, change.key)
+        # a new list (or one whose source was switched): the journal's members are not its own
+        applied = (
+            set()
+            if change.new_segment
+            else self.journal.audience_members(self.environment, change.key)
+        )
         members = sorted((applied | set(change.add)) - set(change.remove))
         try:
             await self.client.upload_custom_list(
@@ -152,7 +180,12 @@ class AudienceApplier:
 
     async def _segment(self, change: AudienceUpdate) -> int:
         record = self.journal.audience(self.environment, change.key)
-        if record is not None and not change.new_segment:
+        if (
+            record is not None
+            and not change.new_segment
+            and record["customer_segment_id"] == change.segment
+            and record["ct_segment_id"] is not None
+        ):
             ct_id = int(record["ct_segment_id"])
         else:
             try:
@@ -177,7 +210,11 @@ class AudienceApplier:
         ct_id = self.segments.get(key)
         if ct_id is None:
             record = self.journal.audience(self.environment, key)
-            if record is None or record["customer_segment_id"] != segment_id(self.project, key):
+            if (
+                record is None
+                or record["customer_segment_id"] != segment_id(self.project, key)
+                or record["ct_segment_id"] is None
+            ):
                 return (
                     f"audience {key!r} has no segment in this environment yet: apply it too "
                     f"(`--target {key}`)"

@@ -63,6 +63,10 @@ class AudienceFacts:
     """The journal knows of its segment (or list) in this environment."""
     source: str = "api_segment"
     notify: str | None = None
+    pending_add: frozenset[str] = frozenset()
+    """Sent to be added in a batch whose answer was lost: perhaps in the segment."""
+    pending_remove: frozenset[str] = frozenset()
+    """Sent to be removed in a batch whose answer was lost: perhaps still in it."""
 
 
 def audience_changes(
@@ -82,8 +86,11 @@ def audience_changes(
             )
             notes.append(Note(NoteKind.AUDIENCE_LEFT, fact.key, fact.name, message))
             continue
-        add = tuple(sorted(fact.members - fact.applied))
-        remove = tuple(sorted(fact.applied - fact.members))
+        # a pending member may be either way: sent again (ADD and REMOVE are set operations)
+        surely = fact.applied - fact.pending_remove
+        perhaps = fact.applied | fact.pending_add
+        add = tuple(sorted(fact.members - surely))
+        remove = tuple(sorted(perhaps - fact.members))
         new = not fact.recorded
         if not (new or add or remove):
             unchanged.append(fact.key)
@@ -132,13 +139,15 @@ def audience_facts(
         members = read_members(decl)
         source = audience_source(decl.data)
         name = str(decl.data["name"])
+        segment = name if source == CUSTOM_LIST else segment_id(project, key)
         fact = _fact(
             key,
             name,
-            name if source == CUSTOM_LIST else segment_id(project, key),
+            segment,
             frozenset(member_token(members.by, v) for v in members.values),
             journal,
             environment,
+            expected=LIST_PREFIX + segment if source == CUSTOM_LIST else segment,
         )
         notify = decl.data.get("notify")
         facts.append(replace(fact, source=source, notify=str(notify) if notify else None))
@@ -159,11 +168,18 @@ def _fact(
     members: frozenset[str] | None,
     journal: AudienceRecords | None,
     environment: str,
+    *,
+    expected: str | None = None,
 ) -> AudienceFacts:
+    """``expected``: the ``customer_segment_id`` the journal's record must have; one of
+    another (its ``source:`` switched) is of another segment or list: none applied yet."""
     if journal is None:
         return AudienceFacts(key, name, segment, members)
     record = journal.audience(environment, key)
-    ct_id = record["ct_segment_id"] if record else None
+    if record is None or (expected is not None and record["customer_segment_id"] != expected):
+        return AudienceFacts(key, name, segment, members)
+    ct_id = record["ct_segment_id"]
+    pending_add, pending_remove = journal.audience_pending(environment, key)
     return AudienceFacts(
         key,
         name,
@@ -171,5 +187,7 @@ def _fact(
         members,
         applied=frozenset(journal.audience_members(environment, key)),
         ct_segment_id=int(ct_id) if ct_id is not None else None,
-        recorded=record is not None,
+        recorded=True,
+        pending_add=frozenset(pending_add),
+        pending_remove=frozenset(pending_remove),
     )

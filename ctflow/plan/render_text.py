@@ -268,10 +268,13 @@ def _change(pen: Pen, change: Change) -> list[str]:
     lines = [f"  {title}", f"      {pen('dim', '# ' + change.reason)}"]
     if isinstance(change, Upload):
         lines.append(f"      file: {change.name}")
-    if isinstance(change, AudienceUpdate) and change.custom_list:
-        lines.append(f"      list: {change.segment!r}, uploaded whole ({change.members:,} members)")
-    elif isinstance(change, AudienceUpdate):
-        lines.append(f"      segment: {change.segment} ({change.members:,} members declared)")
+    if isinstance(change, AudienceUpdate):
+        count = f"{change.members:,} {_members(change.members)}"
+        lines.append(
+            f"      list: {change.segment!r}, uploaded whole ({count})"
+            if change.custom_list
+            else f"      segment: {change.segment} ({count} declared)"
+        )
     lines += [f"      {note}" for note in change_notes(change)]
     fields, forces = field_diff(change)
     for field in fields:

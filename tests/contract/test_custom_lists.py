@@ -1,6 +1,7 @@
 """Custom lists (§9) through the client: the presigned-URL flow makes a list segment of the
 members CleverTap knows, a name already taken fails duplicate_name unless replaced, an expired
-URL is refused with 403, and the credentials never go to the presigned URL."""
+URL is refused with 403 (the client asks for a new one, once), and the credentials never go to
+the presigned URL."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from ctflow.clevertap import AuthError, CleverTap, ValidationError
+from ctflow.clevertap import AuthError, CleverTap, UploadRefusedError, ValidationError
+from ctflow.errors import ExitCode
 from ctflow.sandbox import Sandbox
 from tests.contract.support import CREDS, FAST_RETRY, NOW
 
@@ -81,20 +83,51 @@ async def test_an_expired_url_is_refused_with_403(sandbox: Sandbox) -> None:
     assert b"Request has expired" in put.content
 
 
-async def test_an_expired_url_is_an_auth_error_of_the_client(sandbox: Sandbox) -> None:
-    class Late(httpx.AsyncBaseTransport):
-        """The sandbox, its clock a day on by the time the file is PUT."""
+class Late(httpx.AsyncBaseTransport):
+    """The sandbox, its clock two days on at each PUT: a URL is expired by the time its file
+    is PUT, unless asked for after the first PUT (``late`` PUTs expire)."""
 
-        def __init__(self) -> None:
-            self.inner = httpx.ASGITransport(app=sandbox.app)
+    def __init__(self, sandbox: Sandbox, late: int) -> None:
+        self.inner = httpx.ASGITransport(app=sandbox.app)
+        self.sandbox = sandbox
+        self.late = late
+        self.puts = 0
 
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            if request.method == "PUT":
-                sandbox.clock.set(NOW + timedelta(days=2))
-                assert "x-clevertap-passcode" not in request.headers, "no credentials to S3"
-            return await self.inner.handle_async_request(request)
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT":
+            self.puts += 1
+            if self.puts <= self.late:
+                self.sandbox.clock.set(NOW + timedelta(days=2 * self.puts))
+            assert "x-clevertap-passcode" not in request.headers, "no credentials to S3"
+        return await self.inner.handle_async_request(request)
 
-    async with CleverTap(CREDS, base_url="http://sb", transport=Late(), retry=FAST_RETRY) as ct:
-        with pytest.raises(AuthError, match="expired"):
+
+async def test_an_expired_url_is_replaced_by_a_new_one_once(sandbox: Sandbox) -> None:
+    await people_in(sandbox, 1)
+    late = Late(sandbox, late=1)
+    async with CleverTap(CREDS, base_url="http://sb", transport=late, retry=FAST_RETRY) as ct:
+        await ct.upload_custom_list("Newsletter", [("identity", "u-0")], **WHO)
+    assert late.puts == 2
+    [made] = sandbox.custom_lists()
+    assert sandbox.segment_members(made["id"]) == {"u-0"}
+
+
+async def test_a_url_refused_twice_fails_the_upload_not_the_credentials(sandbox: Sandbox) -> None:
+    late = Late(sandbox, late=2)
+    async with CleverTap(CREDS, base_url="http://sb", transport=late, retry=FAST_RETRY) as ct:
+        with pytest.raises(UploadRefusedError, match="403 twice") as refused:
             await ct.upload_custom_list("Newsletter", [("identity", "u-0")], **WHO)
+    assert not isinstance(refused.value, AuthError)
+    assert refused.value.exit_code == ExitCode.UNAVAILABLE
+    assert late.puts == 2
     assert sandbox.custom_lists() == []
+
+
+async def people_in(sandbox: Sandbox, n: int) -> None:
+    async with CleverTap(
+        CREDS,
+        base_url="http://sb",
+        transport=httpx.ASGITransport(app=sandbox.app),
+        retry=FAST_RETRY,
+    ) as ct:
+        await people(ct, n)

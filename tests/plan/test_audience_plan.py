@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -121,3 +122,39 @@ def test_the_saved_plan_keeps_the_members_to_send_and_round_trips() -> None:
     printed = json.loads(render_json(AUDIENCES))["changes"][1]
     assert "payload" not in printed
     assert printed["members"] == {"declared": 1200, "add": 120, "remove": 8}
+
+
+def test_pending_members_are_perhaps_in_and_perhaps_out() -> None:
+    """A pending add no longer declared is removed, one still declared sent again; a pending
+    remove declared again is added again, one still undeclared sent again."""
+    fact = AudienceFacts(
+        "vip",
+        "VIP",
+        SEGMENT,
+        frozenset({"identity:a", "identity:kept", "identity:back"}),
+        applied=frozenset({"identity:a", "identity:back", "identity:gone"}),
+        ct_segment_id=7,
+        recorded=True,
+        pending_add=frozenset({"identity:kept", "identity:left"}),
+        pending_remove=frozenset({"identity:back", "identity:gone"}),
+    )
+    [change], _, _ = audience_changes([fact])
+    assert change.add == ("identity:back", "identity:kept")
+    assert change.remove == ("identity:gone", "identity:left")
+
+
+def test_one_member_is_said_in_the_singular() -> None:
+    one = AudienceUpdate(
+        key="solo",
+        name="Solo",
+        reason="r",
+        hash="0123456789abcdef",
+        segment="Solo",
+        new_segment=True,
+        members=1,
+        add=("identity:a",),
+        source="custom_list",
+    )
+    text = render_text(make_plan((one, replace(NEW, members=1))))
+    assert "uploaded whole (1 member)" in text
+    assert "(1 member declared)" in text

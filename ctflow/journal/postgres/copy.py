@@ -2,9 +2,9 @@
 one transaction: all of them, or, when any differs from a row already there, none.
 
 A row already there as it is (the same run, spec, batch, upload, send key, audience segment or
-member) is left alone, so copying again adds only what is new. Runs are known by who ran what
-when (their ids are the database's own: steps, batches and sends follow their run to its new
-id).
+member, pending or not) is left alone, so copying again adds only what is new. Runs are known
+by who ran what when (their ids are the database's own: steps, batches and sends follow their
+run to its new id).
 """
 
 from __future__ import annotations
@@ -79,6 +79,13 @@ KEYED = (
         ("updated_at",),
     ),
     Keyed("audience_members", "audience member", ("environment", "key", "member"), (), ()),
+    Keyed(
+        "audience_pending",
+        "pending audience member",
+        ("environment", "key", "member"),
+        ("direction",),
+        (),
+    ),
 )
 SHOWN_CONFLICTS = 10
 

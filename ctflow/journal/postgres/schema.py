@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, LiteralString
 if TYPE_CHECKING:
     import psycopg
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _TABLES: tuple[LiteralString, ...] = (
     "CREATE TABLE IF NOT EXISTS meta (key text PRIMARY KEY, value text NOT NULL)",
@@ -57,7 +57,13 @@ _AUDIENCES: tuple[LiteralString, ...] = (
         project text NOT NULL, environment text NOT NULL, key text NOT NULL,
         member text NOT NULL, PRIMARY KEY (project, environment, key, member))""",
 )
-MIGRATIONS: dict[int, tuple[LiteralString, ...]] = {1: _TABLES, 2: _AUDIENCES}
+_PENDING: tuple[LiteralString, ...] = (
+    """CREATE TABLE IF NOT EXISTS audience_pending (
+        project text NOT NULL, environment text NOT NULL, key text NOT NULL,
+        member text NOT NULL, direction text NOT NULL,
+        PRIMARY KEY (project, environment, key, member))""",
+)
+MIGRATIONS: dict[int, tuple[LiteralString, ...]] = {1: _TABLES, 2: _AUDIENCES, 3: _PENDING}
 """The statements that bring the schema from the version before to each version."""
 
 

@@ -17,7 +17,7 @@ from ctflow.errors import CtflowError
 from ctflow.journal.records import loads
 
 JOURNAL_NAME = "journal.db"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Later versions add tables here (IF NOT EXISTS) and raise SCHEMA_VERSION.
 _SCHEMA = (
@@ -60,6 +60,10 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS audience_members (
         environment TEXT NOT NULL, key TEXT NOT NULL, member TEXT NOT NULL,
         PRIMARY KEY (environment, key, member))""",
+    # version 5: audience members sent in a batch whose outcome is not known yet
+    """CREATE TABLE IF NOT EXISTS audience_pending (
+        environment TEXT NOT NULL, key TEXT NOT NULL, member TEXT NOT NULL,
+        direction TEXT NOT NULL, PRIMARY KEY (environment, key, member))""",
 )
 
 
@@ -72,6 +76,7 @@ JOURNAL_TABLES = (
     "sends",
     "audiences",
     "audience_members",
+    "audience_pending",
 )
 """The tables that hold what the journal remembers (``meta`` holds its own bookkeeping)."""
 
