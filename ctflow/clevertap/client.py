@@ -379,11 +379,7 @@ class CleverTap:
         URL, the CSV (``Type,Identity``) PUT there, then the completion. CleverTap e-mails the
         result. A name already taken fails ``duplicate_name`` (a ``ValidationError``) unless
         ``replace``."""
-        doc = await self._call("custom_list_url", "POST", "/get_custom_list_segment_url", json={})
-        url = doc.get("presignedS3URL") or doc.get("url")
-        if not isinstance(url, str) or not url:
-            endpoint = "POST /get_custom_list_segment_url"
-            raise UnexpectedResponseError(f"{endpoint}: no presigned URL", endpoint=endpoint)
+        url = await self._custom_list_url()
         content = custom_list_csv(members)
         put = await self._transport.put_elsewhere(url, content, "text/csv")
         if put.status == 403:  # expired or refused: a new URL, once (§9)
