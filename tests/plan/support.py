@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
+
 from ctflow.clevertap import CleverTap, Limits, RetryPolicy
 from ctflow.commands import apply as applycmd
 from ctflow.commands import plan as plancmd
@@ -24,7 +26,7 @@ from ctflow.connect import sandbox_client
 from ctflow.errors import CtflowError
 from ctflow.journal import JOURNAL_NAME, Journal, SqliteJournal
 from ctflow.plan.marker import parse
-from ctflow.sandbox import Sandbox, SandboxConfig
+from ctflow.sandbox import DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE, Sandbox, SandboxConfig
 from ctflow.sandbox.limits import family_of
 from tests.contract.support import CREDS, FAST_RETRY
 
@@ -317,3 +319,10 @@ def charges(rows: int) -> str:
         f'{{"customer_id": "C{i}", "at": "2026-11-0{1 + i % 9}T10:00:00+00:00", "Amount": {i}}}\n'
         for i in range(rows)
     )
+
+
+def faults(base_url: str, **set_: object) -> None:
+    """Set the faults of the sandbox served at ``base_url`` (``/_sandbox/faults``)."""
+    auth = {"X-CleverTap-Account-Id": DEFAULT_ACCOUNT_ID, "X-CleverTap-Passcode": DEFAULT_PASSCODE}
+    answer = httpx.post(f"{base_url}/_sandbox/faults", json=set_, headers=auth)
+    assert answer.status_code == 200, answer.text

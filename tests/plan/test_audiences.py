@@ -16,7 +16,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from ctflow import cli
@@ -25,7 +24,7 @@ from ctflow.journal import SqliteJournal
 from ctflow.sandbox import DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE, Sandbox, SandboxConfig
 from ctflow.sandbox.store import new_profile
 from tests.contract.support import LoopbackServer
-from tests.plan.support import cli_files, real_future, write_project
+from tests.plan.support import cli_files, faults, real_future, write_project
 
 CREDENTIALS = {"CLEVERTAP_ACCOUNT_ID": DEFAULT_ACCOUNT_ID, "CLEVERTAP_PASSCODE": DEFAULT_PASSCODE}
 AUDIENCE = """\
@@ -216,12 +215,6 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, Sandbox, str]]:
         )
         yield root, sb, server.base_url
     sb.close()
-
-
-def faults(base_url: str, **set_: object) -> None:
-    auth = {"X-CleverTap-Account-Id": DEFAULT_ACCOUNT_ID, "X-CleverTap-Passcode": DEFAULT_PASSCODE}
-    answer = httpx.post(f"{base_url}/_sandbox/faults", json=set_, headers=auth)
-    assert answer.status_code == 200, answer.text
 
 
 @pytest.mark.parametrize(

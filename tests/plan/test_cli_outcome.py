@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from ctflow import cli
@@ -22,6 +21,7 @@ from tests.plan.support import (
     FILES,
     charges,
     cli_files,
+    faults,
     live_by_key,
     push,
     real_future,
@@ -178,12 +178,6 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, Sandbox, str]]:
         )
         yield root, sb, server.base_url
     sb.close()
-
-
-def faults(base_url: str, **set_: object) -> None:
-    auth = {"X-CleverTap-Account-Id": DEFAULT_ACCOUNT_ID, "X-CleverTap-Passcode": DEFAULT_PASSCODE}
-    answer = httpx.post(f"{base_url}/_sandbox/faults", json=set_, headers=auth)
-    assert answer.status_code == 200, answer.text
 
 
 CREDENTIALS = {"CLEVERTAP_ACCOUNT_ID": DEFAULT_ACCOUNT_ID, "CLEVERTAP_PASSCODE": DEFAULT_PASSCODE}
