@@ -66,5 +66,11 @@ async def open_client(target: Target, *, timezone: str | None = None) -> AsyncIt
 
             slots = PgSlots.connect(target.journal, account=target.account_id)
             shared = await stack.enter_async_context(await slots)
-        client = CleverTap(creds, region=env.region, base_url=env.base_url, shared=shared)
+        client = CleverTap(
+            creds,
+            region=env.region,
+            base_url=env.base_url,
+            shared=shared,
+            account_timezone=timezone,
+        )
         yield await stack.enter_async_context(client)

@@ -13,9 +13,10 @@ import io
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from importlib import metadata
 from typing import Any, Literal, get_args
+from zoneinfo import ZoneInfo
 
 from ctflow.clevertap import checks, polling
 from ctflow.clevertap._http import ASGIApp, AsyncTransport, QueryParams, Transport, asgi_transport
@@ -88,12 +89,16 @@ class CleverTap:
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         shared: AccountSlots | None = None,
+        account_timezone: str | None = None,
     ) -> None:
         """``base_url`` wins over ``region``; with neither, CleverTap's default region eu1.
 
         ``clock``/``sleep`` pace polling and the create rate; tests inject fakes. ``shared``:
         the account's slots, counted with other processes (besides this one's ``limits``).
+        ``account_timezone``: the timezone the caller takes the account's to be (its YYYYMMDD
+        dates are the account's days, §1.6); a refusal of a date in the future names it.
         """
+        self.account_timezone = account_timezone
         self._credentials = credentials
         self._passcode_bytes = credentials.passcode.encode()
         self.base_url = base_url or (base_url_for(region) if region else REGIONS["eu1"])
@@ -168,6 +173,8 @@ class CleverTap:
                     raise server_error(exc, operation) from None
             except CleverTapError as exc:
                 exc.redact(self._credentials.passcode)
+                if isinstance(exc, ValidationError):
+                    _hint_the_timezone(exc, self.account_timezone)
                 logger.debug("%s failed: %s", endpoint, type(exc).__name__)
                 raise
 
@@ -668,3 +675,23 @@ def custom_list_csv(members: Sequence[tuple[Literal["identity", "guid"], str]]) 
     writer.writerow(["Type", "Identity"])
     writer.writerows(("i" if by == "identity" else "g", value) for by, value in members)
     return text.getvalue().encode("utf-8")
+
+
+FUTURE_DATE = "cannot be in the future"
+"""In CleverTap's refusal of a query whose last day is after the account's today (§4.2)."""
+
+
+def _hint_the_timezone(exc: ValidationError, timezone: str | None) -> None:
+    """A date refused as in the future, near midnight, is a timezone other than the account's:
+    say which day it is where the caller counted."""
+    if timezone is None or FUTURE_DATE not in exc.message:
+        return
+    try:
+        today = datetime.now(ZoneInfo(timezone)).date()
+    except (ValueError, KeyError):
+        return
+    exc.message += (
+        f"; ctflow counted days in {timezone}, where today is {today}: if the account's "
+        "timezone is another, set ctflow.yaml's timezone: to the account's"
+    )
+    exc.args = (exc.message,)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -175,3 +176,25 @@ async def test_message_report_lists_campaigns_with_labels(client: CleverTap) -> 
     await client.create_campaign(email_campaign("Labelled", labels=["ctflow", "ctflow:shop"]))
     rows = await client.message_report(TODAY, TODAY)
     assert [row.name for row in rows] == ["Labelled"]
+
+
+async def test_a_date_refused_as_in_the_future_names_the_timezone_ctflow_counted_in(
+    sandbox: Sandbox,
+) -> None:
+    """Near midnight, a project whose timezone is not the account's asks for a day that has
+    not begun in the account: the refusal says where ctflow counted, and how to fix it."""
+    tomorrow = int((TODAY + timedelta(days=1)).strftime("%Y%m%d"))
+    body = email_campaign(where={"event_name": "Charged", "from": tomorrow, "to": tomorrow})
+    async with CleverTap.in_process(sandbox.app, CREDS, account_timezone="Asia/Kolkata") as ct:
+        with pytest.raises(ValidationError) as refused:
+            await ct.create_campaign(body)
+    today = datetime.now(ZoneInfo("Asia/Kolkata")).date()
+    assert str(refused.value).endswith(
+        f"The to date cannot be in the future (HTTP 400); ctflow counted days in Asia/Kolkata, "
+        f"where today is {today}: if the account's timezone is another, set ctflow.yaml's "
+        "timezone: to the account's"
+    )
+    async with CleverTap.in_process(sandbox.app, CREDS) as ct:  # no timezone given: no guess
+        with pytest.raises(ValidationError) as plain:
+            await ct.create_campaign(body)
+    assert str(plain.value).endswith("The to date cannot be in the future (HTTP 400)")
