@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import pytest
 
+from ctflow import cli
 from ctflow.clevertap import CleverTap, Limits, RetryPolicy
 from ctflow.commands import apply as applycmd
 from ctflow.commands import plan as plancmd
@@ -326,3 +328,21 @@ def faults(base_url: str, **set_: object) -> None:
     auth = {"X-CleverTap-Account-Id": DEFAULT_ACCOUNT_ID, "X-CleverTap-Passcode": DEFAULT_PASSCODE}
     answer = httpx.post(f"{base_url}/_sandbox/faults", json=set_, headers=auth)
     assert answer.status_code == 200, answer.text
+
+
+def run(
+    capsys: pytest.CaptureFixture[str], root: Path, *argv: str, **environ: str
+) -> tuple[int, str, str]:
+    """The real command line in-process, in project ``root``: exit code, stdout, stderr."""
+    code = cli.run(["-C", str(root), *argv], environ)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def live(root: Path) -> dict[str, list[dict[str, Any]]]:
+    """The campaigns of the project's built-in sandbox, by key."""
+    sb = Sandbox(db=root / ".ctflow" / "sandbox.db")
+    try:
+        return live_by_key(sb.campaigns())
+    finally:
+        sb.close()

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from ctflow import cli
 from ctflow.plan.render_markdown import TOO_LONG
 from ctflow.sandbox import DEFAULT_ACCOUNT_ID, DEFAULT_PASSCODE, Sandbox, SandboxConfig
 from tests.contract.support import LoopbackServer
@@ -22,29 +21,15 @@ from tests.plan.support import (
     charges,
     cli_files,
     faults,
+    live,
     live_by_key,
     push,
     real_future,
+    run,
     write_project,
 )
 
 ROWS = 1500
-
-
-def run(
-    capsys: pytest.CaptureFixture[str], root: Path, *argv: str, **environ: str
-) -> tuple[int, str, str]:
-    code = cli.run(["-C", str(root), *argv], environ)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def live(root: Path) -> dict[str, list[dict[str, Any]]]:
-    sb = Sandbox(db=root / ".ctflow" / "sandbox.db")
-    try:
-        return live_by_key(sb.campaigns())
-    finally:
-        sb.close()
 
 
 def by_key(document: dict[str, Any]) -> dict[str, dict[str, Any]]:

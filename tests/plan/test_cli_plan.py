@@ -10,30 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from ctflow import cli
-from ctflow.sandbox import Sandbox
-from tests.plan.support import cli_files, live_by_key, write_project
+from tests.plan.support import cli_files, live, run, write_project
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     return write_project(tmp_path, cli_files())
-
-
-def run(
-    capsys: pytest.CaptureFixture[str], root: Path, *argv: str, **environ: str
-) -> tuple[int, str, str]:
-    code = cli.run(["-C", str(root), *argv], environ)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def live(root: Path) -> dict[str, list[dict[str, object]]]:
-    sb = Sandbox(db=root / ".ctflow" / "sandbox.db")
-    try:
-        return live_by_key(sb.campaigns())
-    finally:
-        sb.close()
 
 
 def test_detailed_exitcode_says_whether_there_are_changes(
