@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -54,8 +54,10 @@ def has_liquid(text: str) -> bool:
     return "{{" in text or "{%" in text
 
 
+@functools.lru_cache(maxsize=4096)
 def read(text: str) -> Reading:
-    """The Liquid of ``text`` as written, every index where it was in ``text``.
+    """The Liquid of ``text`` as written, every index where it was in ``text`` (remembered by
+    text: campaigns often share a body word for word).
 
     ctflow's own ``[# comments #]`` are blanked (they never reach CleverTap) and its ``[[ … ]]``
     and ``[% … %]`` filled with ``_``: what they render to is not known here, so a name they
@@ -88,7 +90,7 @@ def read(text: str) -> Reading:
     if parsed.error is not None:
         index = moved(parsed.error[0])
         return Reading(error=(index, parsed.error[1] + _spaced_hint(source, index)))
-    found = [replace(ref, index=moved(ref.index)) for ref in parsed.references]
+    found = [Reference(r.root, r.name, moved(r.index), r.printed) for r in parsed.references]
     return Reading(
         tuple(ref for ref in found if not _built(source, ref, built)),
         tuple((moved(index), name) for index, name in parsed.unknown_filters),

@@ -224,7 +224,7 @@ def check_renders(
     """Render ``items`` (with a send's ``data``) in every environment, as plan and send will;
     a failure found in only some environments names them."""
     envs = sorted(project.environments.values(), key=lambda e: e.name)
-    values = {env.name: context(project, env, data) for env in envs}
+    values: dict[str, dict[str, Any]] = {}  # each environment's, made when first needed
     failures: dict[tuple[Field, int, str], list[str]] = {}
     outcomes = _PER_PROJECT.outcomes(project) if data is None else {}
     for item in items:  # each template compiled once (cached), rendered in every environment
@@ -233,6 +233,8 @@ def check_renders(
         for env in envs:
             key = (item.source, item.autoescape, env.name)
             if key not in outcomes:
+                if env.name not in values:
+                    values[env.name] = context(project, env, data)
                 outcomes[key] = _render_failure(item, values[env.name])
             failure = outcomes[key]
             if failure is not None:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -69,8 +70,19 @@ def _type(name: str, value: object) -> str:
 
 
 def type_only(prop: Property) -> Property:
-    """The property without the limits that do not bind comparison operands or enum values."""
-    return replace(prop, enum=None, minimum=None, maximum=None, max_length=None, pattern=None)
+    """The property without the limits that do not bind comparison operands or enum values
+    (every filter of every audience asks: one copy per property)."""
+    if (prop.enum, prop.minimum, prop.maximum, prop.max_length, prop.pattern) == _NO_LIMITS:
+        return prop
+    return _bare(prop.name, prop.type, prop.required, prop.description)
+
+
+_NO_LIMITS = (None, None, None, None, None)
+
+
+@lru_cache(maxsize=1024)
+def _bare(name: str, type_: str, required: bool, description: str | None) -> Property:
+    return Property(name, type_, required, description)
 
 
 def parse_properties(raw: Mapping[str, Any] | None) -> dict[str, Property]:
@@ -155,15 +167,10 @@ def _date_problem(prop: Property, value: object) -> str | None:
 
 
 def _type_problem(prop: Property, value: object, in_filter: bool) -> str | None:
-    wrong = f"{show(value)} is not {prop.kind} ({prop.name} is {prop.kind})"
-    if prop.type == "string":
-        return None if isinstance(value, str) else wrong
-    if prop.type == "number":
-        return None if is_number(value) else wrong
-    if prop.type == "integer":
-        return None if is_integer(value) else wrong
-    if prop.type == "boolean":
-        return None if isinstance(value, bool) else wrong
+    if prop.type in _IS_TYPE:
+        if _IS_TYPE[prop.type](value):
+            return None
+        return f"{show(value)} is not {prop.kind} ({prop.name} is {prop.kind})"
     if prop.type == "date":
         return _date_problem(prop, value)
     if in_filter and isinstance(value, str):
@@ -176,6 +183,14 @@ def _type_problem(prop: Property, value: object, in_filter: bool) -> str | None:
     if len(value) > MAX_LIST_ITEMS:
         return f"{prop.name} has {len(value)} values; CleverTap keeps at most {MAX_LIST_ITEMS}"
     return None
+
+
+_IS_TYPE: dict[str, Callable[[object], bool]] = {
+    "string": lambda value: isinstance(value, str),
+    "number": is_number,
+    "integer": is_integer,
+    "boolean": lambda value: isinstance(value, bool),
+}
 
 
 def _text_problem(prop: Property, text: str) -> str | None:
