@@ -25,6 +25,18 @@ def paused(*, keep: bool = True) -> Iterator[None]:
             gc.enable()
 
 
+def keep(value: object) -> None:
+    """Keep ``value`` alive to the end of a process that ends with its command: freeing what
+    ``validate`` read of 5,000 campaigns, object by object, takes a tenth of reading it, and the
+    process ends next (``ctflow.cli.main`` then leaves without freeing anything). Nothing is kept
+    for a caller that lives on."""
+    if keep_for_the_process:
+        kept.append(value)
+
+
+kept: list[object] = []
+"""What commands kept with :func:`keep`."""
+
 keep_for_the_process = False
 """Set by ``ctflow.cli.main`` (a process that ends with its one command): what is alive when a
 pause ends (the declarations the command goes on using) moves to the permanent generation

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -48,3 +49,41 @@ def test_main_sets_it_and_run_does_not() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "kept"
+
+
+def test_validate_leaves_without_freeing_and_its_output_is_whole(tmp_path: Path) -> None:
+    """`ctflow validate` ends without freeing what it read (the process ends anyway); every
+    problem line still arrives through a pipe, well past a pipe's buffer, with the exit code."""
+    (tmp_path / "ctflow.yaml").write_text("project: t\ntimezone: UTC\n")
+    documents = (
+        f"kind: Campaign\nkey: c{n}\nname: C {n}\nchannel: pidgeon\naudience: everyone\n"
+        f'content: {{title: hi, body: there}}\nschedule: {{at: "2027-03-01 10:00"}}\n'
+        for n in range(2000)
+    )
+    (tmp_path / "campaigns.yaml").write_text("---\n".join(documents))
+    marker = "import atexit, sys; atexit.register(lambda: print('freed', file=sys.stderr))\n"
+    code = marker + "from ctflow.cli import main\nmain()\n"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "-C", str(tmp_path), "validate"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 3
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2000
+    assert all("channel: 'pidgeon' is not one of" in line for line in lines)
+    assert done.stderr.splitlines() == ["ctflow: 2000 problems in 1 file"]  # no 'freed'
+
+
+def test_other_commands_exit_as_usual() -> None:
+    code = (
+        "import atexit, sys; atexit.register(lambda: print('exited', file=sys.stderr))\n"
+        "from ctflow.cli import main\nmain()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0
+    assert done.stdout.startswith("ctflow")
+    assert done.stderr.splitlines() == ["exited"]

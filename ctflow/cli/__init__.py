@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -141,4 +142,21 @@ def _say(text: str, state: AppState) -> None:
 
 def main() -> NoReturn:
     gcpause.keep_for_the_process = True  # this process ends with its command
-    sys.exit(run(sys.argv[1:], os.environ))
+    code = run(sys.argv[1:], os.environ)
+    if gcpause.kept and threading.active_count() == 1:
+        _leave(code)
+    sys.exit(code)
+
+
+def _leave(code: int) -> NoReturn:
+    """End now, without freeing what the command kept (``gcpause.keep``), as mypy ends: the
+    output flushed and the log closed first, as a normal exit does. Only with no other thread
+    left, so nothing is cut short."""
+    import contextlib
+    import logging
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: lost by any exit
+            stream.flush()
+    os._exit(code)

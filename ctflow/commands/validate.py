@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from ctflow import gcpause
 from ctflow.errors import ExitCode
 from ctflow.problems import Problem, one_line
 from ctflow.spec.validate import Result, check
@@ -21,6 +22,7 @@ def validate(
     """Print every problem (``file:line:col: message``) to ``out``, then the warnings and notes
     (``file:line:col: warning: message``); exit 3 if there is any problem."""
     result = check(directory, now)
+    gcpause.keep(result)  # the process ends next: nothing to gain by freeing it first
     if fmt == "json":
         json.dump(_json(result), out, indent=2)
         out.write("\n")
