@@ -202,8 +202,9 @@ def check_fields(
     schemas = _PER_PROJECT.schemas(project, envs, parameters)
     for item in items:
         found: dict[tuple[int, int, str], list[str]] = {}
+        shape = templates.skeleton(item.source)
         for env in envs:
-            for problem in _check(templates.skeleton(item.source), schemas[env.name]):
+            for problem in _check(shape, schemas[env.name]):
                 found.setdefault((problem.line, problem.column, problem.message), []).append(
                     env.name
                 )
