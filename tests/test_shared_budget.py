@@ -98,7 +98,7 @@ async def test_three_processes_stay_within_the_accounts_15_calls_together(
     postgres_url: str, share: bool
 ) -> None:
     sb = Sandbox(db=":memory:")
-    sb.faults.latency_ms = 40
+    sb.faults.latency_ms = 150  # long enough that 15 overlap even when taking a slot is slow
     calls = Calls(sb.app)
     try:
         with LoopbackServer(calls) as server:
