@@ -170,17 +170,22 @@ async def _execute(
     except (KeyboardInterrupt, asyncio.CancelledError):
         progress.finish()  # before the lines below: they go where the status line was
         done = executor.outcome
-        if done.uploads_done:  # interrupted among the campaigns: say what was done
-            journal.finish(run_id, "interrupted", done.summary())
-            audiences = len(done.audiences) + len(done.audience_failures)
-            planned = made.counts().get("audience", 0)
-            err.write(
-                f"ctflow: interrupted after {audiences} of {planned} audience(s), "
-                f"{len(done.stopped)} stop(s) and {len(done.created) + len(done.adopted)} "
-                f"create(s); run `ctflow apply{env_flag(inv)}` again to finish (it sends the "
-                "members not recorded and re-creates what a replace stopped)\n"
-            )
-        raise
+        if not done.uploads_done:
+            raise
+        # interrupted among the campaigns: say what was done, and report it as a run's end
+        done.interrupted = True
+        journal.finish(run_id, "interrupted", done.summary())
+        audiences = len(done.audiences) + len(done.audience_failures)
+        planned = made.counts().get("audience", 0)
+        text = (
+            f"interrupted after {audiences} of {planned} audience(s), "
+            f"{len(done.stopped)} stop(s) and {len(done.created) + len(done.adopted)} create(s)"
+        )
+        err.write(
+            f"ctflow: {text}; run `ctflow apply{env_flag(inv)}` again to finish (it sends the "
+            "members not recorded and re-creates what a replace stopped)\n"
+        )
+        return Ended("apply", made, done, uploads.results, ExitCode.INTERRUPTED, f"Apply {text}.")
     finally:  # any error too (credentials refused, the journal): the terminal gets its cursor back
         progress.finish()
     return _report(made, outcome, uploads.results, inv, run, out, err)

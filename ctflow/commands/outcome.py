@@ -11,7 +11,7 @@ from typing import Any
 from ctflow import __version__
 from ctflow.errors import ExitCode
 from ctflow.plan.apply import Outcome
-from ctflow.plan.model import AudienceUpdate, Change, Plan, Upload
+from ctflow.plan.model import AudienceUpdate, Change, Create, Plan, Upload
 from ctflow.plan.render_markdown import escape
 from ctflow.upload.report import FileResult, exit_code, to_json
 
@@ -70,8 +70,19 @@ def _campaigns(change: Change, outcome: Outcome) -> dict[str, Any]:
     done = {"created": ids(outcome.created), "adopted": ids(outcome.adopted)}
     stopped = ids(outcome.stopped)
     attempted = outcome.uploads_done and change.key not in outcome.skipped
+    if outcome.interrupted:  # done is only what was recorded before Ctrl-C
+        made = bool(done["created"] or done["adopted"])
+        attempted = made if isinstance(change, Create) else bool(stopped)
+        if not errors and stopped and not made and isinstance(change, Create):
+            message = "interrupted after its stop: the campaign is stopped, not yet created again"
+            errors = [{"message": message, "exit_code": ExitCode.INTERRUPTED}]
     state = FAILED if errors else DONE if attempted else NOT_ATTEMPTED
     why = outcome.skipped.get(change.key) if state == NOT_ATTEMPTED else None
+    if state == NOT_ATTEMPTED and outcome.interrupted and why is None:
+        why = (
+            "interrupted before it was recorded (one in flight may be made: the next plan "
+            "adopts it)"
+        )
     return {"outcome": state, "errors": errors, "stopped": stopped, **done, "why": why}
 
 

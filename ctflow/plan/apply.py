@@ -85,6 +85,8 @@ class Outcome:
     audience_failures: list[tuple[str, str, int]] = field(default_factory=list)
     audience_sent: dict[str, tuple[int, int]] = field(default_factory=dict)
     """(members added, members removed) of each Audience that failed part-way."""
+    interrupted: bool = False
+    """Ctrl-C stopped it among the audiences and campaigns: only what is recorded was done."""
 
     @property
     def ok(self) -> bool:

@@ -234,19 +234,24 @@ class _GracefulStop:
     def __init__(self, engine: Engine, err: TextIO) -> None:
         self.engine = engine
         self.err = err
-        self._installed: list[signal.Signals] = []
+        self._installed: list[tuple[signal.Signals, Any]] = []
 
     def __enter__(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
+            before = signal.getsignal(sig)
             with suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, self._stop)
-                self._installed.append(sig)
+                self._installed.append((sig, before))
 
     def __exit__(self, *exc_info: object) -> None:
+        """The handlers as they were: asyncio's own for Ctrl-C (which cancels the command, so
+        ``apply`` still reports what its campaigns did), not Python's default."""
         loop = asyncio.get_running_loop()
-        for sig in self._installed:
+        for sig, before in self._installed:
             loop.remove_signal_handler(sig)
+            if before is not None:
+                signal.signal(sig, before)
 
     def _stop(self) -> None:
         if self.engine.stopping:

@@ -5,7 +5,9 @@ project's file sandbox, or a sandbox served on loopback whose faults the test se
 
 from __future__ import annotations
 
+import asyncio
 import json
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -336,3 +338,60 @@ def test_the_step_summary_gets_the_full_plan_when_the_comment_gets_the_table(
     assert len(full) > 65_000
     for i in range(150):
         assert f'+ content.title: "Offer {i}"' in full, "every field diff is in the summary"
+
+
+def test_ctrl_c_among_the_campaigns_still_prints_the_document_of_what_was_done(
+    capsys: pytest.CaptureFixture[str],
+    project: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """CI reads the JSON even when the run was stopped: the create made before Ctrl-C is done,
+    the one after is not attempted, and the step summary says so too (exit 130)."""
+    from ctflow.clevertap import client as clientmod
+
+    real = clientmod.CleverTap.create_campaign
+    made = {"n": 0}
+    first_answered = asyncio.Event()
+
+    async def second_is_interrupted(self: clientmod.CleverTap, payload: Any) -> Any:
+        made["n"] += 1
+        if made["n"] == 2:  # once the first is made, Ctrl-C as a terminal sends it
+            await first_answered.wait()
+            signal.raise_signal(signal.SIGINT)
+            await asyncio.sleep(30)
+        created = await real(self, payload)
+        first_answered.set()
+        return created
+
+    monkeypatch.setattr(clientmod.CleverTap, "create_campaign", second_is_interrupted)
+    summary = tmp_path / "step-summary.md"
+    code, out, err = run(
+        capsys,
+        project,
+        "apply",
+        "--auto-approve",
+        "--format",
+        "json",
+        GITHUB_STEP_SUMMARY=str(summary),
+    )
+
+    assert code == 130, err
+    assert "interrupted after 0 of 0 audience(s), 0 stop(s) and 1 create(s)" in err
+    outcome = json.loads(out)
+    assert (outcome["ok"], outcome["exit_code"]) == (False, 130)
+    changes = by_key(outcome)
+    done = [key for key in ("promo", "winback") if changes[key]["outcome"] == "done"]
+    assert len(done) == 1, changes
+    (left,) = {"promo", "winback"} - set(done)
+    assert changes[done[0]]["created"] == [live(project)[done[0]][0]["id"]]
+    assert changes[left]["outcome"] == "not_attempted"
+    assert changes[left]["why"].startswith("interrupted before it was recorded")
+    assert changes["charges-2026"]["outcome"] == "done", "the datasets went up first"
+    assert outcome["summary"]["text"] == (
+        "Apply interrupted after 0 of 0 audience(s), 0 stop(s) and 1 create(s)."
+    )
+    assert left not in live(project)
+    markdown = summary.read_text(encoding="utf-8")
+    assert "**Apply interrupted after 0 of 0 audience(s)" in markdown
+    assert f"| · not attempted | create | `{left}` |" in markdown
