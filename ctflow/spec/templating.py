@@ -228,15 +228,19 @@ def check_renders(
     values: dict[str, dict[str, Any]] = {}  # each environment's, made when first needed
     failures: dict[tuple[Field, int, str], list[str]] = {}
     outcomes = _PER_PROJECT.outcomes(project) if data is None else {}
+    alike = _PER_PROJECT.alike(project, envs)
     for item in items:  # each template compiled once (cached), rendered in every environment
         if not templates.is_template(item.source):
             continue
+        # a text that does not name `env` renders alike where the variables are alike
+        envwise = "env" in item.source
         for env in envs:
-            key = (item.source, item.autoescape, env.name)
+            name = env.name if envwise else alike[env.name]
+            key = (item.source, item.autoescape, name)
             if key not in outcomes:
-                if env.name not in values:
-                    values[env.name] = context(project, env, data)
-                outcomes[key] = _render_failure(item, values[env.name])
+                if name not in values:
+                    values[name] = context(project, project.environments[name], data)
+                outcomes[key] = _render_failure(item, values[name])
             failure = outcomes[key]
             if failure is not None:
                 failures.setdefault((item, *failure), []).append(env.name)
@@ -265,10 +269,11 @@ class _ProjectMemo:
         self._project: Project | None = None
         self._schemas: dict[str, str] = {}
         self._outcomes: dict[tuple[str, bool, str], tuple[int, str] | None] = {}
+        self._alike: dict[str, str] = {}
 
     def _for(self, project: Project) -> None:
         if project is not self._project:  # Project is frozen: the same object, the same values
-            self._project, self._schemas, self._outcomes = project, {}, {}
+            self._project, self._schemas, self._outcomes, self._alike = project, {}, {}, {}
 
     def schemas(
         self, project: Project, envs: list[Environment], parameters: Mapping[str, Any] | None
@@ -280,6 +285,17 @@ class _ProjectMemo:
             if env.name not in self._schemas:
                 self._schemas[env.name] = _freeze(context_schema(project, env))
         return self._schemas
+
+    def alike(self, project: Project, envs: list[Environment]) -> dict[str, str]:
+        """Each environment's name → the first of ``envs`` with the same variables."""
+        self._for(project)
+        if not self._alike:
+            for env in envs:
+                same = project.variables_for(env)
+                self._alike[env.name] = next(
+                    e.name for e in envs if project.variables_for(e) == same
+                )
+        return self._alike
 
     def outcomes(self, project: Project) -> dict[tuple[str, bool, str], tuple[int, str] | None]:
         self._for(project)

@@ -68,3 +68,39 @@ def test_a_failure_is_reported_at_every_campaign(
     lines = [str(problem) for problem in result.problems]
     failing = [line for line in lines if "does not render" in line or "brand" in line]
     assert len({line.split(":")[1] for line in failing}) == 30, lines[:5]
+
+
+def test_a_text_not_naming_env_renders_once_where_the_variables_are_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Production and the built-in sandbox share the project's variables: a title that only
+    reads them renders once for both, and a text that names ``env`` still renders in each."""
+    _project(tmp_path, 3)
+    campaigns = tmp_path / "campaigns.yaml"
+    campaigns.write_text(campaigns.read_text().replace('"Deal ', '"[[ vars.brand ]] deal '))
+    rendered = _counting(monkeypatch)
+    assert validate.check(tmp_path).valid
+    titles = sorted(s for s in rendered if s.startswith("[[ vars.brand ]] deal"))
+    assert titles == [f"[[ vars.brand ]] deal {n}" for n in range(3)]
+    assert len([s for s in rendered if s.startswith("[% if")]) == 2
+
+
+def test_a_failure_in_one_environment_only_is_still_said_of_that_one(tmp_path: Path) -> None:
+    _project(tmp_path, 1, bad="(1 // 0) if env == 'production' else ''")
+    problems = [str(p) for p in validate.check(tmp_path).problems]
+    assert len(problems) == 1, problems
+    assert problems[0].endswith("in environment production"), problems
+
+
+def test_variables_set_for_one_environment_render_there_with_its_value(tmp_path: Path) -> None:
+    _project(tmp_path, 1, bad="vars.brand")
+    config = tmp_path / "ctflow.yaml"
+    config.write_text(
+        config.read_text().replace("{region: eu1}", "{region: eu1, variables: {brand: 7}}")
+    )
+    (tmp_path / "campaigns.yaml").write_text(
+        (tmp_path / "campaigns.yaml").read_text().replace('"Deal 0"', '"[[ vars.brand.upper() ]]"')
+    )
+    problems = [str(p) for p in validate.check(tmp_path).problems]
+    assert any("in environment production" in p for p in problems), problems
+    assert not any("in environment sandbox" in p for p in problems), problems
