@@ -75,15 +75,24 @@ def fields(decl: Decl, problems: Problems) -> Iterator[Field]:
                 yield Field(decl, keys, text, autoescape=html)
 
 
-def _leaves(value: Any, keys: Keys) -> Iterator[tuple[Keys, str]]:
+def _leaves(
+    value: Any, keys: Keys, found: list[tuple[Keys, str]] | None = None
+) -> list[tuple[Keys, str]]:
+    """The text leaves under ``value`` with their keys, in document order (a list, not nested
+    generators: every campaign's content is walked)."""
+    found = [] if found is None else found
     if isinstance(value, str):
-        yield keys, value
+        found.append((keys, value))
     elif isinstance(value, Mapping):
         for name, child in value.items():
-            yield from _leaves(child, (*keys, name))
+            if isinstance(child, str):
+                found.append(((*keys, name), child))
+            else:
+                _leaves(child, (*keys, name), found)
     elif isinstance(value, list):
         for index, child in enumerate(value):
-            yield from _leaves(child, (*keys, index))
+            _leaves(child, (*keys, index), found)
+    return found
 
 
 def _read(decl: Decl, keys: Keys, name: str, problems: Problems) -> tuple[Path, str] | None:

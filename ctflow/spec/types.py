@@ -131,7 +131,12 @@ def iso_datetime(value: object) -> datetime | None:
 
 def day_count(value: object) -> int | None:
     """The days of a whole-day duration (`7d`, `2w`, `48h`); None for anything else."""
-    length = timeparse.parse_duration(value) if isinstance(value, str) else None
+    return _days(value) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=1024)
+def _days(text: str) -> int | None:
+    length = timeparse.parse_duration(text)
     if length is None or length % timedelta(days=1):
         return None
     return length.days
