@@ -10,6 +10,8 @@ the declarations' model only.
 from __future__ import annotations
 
 import copy
+import functools
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,6 +46,33 @@ def _surely_valid(schema: Any) -> bool:
         return bool(_FAST_META.is_valid(schema))
     except (ValueError, TypeError, OverflowError):
         return False
+
+
+_JUDGED_ALIKE_NOT = _FORMATTED | {"format", "multipleOf", "uniqueItems", "enum", "const"}
+"""Keywords of ``parameters`` after which the compiled validator's word on data is not taken:
+formats and regexes (see above), float division, and equality (1 and true)."""
+
+
+def vouched(parameters: Mapping[str, Any], data: Any) -> bool:
+    """Whether the compiled validator vouches for ``data`` against ``parameters`` (a fixture,
+    checked many times faster than by jsonschema); False when it cannot tell, or when
+    ``parameters`` has a keyword it might judge differently: then ask jsonschema."""
+    validator = _compiled(json.dumps(parameters, sort_keys=True, default=str))
+    try:
+        return validator is not None and bool(validator.is_valid(data))
+    except (ValueError, TypeError, OverflowError):
+        return False
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(parameters: str) -> jsonschema_rs.Validator | None:
+    schema = json.loads(parameters)
+    if _mentions(schema, _JUDGED_ALIKE_NOT):
+        return None
+    try:
+        return jsonschema_rs.Draft202012Validator(schema)
+    except (ValueError, TypeError, OverflowError):
+        return None
 
 
 def _mentions(value: Any, keys: frozenset[str]) -> bool:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
 from ctflow.spec import parameters
 from ctflow.spec.validate import check
@@ -100,3 +101,57 @@ def test_a_bad_pattern_is_still_reported_where_it_stands(tmp_path: Any) -> None:
     result = check(tmp_path)
     assert not result.valid
     assert any("t.yaml:8:" in str(p) and "regex" in str(p) for p in result.problems), result
+
+
+FIXTURE_SCHEMAS: list[Any] = [
+    {
+        "type": "object",
+        "required": ["order_id", "items"],
+        "properties": {
+            "order_id": {"type": "string", "minLength": 1, "maxLength": 4},
+            "total": {"type": "number", "minimum": 0, "exclusiveMaximum": 100},
+            "count": {"type": "integer"},
+            "items": {
+                "type": "array",
+                "minItems": 1,
+                "items": {"type": "object", "properties": {"name": {"type": "string"}}},
+            },
+        },
+        "additionalProperties": False,
+    },
+    {"type": "object", "properties": {"x": {"anyOf": [{"type": "boolean"}, {"type": "null"}]}}},
+]
+DATA = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 200)
+    | st.floats(-1, 150, allow_nan=False)
+    | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["order_id", "items", "name", "total", "count", "x", "y"]),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=600, deadline=None, derandomize=True)
+@given(st.sampled_from(FIXTURE_SCHEMAS), DATA)
+def test_a_fixture_the_compiled_check_vouches_for_jsonschema_passes(schema: Any, data: Any) -> None:
+    if parameters.vouched(schema, data):
+        judge = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        assert list(judge.iter_errors(data)) == []
+
+
+def test_a_valid_fixture_is_vouched_for_and_a_keyword_judged_apart_is_not() -> None:
+    order = {"order_id": "A-1", "items": [{"name": "Mug"}], "total": 1.5}
+    assert parameters.vouched(FIXTURE_SCHEMAS[0], order)
+    assert not parameters.vouched(FIXTURE_SCHEMAS[0], {**order, "order_id": ""})
+    for keyword in ({"format": "email"}, {"pattern": "^A"}, {"enum": ["A-1"]}):
+        schema = copy.deepcopy(FIXTURE_SCHEMAS[0])
+        schema["properties"]["order_id"] |= keyword
+        assert not parameters.vouched(schema, order), keyword
