@@ -95,7 +95,8 @@ def _check_conditions(part: str, value: Any, events: Events, today: date | None)
         return [((part,), f"{part} takes a list of event conditions")]
     problems: list[Problem] = []
     for index, condition in enumerate(value):
-        problems += _under((part, index), _check_condition(condition, events, today))
+        if found := _check_condition(condition, events, today):
+            problems += _under((part, index), found)
     if part == "did_any":
         problems += _check_any_counts(value)
     return problems
@@ -141,8 +142,8 @@ def _check_condition(condition: Any, events: Events, today: date | None) -> list
                             f"{suggest(name, props)}",
                         )
                     )
-            else:
-                problems += _under(("where", name), check_filter(prop, spec))
+            elif found := check_filter(prop, spec):
+                problems += _under(("where", name), found)
     if "count" in condition:
         problems += _under(("count",), _check_count(condition["count"]))
     return problems
@@ -229,8 +230,8 @@ def _check_profile(value: Any, profile: Profile) -> list[Problem]:
                         f"profile property {show(name)} is not declared{suggest(name, profile)}",
                     )
                 )
-        else:
-            problems += _under(("profile", name), check_filter(prop, spec))
+        elif found := check_filter(prop, spec):
+            problems += _under(("profile", name), found)
     return problems
 
 
@@ -257,19 +258,20 @@ def check_filter(prop: Property, spec: Any) -> list[Problem]:
     if not isinstance(spec, Mapping):
         problem = value_problem(prop, spec, in_filter=True)
         return [] if problem is None else [((), problem)]
-    allowed = _words(OPERATORS_BY_TYPE[prop.type])
+    applies = OPERATORS_BY_TYPE[prop.type]
     if not spec:
-        return [((), f"no filter given; use {allowed}")]
+        return [((), f"no filter given; use {_words(applies)}")]
     problems: list[Problem] = []
     for operator, operand in spec.items():
         if operator not in OPERATORS:
             hint = suggest(operator, OPERATORS)
-            problems.append(((operator,), f"{show(operator)} is not a filter{hint}; use {allowed}"))
-        elif operator not in OPERATORS_BY_TYPE[prop.type]:
-            message = f"{operator!r} does not apply to {_about(prop)}; use {allowed}"
+            message = f"{show(operator)} is not a filter{hint}; use {_words(applies)}"
             problems.append(((operator,), message))
-        else:
-            problems += _under((operator,), _check_operand(prop, operator, operand))
+        elif operator not in applies:
+            message = f"{operator!r} does not apply to {_about(prop)}; use {_words(applies)}"
+            problems.append(((operator,), message))
+        elif found := _check_operand(prop, operator, operand):
+            problems += _under((operator,), found)
     return problems
 
 

@@ -199,7 +199,7 @@ _IS_TYPE: dict[str, Callable[[object], bool]] = {
 
 
 def _text_problem(prop: Property, text: str) -> str | None:
-    size = len(text.encode("utf-8"))
+    size = len(text) if text.isascii() else len(text.encode("utf-8"))
     if size > MAX_VALUE_BYTES:
         return f"{show(text)} is {size} bytes; CleverTap allows at most {MAX_VALUE_BYTES} (UTF-8)"
     if prop.enum is not None and text not in prop.enum:
