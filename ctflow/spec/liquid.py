@@ -54,10 +54,9 @@ def has_liquid(text: str) -> bool:
     return "{{" in text or "{%" in text
 
 
-@functools.lru_cache(maxsize=4096)
 def read(text: str) -> Reading:
-    """The Liquid of ``text`` as written, every index where it was in ``text`` (remembered by
-    text: campaigns often share a body word for word).
+    """The Liquid of ``text`` as written, every index where it was in ``text`` (a short text is
+    remembered: campaigns often share a title or a push body word for word).
 
     ctflow's own ``[# comments #]`` are blanked (they never reach CleverTap) and its ``[[ … ]]``
     and ``[% … %]`` filled with ``_``: what they render to is not known here, so a name they
@@ -66,6 +65,19 @@ def read(text: str) -> Reading:
     The text between the markup changes nothing the Liquid reads, so only the markup is parsed,
     once for every text with the same markup (campaigns share their personalisation and differ
     in their words), and its indices are moved back to where the markup is in ``text``."""
+    return _remembered(text) if len(text) <= REMEMBERED_CHARACTERS else _read(text)
+
+
+REMEMBERED_CHARACTERS = 2000
+"""Texts up to this long are remembered (4,096 of them at most: a few megabytes)."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _remembered(text: str) -> Reading:
+    return _read(text)
+
+
+def _read(text: str) -> Reading:
     source = _CTFLOW_COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m[0]), text)
     built = [(m.start(), m.end()) for m in _CTFLOW_CODE.finditer(source)]
     source = _CTFLOW_CODE.sub(lambda m: re.sub(r"[^\n]", "_", m[0]), source)
