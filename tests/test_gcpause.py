@@ -87,3 +87,12 @@ def test_other_commands_exit_as_usual() -> None:
     assert done.returncode == 0
     assert done.stdout.startswith("ctflow")
     assert done.stderr.splitlines() == ["exited"]
+
+
+def test_validate_started_with_stdout_closed_ends_without_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "ctflow.yaml").write_text("project: t\ntimezone: UTC\n")
+    (tmp_path / "c.yaml").write_text("kind: Campaign\nkey: c\n")
+    command = f"'{sys.executable}' -m ctflow -C '{tmp_path}' validate >&-"
+    done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr, done.stderr

@@ -157,6 +157,7 @@ def _leave(code: int) -> NoReturn:
 
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe: lost by any exit
-            stream.flush()
+        if stream is not None:  # None: started with the stream closed
+            with contextlib.suppress(OSError, ValueError):  # a closed pipe: lost by any exit
+                stream.flush()
     os._exit(code)

@@ -70,20 +70,34 @@ def _campaigns(change: Change, outcome: Outcome) -> dict[str, Any]:
     done = {"created": ids(outcome.created), "adopted": ids(outcome.adopted)}
     stopped = ids(outcome.stopped)
     attempted = outcome.uploads_done and change.key not in outcome.skipped
-    if outcome.interrupted:  # done is only what was recorded before Ctrl-C
-        made = bool(done["created"] or done["adopted"])
-        attempted = made if isinstance(change, Create) else bool(stopped)
-        if not errors and stopped and not made and isinstance(change, Create):
-            message = "interrupted after its stop: the campaign is stopped, not yet created again"
-            errors = [{"message": message, "exit_code": ExitCode.INTERRUPTED}]
+    if outcome.interrupted and not errors:  # done is only what was recorded before Ctrl-C
+        attempted, errors = _recorded(change, bool(done["created"] or done["adopted"]), stopped)
     state = FAILED if errors else DONE if attempted else NOT_ATTEMPTED
     why = outcome.skipped.get(change.key) if state == NOT_ATTEMPTED else None
     if state == NOT_ATTEMPTED and outcome.interrupted and why is None:
-        why = (
-            "interrupted before it was recorded (one in flight may be made: the next plan "
-            "adopts it)"
-        )
+        why = INTERRUPTED_BEFORE
     return {"outcome": state, "errors": errors, "stopped": stopped, **done, "why": why}
+
+
+INTERRUPTED_BEFORE = (
+    "interrupted before it was recorded (a create in flight then may have been made: the next "
+    "plan adopts it)"
+)
+
+
+def _recorded(change: Change, made: bool, stopped: list[int]) -> tuple[bool, list[Any]]:
+    """(done, errors) of a change Ctrl-C may have cut short: done only when every stop it
+    planned and its create are recorded; part of it recorded is a failure that says what."""
+    planned = len(change.stop)
+    creates = isinstance(change, Create)
+    if (made or not creates) and len(stopped) >= planned and (made or stopped):
+        return True, []
+    if not stopped and not made:
+        return False, []
+    what = f"stopped {len(stopped)} of {planned}"
+    then = ", not yet created again" if creates and not made else ""
+    message = f"interrupted after it {what}{then}"
+    return False, [{"message": message, "exit_code": ExitCode.INTERRUPTED}]
 
 
 def _audience(change: AudienceUpdate, outcome: Outcome) -> dict[str, Any]:
@@ -97,7 +111,8 @@ def _audience(change: AudienceUpdate, outcome: Outcome) -> dict[str, Any]:
         sent = [outcome.audience_sent[change.key]]
     members = {"added": sent[0][0], "removed": sent[0][1]} if sent else None
     state = FAILED if errors else DONE if sent else NOT_ATTEMPTED
-    return {"outcome": state, "errors": errors, "members": members}
+    why = INTERRUPTED_BEFORE if state == NOT_ATTEMPTED and outcome.interrupted else None
+    return {"outcome": state, "errors": errors, "members": members, "why": why}
 
 
 def _change(change: Change, ended: Ended, results: Mapping[str, FileResult]) -> dict[str, Any]:

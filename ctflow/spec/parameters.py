@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -59,9 +60,21 @@ def vouched(parameters: Mapping[str, Any], data: Any) -> bool:
     ``parameters`` has a keyword it might judge differently: then ask jsonschema."""
     validator = _compiled(json.dumps(parameters, sort_keys=True, default=str))
     try:
-        return validator is not None and bool(validator.is_valid(data))
+        return validator is not None and _finite(data) and bool(validator.is_valid(data))
     except (ValueError, TypeError, OverflowError):
         return False
+
+
+def _finite(value: Any) -> bool:
+    """No infinity or NaN anywhere in ``value`` (YAML's ``.inf``): the compiled validator lets
+    them past ``maximum`` where jsonschema does not."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return True
 
 
 @functools.lru_cache(maxsize=256)

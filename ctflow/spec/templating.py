@@ -296,13 +296,14 @@ class _ProjectMemo:
         return self._schemas
 
     def alike(self, project: Project, envs: list[Environment]) -> dict[str, str]:
-        """Each environment's name → the first of ``envs`` with the same variables."""
+        """Each environment's name → the first of ``envs`` with the very same variables: same
+        types and key order too (Jinja tells ``1`` from ``1.0`` and ``true``)."""
         self._for(project)
         if not self._alike:
+            exact = {e.name: _exactly(project.variables_for(e)) for e in envs}
             for env in envs:
-                same = project.variables_for(env)
                 self._alike[env.name] = next(
-                    e.name for e in envs if project.variables_for(e) == same
+                    e.name for e in envs if exact[e.name] == exact[env.name]
                 )
         return self._alike
 
@@ -319,6 +320,12 @@ _PER_PROJECT = _ProjectMemo()
 @lru_cache(maxsize=4096)
 def _check(source: str, schema: str) -> tuple[templates.TemplateProblem, ...]:
     return tuple(templates.check(source, json.loads(schema)))
+
+
+def _exactly(value: Any) -> str:
+    """``value`` written out with its types and its keys in order (``1``, ``1.0`` and ``true``
+    differ)."""
+    return json.dumps(value, default=repr)
 
 
 def _freeze(schema: Mapping[str, Any]) -> str:

@@ -227,6 +227,11 @@ def dead_letter_path(state_dir: Path, job: FileJob, environment: str) -> Path:
     return state_dir / "rejected" / f"{name}.{content}.{environment}.jsonl"
 
 
+_LOOP_OWNED = getattr(getattr(asyncio, "unix_events", None), "_sighandler_noop", None)
+"""What the signal module holds while a loop owns the signal (``add_signal_handler``): not a
+handler to put back (the loop's own is gone once removed)."""
+
+
 class _GracefulStop:
     """The first Ctrl-C (or SIGTERM) stops sending and lets the calls in flight finish, so that
     every batch is recorded; a second one interrupts at once."""
@@ -250,7 +255,7 @@ class _GracefulStop:
         loop = asyncio.get_running_loop()
         for sig, before in self._installed:
             loop.remove_signal_handler(sig)
-            if before is not None:
+            if before is not None and before is not _LOOP_OWNED:
                 signal.signal(sig, before)
 
     def _stop(self) -> None:

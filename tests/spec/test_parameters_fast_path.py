@@ -104,6 +104,7 @@ def test_a_bad_pattern_is_still_reported_where_it_stands(tmp_path: Any) -> None:
 
 
 FIXTURE_SCHEMAS: list[Any] = [
+    {"type": "object", "properties": {"t": {"maximum": 5}, "u": {"items": {"minimum": 0}}}},
     {
         "type": "object",
         "required": ["order_id", "items"],
@@ -126,11 +127,12 @@ DATA = st.recursive(
     | st.booleans()
     | st.integers(-3, 200)
     | st.floats(-1, 150, allow_nan=False)
+    | st.sampled_from([float("inf"), float("-inf"), float("nan")])
     | st.text(max_size=5),
     lambda inner: (
         st.lists(inner, max_size=3)
         | st.dictionaries(
-            st.sampled_from(["order_id", "items", "name", "total", "count", "x", "y"]),
+            st.sampled_from(["order_id", "items", "name", "total", "count", "x", "y", "t", "u"]),
             inner,
             max_size=4,
         )
@@ -149,9 +151,12 @@ def test_a_fixture_the_compiled_check_vouches_for_jsonschema_passes(schema: Any,
 
 def test_a_valid_fixture_is_vouched_for_and_a_keyword_judged_apart_is_not() -> None:
     order = {"order_id": "A-1", "items": [{"name": "Mug"}], "total": 1.5}
-    assert parameters.vouched(FIXTURE_SCHEMAS[0], order)
-    assert not parameters.vouched(FIXTURE_SCHEMAS[0], {**order, "order_id": ""})
+    assert parameters.vouched(FIXTURE_SCHEMAS[1], order)
+    assert not parameters.vouched(FIXTURE_SCHEMAS[1], {**order, "order_id": ""})
+    assert not parameters.vouched(
+        {"type": "object", "properties": {"t": {"maximum": 5}}}, {"t": float("inf")}
+    ), "YAML's .inf: jsonschema says it is above the maximum"
     for keyword in ({"format": "email"}, {"pattern": "^A"}, {"enum": ["A-1"]}):
-        schema = copy.deepcopy(FIXTURE_SCHEMAS[0])
+        schema = copy.deepcopy(FIXTURE_SCHEMAS[1])
         schema["properties"]["order_id"] |= keyword
         assert not parameters.vouched(schema, order), keyword

@@ -104,3 +104,18 @@ def test_variables_set_for_one_environment_render_there_with_its_value(tmp_path:
     problems = [str(p) for p in validate.check(tmp_path).problems]
     assert any("in environment production" in p for p in problems), problems
     assert not any("in environment sandbox" in p for p in problems), problems
+
+
+def test_variables_equal_to_python_but_not_to_jinja_are_not_alike(tmp_path: Path) -> None:
+    """``1`` and ``1.0`` are equal in Python; ``range()`` takes only the first."""
+    _project(tmp_path, 1)
+    campaigns = tmp_path / "campaigns.yaml"  # a title that does not name env
+    campaigns.write_text(campaigns.read_text().replace('"Deal 0"', '"[[ range(vars.n) | list ]]"'))
+    config = tmp_path / "ctflow.yaml"
+    config.write_text(
+        "project: p\nvariables: {brand: Shop, n: 1}\nenvironments:\n"
+        "  production: {region: eu1}\n  sandbox: {variables: {n: 1.0}}\n"
+    )
+    problems = [str(p) for p in validate.check(tmp_path).problems]
+    assert len(problems) == 1, problems
+    assert problems[0].endswith("in environment sandbox"), problems
